@@ -1,0 +1,1 @@
+"""Continuum analysis: loading, validation, storage, statistics and simulation (no streamlit)."""

@@ -1,0 +1,82 @@
+"""The command line: parses arguments and calls the library, never the other way round.
+
+    python -m analysis demo [--db PATH] [--scale small|default|large|N] [--seed N]
+    python -m analysis import TABLE FILE [--db PATH]
+    python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
+    python -m analysis bench [--scale ...] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis import cli_progress
+
+
+def _cmd_demo(args) -> int:
+    from analysis import demo, store
+
+    path = store.db_path(args.db)
+    bar = cli_progress.Bar()
+    report = demo.build(path, scale=args.scale, seed=args.seed, progress=bar.update, replace=args.replace)
+    bar.close()
+    print(report.summary())
+    return 0
+
+
+def _cmd_import(args) -> int:
+    from analysis import ingest, store
+
+    bar = cli_progress.Bar()
+    try:
+        db = store.connect(args.db)
+        report = ingest.import_file(db, args.table, args.file, progress=bar.update)
+    except ingest.ImportProblem as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bar.close()
+    print(report.summary())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description="Continuum command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="build the seeded demo database")
+    p.add_argument("--db", help="database path (default $CONTINUUM_DB or data/continuum.sqlite)")
+    p.add_argument("--scale", default="default", help="small, default, large or a number of customers")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
+    p.add_argument("--replace", action="store_true", help="delete an existing database first")
+    p.set_defaults(func=_cmd_demo)
+
+    from analysis.ingest import TABLES
+
+    p = sub.add_parser("import", help="import a CSV, XLSX or JSON/JSONL file into a table")
+    p.add_argument("table", choices=TABLES)
+    p.add_argument("file")
+    p.add_argument("--db", help="database path (created if missing)")
+    p.set_defaults(func=_cmd_import)
+
+    # Other commands register themselves here (simulate, bench, ...).
+    for module_name in ("analysis.simulate_cli", "analysis.bench"):
+        try:
+            module = __import__(module_name, fromlist=["add_parser"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

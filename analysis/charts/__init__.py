@@ -1,0 +1,105 @@
+"""Every figure the app draws, over one shared core: theme, colour-blind-safe palette,
+font sizes that read when projected, titles that say what and under which filters.
+
+Concern-specific charts live in sibling modules (``analysis.charts.<concern>``),
+each a few lines over ``finish``.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito's palette: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, BLACK = PALETTE
+GREY = "#8C8C8C"
+POSITIVE, NEUTRAL, NEGATIVE = GREEN, GREY, VERMILION
+PUBLIC, PRIVATE = ORANGE, BLUE
+FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
+
+# A sequential scale that stays readable in greyscale and for colour-blind readers.
+SEQUENTIAL = "Cividis"
+DIVERGING = [[0.0, VERMILION], [0.5, "#F2F2F2"], [1.0, BLUE]]
+
+_state = {"scale": 1.0}
+
+pio.templates["continuum"] = go.layout.Template(
+    layout=go.Layout(
+        font=dict(family=FONT, size=15, color="#222"),
+        title=dict(font=dict(size=20), x=0.0, xanchor="left"),
+        colorway=PALETTE,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis=dict(gridcolor="#E5E5E5", zerolinecolor="#BBBBBB", title=dict(font=dict(size=15)),
+                   tickfont=dict(size=13), automargin=True),
+        yaxis=dict(gridcolor="#E5E5E5", zerolinecolor="#BBBBBB", title=dict(font=dict(size=15)),
+                   tickfont=dict(size=13), automargin=True),
+        legend=dict(font=dict(size=13), title=dict(font=dict(size=13))),
+        hoverlabel=dict(font=dict(size=14, family=FONT)),
+        margin=dict(l=10, r=10, t=70, b=60),
+    )
+)
+
+
+def set_presentation(enabled: bool) -> None:
+    """Larger fonts for a projector (workshop presentation mode)."""
+    _state["scale"] = 1.35 if enabled else 1.0
+
+
+def font_scale() -> float:
+    return _state["scale"]
+
+
+def finish(fig: go.Figure, title: str, caption: str | None = None, *, height: int = 440,
+           x_title: str | None = None, y_title: str | None = None, legend: bool = True) -> go.Figure:
+    """Apply the theme, a title that says what the chart shows, and the filter caption."""
+    s = _state["scale"]
+    full_title = title if not caption else f"{title}<br><sup>{caption}</sup>"
+    fig.update_layout(
+        template="continuum", title=dict(text=full_title, font=dict(size=round(20 * s))),
+        font=dict(size=round(15 * s)), height=round(height * (1.15 if s > 1 else 1)),
+        showlegend=legend,
+    )
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    return fig
+
+
+def empty(title: str, message: str = "No data under these filters") -> go.Figure:
+    """A figure that says plainly that there is nothing to show."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font=dict(size=18, color=GREY), x=0.5, y=0.5,
+                       xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return finish(fig, title, height=260, legend=False)
+
+
+def monthly_activity(df, caption: str | None = None) -> go.Figure:
+    """Interactions and public posts per month (columns month, source, n)."""
+    title = "Interactions and public posts per month"
+    if df is None or df.empty:
+        return empty(title)
+    fig = go.Figure()
+    for i, (source, part) in enumerate(df.groupby("source", sort=True)):
+        fig.add_trace(go.Scatter(x=part["month"], y=part["n"], name=source, mode="lines+markers",
+                                 line=dict(width=3, color=PALETTE[i % len(PALETTE)]),
+                                 hovertemplate="%{x}: %{y:,} " + source.lower() + "<extra></extra>"))
+    return finish(fig, title, caption, x_title="Month", y_title="Count")
+
+
+def missing_values(df, caption: str | None = None) -> go.Figure:
+    """Share of missing values per table.column (columns table, column, missing_share)."""
+    title = "Missing values per column"
+    if df is None or df.empty:
+        return empty(title)
+    d = df.assign(name=df["table"] + "." + df["column"]).sort_values("missing_share")
+    fig = go.Figure(go.Bar(x=d["missing_share"], y=d["name"], orientation="h", marker_color=BLUE,
+                           text=[f"{v:.0%}" for v in d["missing_share"].fillna(0)], textposition="outside",
+                           hovertemplate="%{y}: %{x:.1%} missing<extra></extra>"))
+    fig.update_xaxes(tickformat=".0%", range=[0, max(0.05, float(d["missing_share"].max() or 0) * 1.25)])
+    return finish(fig, title, caption, height=max(300, 28 * len(d) + 120), x_title="Share of rows missing",
+                  legend=False)

@@ -1,0 +1,33 @@
+"""A progress bar for the command line, fed by the library's ``progress(stage, done, total)``."""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+
+class Bar:
+    """One tqdm bar per stage; quiet when stderr is not a terminal unless forced."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.stage = None
+        self.bar = None
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=max(total, 0), desc=stage, unit="rows", file=self.stream,
+                            leave=False, dynamic_ncols=True, mininterval=0.3)
+        if self.bar is not None:
+            if total != self.bar.total:
+                self.bar.total = total
+            self.bar.n = done
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

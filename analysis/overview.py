@@ -1,0 +1,90 @@
+"""Dataset health and headline KPIs for the Overview page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlite_utils
+
+from analysis import store
+from analysis.filters import Filters
+from analysis.store import overview as q
+
+
+@dataclass
+class Health:
+    counts: dict[str, int]
+    date_range: tuple[str | None, str | None]
+    link: dict[str, int]
+    missing: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def customer_link_rate(self) -> float:
+        return _rate(self.link["linked_customers"], self.link["customers"])
+
+    @property
+    def author_link_rate(self) -> float:
+        return _rate(self.link["linked_authors"], self.link["authors"])
+
+    @property
+    def post_link_rate(self) -> float:
+        return _rate(self.link["linked_posts"], self.link["posts"])
+
+
+def _rate(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def health(db: sqlite_utils.Database) -> Health:
+    counts = store.table_counts(db)
+    missing = q.missing_values(db)
+    missing["missing_share"] = missing["missing"] / missing["rows"].where(missing["rows"] > 0)
+    h = Health(counts=counts, date_range=store.date_bounds(db), link=q.link_counts(db), missing=missing)
+    if counts["customers"] == 0:
+        h.warnings.append("No customers loaded: import customers on the Data page or build the demo.")
+    if counts["posts"] and h.link["linked_authors"] == 0:
+        h.warnings.append("No social account is linked to a customer: import identities to join the two sides.")
+    text_missing = missing.query("table == 'posts' and column == 'text'")
+    if len(text_missing) and text_missing["missing_share"].iloc[0] > 0.5:
+        h.warnings.append("More than half of the posts have no text: sentiment cannot be scored for them.")
+    return h
+
+
+@dataclass
+class Kpis:
+    interactions: int
+    active_customers: int
+    threads: int
+    inbound: int
+    outbound: int
+    revenue: float
+    posts: int
+    mean_sentiment: float
+    negative_share: float
+    positive_share: float
+    reshares: int
+
+    @property
+    def outbound_share(self) -> float:
+        """The company's share of the conversation (talk / (talk + listen))."""
+        return _rate(self.outbound, self.inbound + self.outbound)
+
+
+def kpis(db: sqlite_utils.Database, f: Filters) -> Kpis:
+    i = q.interaction_kpis(db, f)
+    p = q.post_kpis(db, f)
+    posts = int(p["posts"] or 0) if p["posts"] == p["posts"] else 0
+    return Kpis(
+        interactions=int(i["interactions"]), active_customers=int(i["active_customers"]),
+        threads=int(i["threads"]), inbound=int(i["inbound"]), outbound=int(i["outbound"]),
+        revenue=float(i["revenue"]), posts=posts, mean_sentiment=p["mean_sentiment"],
+        negative_share=_rate(p["negative"], posts) if posts else float("nan"),
+        positive_share=_rate(p["positive"], posts) if posts else float("nan"),
+        reshares=int(p["reshares"] or 0) if posts else 0,
+    )
+
+
+def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    return q.monthly_activity(db, f)

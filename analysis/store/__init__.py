@@ -1,0 +1,356 @@
+"""The only door to SQLite: schema, connections, writes and the shared reads.
+
+Concern-specific queries live in sibling modules of this package
+(``analysis.store.<concern>``); nothing outside ``analysis.store`` runs SQL.
+Queries are kept to portable SQL (no SQLite-only functions beyond ``date()``
+style string slicing that PostgreSQL also offers via ``substr``), so a server
+engine could later take SQLite's place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import sqlite_utils
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DB = PROJECT_ROOT / "data" / "continuum.sqlite"
+
+# Tables, their key columns and their columns in order. The data model other
+# modules (and the issues' checks) rely on: keep these names.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id TEXT PRIMARY KEY,
+    name TEXT,
+    email TEXT,
+    segment TEXT,
+    region TEXT,
+    joined_at TEXT,
+    lifetime_value REAL
+);
+CREATE TABLE IF NOT EXISTS identities (
+    customer_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    handle TEXT NOT NULL,
+    PRIMARY KEY (platform, handle)
+);
+CREATE TABLE IF NOT EXISTS interactions (
+    interaction_id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    thread_id TEXT,
+    occurred_at TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    kind TEXT,
+    amount REAL,
+    text TEXT
+);
+CREATE TABLE IF NOT EXISTS posts (
+    post_id TEXT PRIMARY KEY,
+    platform TEXT NOT NULL,
+    author_handle TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    text TEXT,
+    reply_to TEXT,
+    reshare_of TEXT,
+    likes INTEGER,
+    sentiment REAL,
+    sentiment_vader REAL,
+    sentiment_corrected INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS follows (
+    platform TEXT NOT NULL,
+    follower_handle TEXT NOT NULL,
+    followee_handle TEXT NOT NULL,
+    PRIMARY KEY (platform, follower_handle, followee_handle)
+);
+CREATE TABLE IF NOT EXISTS survey_responses (
+    response_key TEXT PRIMARY KEY,
+    study TEXT NOT NULL,
+    "group" TEXT NOT NULL,
+    motive TEXT NOT NULL,
+    respondent_id TEXT,
+    selected INTEGER,
+    share REAL,
+    n INTEGER,
+    customer_id TEXT,
+    segment TEXT
+);
+CREATE TABLE IF NOT EXISTS channels (
+    channel TEXT PRIMARY KEY,
+    label TEXT,
+    publicness REAL NOT NULL,
+    description TEXT
+);
+CREATE TABLE IF NOT EXISTS brand_accounts (
+    platform TEXT NOT NULL,
+    handle TEXT NOT NULL,
+    PRIMARY KEY (platform, handle)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_interactions_customer ON interactions (customer_id, occurred_at);
+CREATE INDEX IF NOT EXISTS idx_interactions_thread ON interactions (thread_id, occurred_at);
+CREATE INDEX IF NOT EXISTS idx_interactions_time ON interactions (occurred_at);
+CREATE INDEX IF NOT EXISTS idx_interactions_channel ON interactions (channel, direction);
+CREATE INDEX IF NOT EXISTS idx_identities_customer ON identities (customer_id);
+CREATE INDEX IF NOT EXISTS idx_posts_author ON posts (platform, author_handle, created_at);
+CREATE INDEX IF NOT EXISTS idx_posts_time ON posts (created_at);
+CREATE INDEX IF NOT EXISTS idx_posts_reshare ON posts (reshare_of);
+CREATE INDEX IF NOT EXISTS idx_posts_reply ON posts (reply_to);
+CREATE INDEX IF NOT EXISTS idx_follows_followee ON follows (platform, followee_handle);
+CREATE INDEX IF NOT EXISTS idx_customers_segment ON customers (segment, region);
+CREATE INDEX IF NOT EXISTS idx_customers_email ON customers (email);
+CREATE INDEX IF NOT EXISTS idx_survey_study ON survey_responses (study, "group");
+"""
+
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id",),
+    "identities": ("platform", "handle"),
+    "interactions": ("interaction_id",),
+    "posts": ("post_id",),
+    "follows": ("platform", "follower_handle", "followee_handle"),
+    "survey_responses": ("response_key",),
+    "channels": ("channel",),
+    "brand_accounts": ("platform", "handle"),
+}
+
+# Where a channel sits between public (1) and private (0). Users edit this in
+# the app; these are the shipped defaults, from the project's source texts.
+DEFAULT_CHANNELS: list[dict] = [
+    {"channel": "post", "label": "Public post", "publicness": 1.0,
+     "description": "A post on a social platform anyone can read"},
+    {"channel": "review", "label": "Review", "publicness": 0.95,
+     "description": "A public rating or review"},
+    {"channel": "public_reply", "label": "Public reply", "publicness": 0.9,
+     "description": "A reply in a public thread"},
+    {"channel": "forum", "label": "Forum", "publicness": 0.8,
+     "description": "A public support forum"},
+    {"channel": "community", "label": "Community", "publicness": 0.7,
+     "description": "A members' community, visible to members"},
+    {"channel": "dm", "label": "Direct message", "publicness": 0.35,
+     "description": "A private message on a social platform"},
+    {"channel": "chat", "label": "Web chat", "publicness": 0.3,
+     "description": "Live chat on the website or app"},
+    {"channel": "email", "label": "Email", "publicness": 0.25,
+     "description": "One-to-one email"},
+    {"channel": "sms", "label": "SMS", "publicness": 0.2,
+     "description": "Text message"},
+    {"channel": "web", "label": "Web shop", "publicness": 0.15,
+     "description": "Online order or account action"},
+    {"channel": "phone", "label": "Phone", "publicness": 0.1,
+     "description": "A call to or from the contact centre"},
+    {"channel": "kiosk", "label": "Kiosk", "publicness": 0.05,
+     "description": "Self-service kiosk"},
+    {"channel": "store", "label": "Store", "publicness": 0.0,
+     "description": "Face to face in a store"},
+]
+
+# The threshold that splits the continuum into its public and private halves.
+PUBLIC_THRESHOLD = 0.5
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database to use: an explicit path, else $CONTINUUM_DB, else the default."""
+    if path:
+        return Path(path)
+    env = os.environ.get("CONTINUUM_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (and if needed create) the database with the schema, WAL and a busy timeout.
+
+    A connection per call is the simplest safe pattern with Streamlit's threads.
+    """
+    p = db_path(path)
+    if not create and not p.exists():
+        raise FileNotFoundError(f"No database at {p}: run `python -m analysis demo` or import data first.")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(str(p))
+    # Readers never block on an import (WAL), writers wait rather than fail.
+    db.conn.execute("PRAGMA busy_timeout = 30000")
+    if db.journal_mode != "wal":
+        try:
+            db.enable_wal()
+        except Exception:  # a read-only or busy file keeps its mode
+            pass
+    ensure_schema(db)
+    return db
+
+
+def memory_db() -> sqlite_utils.Database:
+    """A fresh in-memory database with the schema (tests, scratch work)."""
+    db = sqlite_utils.Database(memory=True)
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    if "meta" in db.table_names() and "channels" in db.table_names():
+        # Fast path: schema present. Extension modules may still add theirs.
+        _run_extensions(db)
+        return
+    db.conn.executescript(SCHEMA)
+    if not db.execute("SELECT 1 FROM channels LIMIT 1").fetchone():
+        upsert_rows(db, "channels", DEFAULT_CHANNELS)
+    _run_extensions(db)
+
+
+# Other store modules register DDL here (scenarios, lexicons, ...).
+_EXTENSION_DDL: list[str] = []
+
+
+def register_ddl(ddl: str) -> None:
+    if ddl not in _EXTENSION_DDL:
+        _EXTENSION_DDL.append(ddl)
+
+
+def _run_extensions(db: sqlite_utils.Database) -> None:
+    for ddl in _EXTENSION_DDL:
+        db.conn.executescript(ddl)
+
+
+def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd.DataFrame,
+                columns: Sequence[str] | None = None, batch: int = 50_000,
+                progress=None, overrides: dict[str, str] | None = None) -> int:
+    """Insert or update rows by the table's key, in portable ``ON CONFLICT`` SQL.
+
+    Runs inside the caller's transaction if there is one. Returns rows written.
+    ``progress(done, total)`` is called after each batch. ``overrides`` maps a
+    column to the SQL expression used instead of ``excluded.<column>`` on conflict.
+    """
+    keys = TABLE_KEYS[table]
+    if isinstance(rows, pd.DataFrame):
+        frame = rows
+    else:
+        frame = pd.DataFrame(list(rows))
+    if frame.empty:
+        return 0
+    cols = list(columns or frame.columns)
+    frame = frame[cols]
+    quoted = [f'"{c}"' for c in cols]
+    overrides = overrides or {}
+    updates = [f'"{c}" = ' + overrides.get(c, f'excluded."{c}"') for c in cols if c not in keys]
+    conflict = ", ".join(f'"{k}"' for k in keys)
+    sql = (f'INSERT INTO "{table}" ({", ".join(quoted)}) VALUES ({", ".join("?" * len(cols))}) '
+           f"ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING"))
+    values = _frame_to_tuples(frame)
+    total = len(values)
+    with db.atomic():
+        for start in range(0, total, batch):
+            db.conn.executemany(sql, values[start:start + batch])
+            if progress:
+                progress(min(start + batch, total), total)
+        bump_version(db)
+    return total
+
+
+def bump_version(db: sqlite_utils.Database) -> None:
+    """Mark the data as changed, so caches keyed on ``data_version`` refresh."""
+    db.conn.execute("INSERT INTO meta (key, value) VALUES ('version', '1') ON CONFLICT (key) "
+                    "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)")
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    return int(scalar(db, "SELECT value FROM meta WHERE key = 'version'") or 0)
+
+
+def _frame_to_tuples(frame: pd.DataFrame) -> list[tuple]:
+    # Convert NaN/NaT/pd.NA to None and numpy scalars to Python ones, column-wise.
+    out_cols = []
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_float_dtype(s.dtype):
+            vals = s.astype(object).where(s.notna(), None).tolist()
+        elif pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            vals = s.astype(object).where(s.notna(), None).tolist()
+            vals = [None if v is None else int(v) for v in vals]
+        else:
+            vals = s.astype(object).where(s.notna(), None).tolist()
+        out_cols.append(vals)
+    return list(zip(*out_cols))
+
+
+def query_df(db: sqlite_utils.Database, sql: str, params: Sequence | dict = ()) -> pd.DataFrame:
+    """Run a read query and return a DataFrame (columns even when there are no rows)."""
+    cur = db.conn.execute(sql, params)
+    cols = [d[0] for d in cur.description] if cur.description else []
+    return pd.DataFrame.from_records(cur.fetchall(), columns=cols)
+
+
+def scalar(db: sqlite_utils.Database, sql: str, params: Sequence | dict = ()):
+    row = db.conn.execute(sql, params).fetchone()
+    return None if row is None else row[0]
+
+
+def table_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    return {t: int(scalar(db, f'SELECT COUNT(*) FROM "{t}"')) for t in TABLE_KEYS}
+
+
+def existing_keys(db: sqlite_utils.Database, table: str, column: str, values: Sequence[str]) -> set[str]:
+    """Which of ``values`` exist in ``table.column`` (chunked IN queries)."""
+    found: set[str] = set()
+    uniq = list(dict.fromkeys(v for v in values if v is not None))
+    for start in range(0, len(uniq), 900):
+        chunk = uniq[start:start + 900]
+        marks = ",".join("?" * len(chunk))
+        for (v,) in db.conn.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" IN ({marks})', chunk):
+            found.add(v)
+    return found
+
+
+def channels(db: sqlite_utils.Database) -> pd.DataFrame:
+    """The channel vocabulary, most public first."""
+    return query_df(db, "SELECT channel, label, publicness, description FROM channels "
+                        "ORDER BY publicness DESC, channel")
+
+
+def set_publicness(db: sqlite_utils.Database, channel: str, publicness: float) -> None:
+    if not 0.0 <= float(publicness) <= 1.0:
+        raise ValueError(f"publicness of {channel!r} must be between 0 and 1, got {publicness}")
+    with db.atomic():
+        db.conn.execute("UPDATE channels SET publicness = ? WHERE channel = ?", (float(publicness), channel))
+        bump_version(db)
+
+
+def ensure_channels(db: sqlite_utils.Database, names: Iterable[str], default_publicness: float = 0.5) -> list[str]:
+    """Add channels not yet in the vocabulary; returns the names added."""
+    known = set(channels(db)["channel"])
+    new = sorted({n for n in names if n and n not in known})
+    if new:
+        upsert_rows(db, "channels", [{"channel": n, "label": n.replace("_", " ").title(),
+                                      "publicness": default_publicness,
+                                      "description": "Added by an import; set its publicness"} for n in new])
+    return new
+
+
+def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    with db.atomic():
+        db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    v = scalar(db, "SELECT value FROM meta WHERE key = ?", (key,))
+    return default if v is None else v
+
+
+def distinct_values(db: sqlite_utils.Database, table: str, column: str) -> list[str]:
+    return [r[0] for r in db.conn.execute(
+        f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL ORDER BY 1')]
+
+
+def date_bounds(db: sqlite_utils.Database) -> tuple[str | None, str | None]:
+    """Earliest and latest day across interactions and posts (ISO dates)."""
+    row = db.conn.execute(
+        "SELECT MIN(d0), MAX(d1) FROM ("
+        " SELECT MIN(occurred_at) AS d0, MAX(occurred_at) AS d1 FROM interactions"
+        " UNION ALL SELECT MIN(created_at), MAX(created_at) FROM posts)").fetchone()
+    lo, hi = row if row else (None, None)
+    return (lo[:10] if lo else None, hi[:10] if hi else None)

@@ -1,0 +1,83 @@
+"""Queries behind the Overview page: dataset health and headline figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlite_utils
+
+from analysis.filters import Filters
+from analysis.store import query_df, scalar
+
+# Columns whose missing values the health check counts (optional in imports).
+HEALTH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("name", "email", "segment", "region", "joined_at", "lifetime_value"),
+    "interactions": ("thread_id", "kind", "amount", "text"),
+    "posts": ("text", "likes", "sentiment"),
+}
+
+
+def missing_values(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Per table and column: rows, missing count (one aggregate query per table)."""
+    frames = []
+    for table, cols in HEALTH_COLUMNS.items():
+        sums = ", ".join(f'SUM(CASE WHEN "{c}" IS NULL THEN 1 ELSE 0 END) AS "{c}"' for c in cols)
+        row = query_df(db, f'SELECT COUNT(*) AS rows_, {sums} FROM "{table}"')
+        total = int(row["rows_"].iloc[0] or 0)
+        for c in cols:
+            frames.append({"table": table, "column": c, "rows": total, "missing": int(row[c].iloc[0] or 0)})
+    return pd.DataFrame(frames)
+
+
+def link_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Counts behind the match rates between CRM customers and social accounts."""
+    return {
+        "customers": int(scalar(db, "SELECT COUNT(*) FROM customers")),
+        "linked_customers": int(scalar(db, "SELECT COUNT(DISTINCT customer_id) FROM identities")),
+        "authors": int(scalar(db, "SELECT COUNT(*) FROM (SELECT DISTINCT platform, author_handle FROM posts) a")),
+        "linked_authors": int(scalar(
+            db, "SELECT COUNT(*) FROM (SELECT DISTINCT p.platform, p.author_handle FROM posts p "
+                "JOIN identities i ON i.platform = p.platform AND i.handle = p.author_handle) a")),
+        "posts": int(scalar(db, "SELECT COUNT(*) FROM posts")),
+        "linked_posts": int(scalar(
+            db, "SELECT COUNT(*) FROM posts p JOIN identities i "
+                "ON i.platform = p.platform AND i.handle = p.author_handle")),
+    }
+
+
+def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
+    where, params = f.interactions_where()
+    row = query_df(db, f"""
+        SELECT COUNT(*) AS interactions,
+               COUNT(DISTINCT customer_id) AS active_customers,
+               COUNT(DISTINCT thread_id) AS threads,
+               SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS inbound,
+               SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound,
+               SUM(CASE WHEN kind = 'purchase' THEN amount ELSE 0 END) AS revenue
+        FROM interactions WHERE {where}""", params)
+    return {k: float(v or 0) for k, v in row.iloc[0].items()}
+
+
+def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
+    where, params = f.posts_where("p")
+    row = query_df(db, f"""
+        SELECT COUNT(*) AS posts,
+               AVG(p.sentiment) AS mean_sentiment,
+               SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative,
+               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END) AS positive,
+               SUM(CASE WHEN p.reshare_of IS NOT NULL THEN 1 ELSE 0 END) AS reshares
+        FROM posts p WHERE {where}""", params)
+    return {k: (float(v) if v is not None else float("nan")) for k, v in row.iloc[0].items()}
+
+
+def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Interactions and posts per month under the filters (month as 'YYYY-MM')."""
+    wi, pi = f.interactions_where()
+    wp, pp = f.posts_where("p")
+    return query_df(db, f"""
+        SELECT month, source, SUM(n) AS n FROM (
+            SELECT substr(occurred_at, 1, 7) AS month, 'Interactions' AS source, COUNT(*) AS n
+            FROM interactions WHERE {wi} GROUP BY 1
+            UNION ALL
+            SELECT substr(p.created_at, 1, 7), 'Public posts', COUNT(*)
+            FROM posts p WHERE {wp} GROUP BY 1) t
+        GROUP BY month, source ORDER BY month, source""", pi + pp)

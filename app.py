@@ -1,0 +1,95 @@
+"""Continuum: the router. Page config, the global sidebar filters, then the chosen page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import streamlit as st
+
+from analysis import charts, store
+from analysis.filters import Filters
+
+ROOT = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="Continuum · Social CRM insight", page_icon=str(ROOT / "data" / "favicon.png"),
+                   layout="wide")
+
+# (file, title, icon, url path). A page is registered only when its file exists.
+PAGES = [
+    ("pages/overview.py", "Overview", ":material/dashboard:", "overview"),
+    ("pages/continuum.py", "Continuum", ":material/linear_scale:", "continuum"),
+    ("pages/perception.py", "Perception gap", ":material/compare_arrows:", "perception"),
+    ("pages/cascades.py", "Cascades", ":material/share:", "cascades"),
+    ("pages/listening.py", "Listening", ":material/hearing:", "listening"),
+    ("pages/customer_360.py", "Customer 360", ":material/person_search:", "customer_360"),
+    ("pages/workshop.py", "Workshop", ":material/co_present:", "workshop"),
+    ("pages/data.py", "Data", ":material/upload_file:", "data"),
+]
+
+pages = [st.Page(str(ROOT / f), title=t, icon=i, url_path=u, default=(u == "overview"))
+         for f, t, i, u in PAGES if (ROOT / f).exists()]
+current = st.navigation(pages, position="sidebar")
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _filter_options(path: str, version: int) -> dict:
+    conn = store.connect(path)
+    try:
+        lo, hi = store.date_bounds(conn)
+        return {
+            "segments": store.distinct_values(conn, "customers", "segment"),
+            "regions": store.distinct_values(conn, "customers", "region"),
+            "platforms": store.distinct_values(conn, "posts", "platform"),
+            "lo": dt.date.fromisoformat(lo) if lo else None,
+            "hi": dt.date.fromisoformat(hi) if hi else None,
+        }
+    finally:
+        conn.close()
+
+
+def _sidebar_filters() -> Filters:
+    conn = store.connect()
+    try:
+        version = store.data_version(conn)
+    finally:
+        conn.close()
+    opts = _filter_options(str(store.db_path()), version)
+    with st.sidebar:
+        st.markdown("### Filters")
+        st.caption("Every page honours these; they are kept in the URL.")
+        date_from = date_to = None
+        if opts["lo"] and opts["hi"]:
+            picked = st.date_input("Date range", value=(opts["lo"], opts["hi"]), min_value=opts["lo"],
+                                   max_value=opts["hi"], key="dates", bind="query-params",
+                                   persist_state="session", format="YYYY-MM-DD")
+            if isinstance(picked, (tuple, list)) and len(picked) == 2:
+                date_from, date_to = picked
+            elif isinstance(picked, (tuple, list)) and len(picked) == 1:
+                date_from = picked[0]
+        segments = st.multiselect("Segment", opts["segments"], key="segment", bind="query-params",
+                                  persist_state="session", placeholder="All segments")
+        regions = st.multiselect("Region", opts["regions"], key="region", bind="query-params",
+                                 persist_state="session", placeholder="All regions")
+        platforms = st.multiselect("Platform", opts["platforms"], key="platform", bind="query-params",
+                                   persist_state="session", placeholder="All platforms")
+        st.toggle("Presentation mode", key="present", bind="query-params", persist_state="session",
+                  help="Hide the controls and enlarge text and charts for a projector.")
+    # The full range means "no date filter": captions stay short and shared links stay clean.
+    if date_from == opts["lo"]:
+        date_from = None
+    if date_to == opts["hi"]:
+        date_to = None
+    return Filters(date_from=date_from, date_to=date_to, segments=tuple(segments), regions=tuple(regions),
+                   platforms=tuple(platforms))
+
+
+st.session_state["_router"] = True
+st.session_state["filters"] = _sidebar_filters()
+charts.set_presentation(bool(st.session_state.get("present")))
+if st.session_state.get("present"):
+    st.html("<style>section[data-testid='stSidebar']{display:none;} "
+            "html, body, [data-testid='stMarkdownContainer'] p {font-size: 1.25rem;}</style>")
+    st.button("Exit presentation mode", key="exit_present", icon=":material/close_fullscreen:",
+              on_click=lambda: st.session_state.update(present=False))
+current.run()

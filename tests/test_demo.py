@@ -1,0 +1,120 @@
+"""The demo data shows mechanisms: each test checks one of them on the generated tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import demo, store
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return demo.generate("default", seed=7)
+
+
+def service_threads(inter: pd.DataFrame) -> pd.DataFrame:
+    s = inter[inter["thread_id"].str.startswith("S")].copy()
+    s["t"] = pd.to_datetime(s["occurred_at"])
+    g = s.groupby("thread_id")
+    out = pd.DataFrame({
+        "start": g["t"].min(),
+        "first_channel": g["channel"].first(),
+        "went_public": g.apply(lambda x: ((x["channel"] == "post") & (x["kind"] == "complaint")).any(),
+                               include_groups=False),
+    })
+    res = s[s["kind"] == "resolution"].groupby("thread_id")["t"].min()
+    out["resolution_h"] = (res - out["start"]).dt.total_seconds() / 3600
+    return out
+
+
+def test_same_seed_same_data_and_different_seed_different_data():
+    a, b, c = demo.generate("small", 3), demo.generate("small", 3), demo.generate("small", 4)
+    pd.testing.assert_frame_equal(a["interactions"], b["interactions"])
+    pd.testing.assert_frame_equal(a["posts"], b["posts"])
+    assert not a["posts"]["text"].equals(c["posts"]["text"])
+
+
+def test_default_scale_sizes(tables):
+    assert len(tables["customers"]) == 5000
+    assert 90_000 <= len(tables["interactions"]) <= 110_000
+    assert 40_000 <= len(tables["posts"]) <= 60_000
+
+
+def test_slow_resolution_raises_the_chance_of_going_public(tables):
+    t = service_threads(tables["interactions"]).dropna(subset=["resolution_h"])
+    q = t["resolution_h"].quantile([0.25, 0.75])
+    fast = t.loc[t["resolution_h"] <= q.iloc[0], "went_public"].mean()
+    slow = t.loc[t["resolution_h"] >= q.iloc[1], "went_public"].mean()
+    assert slow > 2 * fast
+
+
+def test_public_complaints_are_taken_private(tables):
+    inter = tables["interactions"]
+    s = inter[inter["thread_id"].str.startswith("S")]
+    public_start = s.groupby("thread_id")["channel"].first().isin(["public_reply", "forum"])
+    later = s[s["thread_id"].isin(public_start[public_start].index)]
+    moved = later.groupby("thread_id")["channel"].apply(lambda c: bool(set(c) & {"dm", "phone"}))
+    assert moved.mean() > 0.9
+
+
+def test_kudos_follow_resolution(tables):
+    inter = tables["interactions"]
+    kudos_threads = set(inter.loc[inter["kind"] == "kudos", "thread_id"])
+    resolved = set(inter.loc[inter["kind"] == "resolution", "thread_id"])
+    assert kudos_threads and kudos_threads <= resolved
+
+
+def test_phone_and_email_are_the_busiest_service_channels(tables):
+    inter = tables["interactions"]
+    service = inter[inter["thread_id"].str.startswith("S")]
+    top2 = service["channel"].value_counts().index[:3].tolist()
+    assert "phone" in top2 and "email" in top2
+
+
+def test_follower_counts_are_heavy_tailed(tables):
+    indeg = tables["follows"].groupby("followee_handle").size()
+    assert indeg.max() > 20 * indeg.median()
+
+
+def test_cascades_mostly_tiny_a_few_large(tables):
+    posts = tables["posts"]
+    parent = posts.set_index("post_id")["reshare_of"]
+    root = parent.copy()
+    for _ in range(20):  # follow reshare chains up to their root
+        up = root.map(parent)
+        nxt = up.where(up.notna(), root)
+        if nxt.equals(root):
+            break
+        root = nxt
+    reshares = posts[posts["reshare_of"].notna()]
+    sizes = reshares["post_id"].map(root).value_counts()
+    originals = posts[posts["reshare_of"].isna() & posts["reply_to"].isna()]
+    share_zero = 1 - len(sizes) / len(originals)
+    assert share_zero > 0.5
+    assert sizes.max() >= 100
+
+
+def test_only_part_of_the_accounts_are_linked(tables):
+    authors = tables["posts"][["platform", "author_handle"]].drop_duplicates()
+    linked = authors.merge(tables["identities"], left_on=["platform", "author_handle"],
+                           right_on=["platform", "handle"])
+    assert 0.1 < len(linked) / len(authors) < 0.7
+
+
+def test_consumer_and_business_surveys_present(tables):
+    s = tables["survey_responses"]
+    assert set(s["group"]) == {"consumer", "business"}
+    shares = s.groupby(["group", "motive"])["selected"].mean()
+    # The consumer side puts discounts above community, as in the IBM study.
+    assert shares["consumer", "Get discounts or coupons"] > shares["consumer", "Be part of a community"] + 0.2
+
+
+def test_build_writes_the_database_and_scores_every_post(tmp_path):
+    report = demo.build(tmp_path / "d.sqlite", scale="small", seed=1)
+    conn = store.connect(tmp_path / "d.sqlite")
+    assert store.scalar(conn, "SELECT COUNT(*) FROM posts WHERE text IS NOT NULL AND sentiment IS NULL") == 0
+    assert report.counts["customers"] == 600
+    assert np.isclose(store.scalar(conn, "SELECT COUNT(*) FROM interactions"), report.counts["interactions"])
+    conn.close()

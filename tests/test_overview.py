@@ -1,0 +1,57 @@
+"""Overview numbers on a hand-made dataset whose answers can be checked by hand."""
+
+from __future__ import annotations
+
+import math
+
+from analysis import overview, store
+from analysis.filters import Filters
+
+
+def seed(db):
+    store.upsert_rows(db, "customers", [
+        {"customer_id": "C1", "segment": "Value", "region": "Europe", "email": "a@x"},
+        {"customer_id": "C2", "segment": "Premium", "region": "Europe", "email": None},
+    ])
+    store.upsert_rows(db, "identities", [{"customer_id": "C1", "platform": "x", "handle": "ann"}])
+    store.upsert_rows(db, "interactions", [
+        {"interaction_id": f"I{i}", "customer_id": c, "thread_id": t, "occurred_at": d, "channel": "phone",
+         "direction": dr, "kind": k, "amount": a}
+        for i, (c, t, d, dr, k, a) in enumerate([
+            ("C1", "T1", "2025-01-01 09:00:00", "inbound", "complaint", None),
+            ("C1", "T1", "2025-01-01 10:00:00", "outbound", "response", None),
+            ("C2", "T2", "2025-02-01 09:00:00", "inbound", "purchase", 30.0),
+            ("C2", "T3", "2025-02-02 09:00:00", "inbound", "purchase", 20.0)])])
+    store.upsert_rows(db, "posts", [
+        {"post_id": "p1", "platform": "x", "author_handle": "ann", "created_at": "2025-01-02 00:00:00",
+         "sentiment": -0.6},
+        {"post_id": "p2", "platform": "x", "author_handle": "bob", "created_at": "2025-01-03 00:00:00",
+         "sentiment": 0.4, "reshare_of": "p1"},
+    ])
+
+
+def test_kpis_by_hand(db):
+    seed(db)
+    k = overview.kpis(db, Filters())
+    assert (k.interactions, k.active_customers, k.threads, k.inbound, k.outbound) == (4, 2, 3, 3, 1)
+    assert k.revenue == 50.0 and k.outbound_share == 0.25
+    assert k.posts == 2 and math.isclose(k.mean_sentiment, -0.1) and k.negative_share == 0.5 and k.reshares == 1
+    v = overview.kpis(db, Filters(segments=("Value",)))
+    assert v.interactions == 2 and v.posts == 1 and v.negative_share == 1.0
+
+
+def test_health_reports_link_rates_and_missing_values(db):
+    seed(db)
+    h = overview.health(db)
+    assert h.customer_link_rate == 0.5  # C1 of C1, C2
+    assert h.author_link_rate == 0.5  # ann of ann, bob
+    missing = h.missing.set_index(["table", "column"])
+    assert missing.loc[("customers", "email"), "missing"] == 1
+    assert h.date_range == ("2025-01-01", "2025-02-02")
+
+
+def test_empty_database_warns(db):
+    h = overview.health(db)
+    assert any("No customers" in w for w in h.warnings)
+    k = overview.kpis(db, Filters())
+    assert k.interactions == 0 and k.posts == 0 and math.isnan(k.negative_share)
