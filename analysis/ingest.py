@@ -209,7 +209,10 @@ def parse_dates(values: pd.Series) -> pd.Series:
     Unparseable values give NaT.
     """
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    is_ts = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        is_ts = pd.Series(False, index=values.index)
+    else:
+        is_ts = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
     if is_ts.any():
         out[is_ts] = pd.to_datetime(values[is_ts].astype(object), errors="coerce", utc=True).dt.tz_localize(None)
     rest = values[~is_ts & values.notna()]
@@ -238,7 +241,13 @@ def _blank(s: pd.Series) -> pd.Series:
 
 
 def _as_text(s: pd.Series) -> pd.Series:
-    """Values as text; whole floats (1.0 from Excel) lose their '.0'."""
+    """Values as trimmed text, blanks as None; whole floats (1.0 from Excel) lose their '.0'."""
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        # The common case (CSV read as text): vectorised string methods.
+        out = s.astype("str").str.strip()
+        keep = out.notna() & out.ne("")
+        return out.astype(object).where(keep, None)
+
     def conv(v):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return None
@@ -246,7 +255,7 @@ def _as_text(s: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v).strip()
     out = s.map(conv)
-    return out.where(out.ne(""), None)
+    return out.where(out.notna() & out.ne(""), None)
 
 
 def validate(frame: pd.DataFrame, table: str, name: str, offset: int,

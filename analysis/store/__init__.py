@@ -175,6 +175,9 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> sq
     db = sqlite_utils.Database(str(p))
     # Readers never block on an import (WAL), writers wait rather than fail.
     db.conn.execute("PRAGMA busy_timeout = 30000")
+    # WAL with synchronous=NORMAL never corrupts; it only risks the last commit on power loss.
+    db.conn.execute("PRAGMA synchronous = NORMAL")
+    db.conn.execute("PRAGMA cache_size = -65536")
     if db.journal_mode != "wal":
         try:
             db.enable_wal()

@@ -1,0 +1,237 @@
+"""The benchmark command: every performance goal measured and printed beside its goal.
+
+    python -m analysis bench [--scale small|default|large|N] [--db PATH] [--json FILE]
+                             [--skip build,import,sentiment,pages,simulation]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import store
+
+PLAIN_TABLES = ("customers", "identities", "interactions", "follows")
+IMPORT_GOAL = 100_000  # rows/s for plain tables
+RERUN_GOAL = 1.0  # s, a page's rerun after a filter change
+COLD_GOAL = 3.0  # s, a page's first render once the database is built
+BUILD_GOAL = {"default": 30.0}  # s
+SIM_GOAL_S = 10.0  # 1,000 IC runs on a 100,000-node, 1,000,000-edge graph: "a few seconds"
+SIM_SPEEDUP_GOAL = 50.0
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    goal: str
+    ok: bool | None
+
+    def row(self) -> str:
+        mark = {True: "ok", False: "MISSED", None: "–"}[self.ok]
+        v = f"{self.value:,.0f}" if abs(self.value) >= 100 else f"{self.value:,.3g}"
+        return f"{self.name:<48} {v:>14} {self.unit:<12} {self.goal:<26} {mark}"
+
+
+def machine() -> dict:
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine()}
+
+
+def bench_build(scale: str, path: Path, progress=None) -> list[Figure]:
+    from analysis import demo
+
+    t0 = time.perf_counter()
+    report = demo.build(path, scale=scale, seed=7, progress=progress, replace=True)
+    secs = time.perf_counter() - t0
+    goal = BUILD_GOAL.get(scale)
+    figs = [Figure(f"demo build ({scale})", secs, "s", f"< {goal:.0f} s" if goal else "reported", secs < goal
+                   if goal else None)]
+    for table, n in report.counts.items():
+        figs.append(Figure(f"  rows in {table}", n, "rows", "", None))
+    return figs
+
+
+def bench_import(source: Path, workdir: Path, progress=None) -> list[Figure]:
+    """Export each table of ``source`` to CSV and import it into a fresh database."""
+    from analysis import ingest
+
+    src = store.connect(source)
+    target = workdir / "import.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    dst = store.connect(target)
+    figs = []
+    for table in (*PLAIN_TABLES, "posts"):
+        cols = [c for c in ingest.SPECS[table]["required"]] + [c for c in ingest.SPECS[table]["optional"]]
+        frame = store.query_df(src, f'SELECT {", ".join(cols)} FROM "{table}"')
+        csv = workdir / f"{table}.csv"
+        frame.to_csv(csv, index=False)
+        report = ingest.import_file(dst, table, csv, progress=progress)
+        # Fixed costs dominate tiny files: the rate goal applies from 10,000 rows.
+        plain = table in PLAIN_TABLES and report.rows >= 10_000
+        goal = (f">= {IMPORT_GOAL:,} rows/s" if plain else
+                "reported (scores sentiment)" if table == "posts" else "reported (too few rows)")
+        figs.append(Figure(f"import {table} ({report.rows:,} rows)", report.rows_per_second, "rows/s", goal,
+                           report.rows_per_second >= IMPORT_GOAL if plain else None))
+    src.close()
+    dst.close()
+    return figs
+
+
+def bench_sentiment(source: Path, limit: int = 200_000) -> list[Figure]:
+    from analysis import sentiment
+
+    conn = store.connect(source)
+    texts = store.query_df(conn, "SELECT text FROM posts WHERE text IS NOT NULL LIMIT ?", (limit,))["text"]
+    conn.close()
+    sentiment.analyzer()
+    t0 = time.perf_counter()
+    _, distinct = sentiment.score_texts(texts.tolist())
+    secs = max(time.perf_counter() - t0, 1e-9)
+    rate = distinct / secs
+    saved = (len(texts) - distinct) / rate if rate else 0.0
+    return [
+        Figure(f"sentiment ({distinct:,} distinct of {len(texts):,} texts)", rate, "texts/s", "reported", None),
+        Figure("  scoring each distinct text once saves", saved, "s", f"{1 - distinct / max(len(texts), 1):.0%} "
+               "of texts not rescored", None),
+    ]
+
+
+def page_files() -> list[str]:
+    src = (store.PROJECT_ROOT / "app.py").read_text()
+    start = src.index("PAGES = [")
+    scope: dict = {}
+    exec(src[start:src.index("]\n", start) + 1], scope)  # the literal list of pages only
+    return [f for f, *_ in scope["PAGES"] if (store.PROJECT_ROOT / f).exists()]
+
+
+def bench_pages(source: Path) -> list[Figure]:
+    """Cold render and rerun after a filter change of every page, with AppTest."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["CONTINUUM_DB"] = str(source)
+    conn = store.connect(source)
+    segments = store.distinct_values(conn, "customers", "segment")
+    conn.close()
+    figs = []
+    for page in page_files():
+        st.cache_data.clear()
+        at = AppTest.from_file(str(store.PROJECT_ROOT / "app.py"), default_timeout=300)
+        t0 = time.perf_counter()
+        at.run()  # the router and the default page (Overview)
+        if page != "pages/overview.py":
+            st.cache_data.clear()
+            t0 = time.perf_counter()
+            at.switch_page(page).run()
+        cold = time.perf_counter() - t0
+        errors = [str(e.value)[:200] for e in at.exception]
+        if segments:
+            at.session_state["segment"] = [segments[0]]
+        t0 = time.perf_counter()
+        at.run()
+        rerun = time.perf_counter() - t0
+        errors += [str(e.value)[:200] for e in at.exception]
+        name = Path(page).stem
+        figs.append(Figure(f"page {name}: cold render", cold, "s", f"< {COLD_GOAL:.0f} s", cold < COLD_GOAL
+                           and not errors))
+        figs.append(Figure(f"page {name}: rerun after filter change", rerun, "s", f"< {RERUN_GOAL:.0f} s",
+                           rerun < RERUN_GOAL and not errors))
+        if errors:
+            print(f"  {name}: exception: {errors[0]}", file=sys.stderr)
+    return figs
+
+
+def bench_simulation() -> list[Figure]:
+    try:
+        from analysis import simulate
+    except ImportError:
+        return []
+    if not hasattr(simulate, "bench_ic"):
+        return []
+    r = simulate.bench_ic()
+    secs = float(r.get("seconds") or r.get("fast_seconds") or r.get("elapsed_s") or 0.0)
+    speedup = float(r.get("speedup") or r.get("speed_up") or 0.0)
+    figs = [Figure("IC: 1,000 runs, 100k nodes, 1M edges", secs, "s", f"<= {SIM_GOAL_S:.0f} s",
+                   secs <= SIM_GOAL_S)]
+    if speedup:
+        figs.append(Figure("IC: speed-up per run over naive Python", speedup, "x",
+                           f">= {SIM_SPEEDUP_GOAL:.0f}x", speedup >= SIM_SPEEDUP_GOAL))
+    return figs
+
+
+def run(scale: str = "default", db: str | None = None, json_path: str | None = None,
+        skip: tuple[str, ...] = (), progress=None) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="continuum-bench-"))
+    figures: list[Figure] = []
+    try:
+        if db:
+            source = Path(db)
+        else:
+            source = workdir / "demo.sqlite"
+        if not db and "build" not in skip:
+            figures += bench_build(scale, source, progress)
+        elif not db:
+            from analysis import demo
+
+            demo.build(source, scale=scale, seed=7, replace=True)
+        if "import" not in skip:
+            figures += bench_import(source, workdir, progress)
+        if "sentiment" not in skip:
+            figures += bench_sentiment(source)
+        if "pages" not in skip:
+            figures += bench_pages(source)
+        if "simulation" not in skip:
+            figures += bench_simulation()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result = {"scale": scale if not db else f"database {db}", "machine": machine(),
+              "taken_at": time.strftime("%Y-%m-%d %H:%M:%S"), "figures": [asdict(f) for f in figures]}
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=2))
+    return result
+
+
+def table(result: dict) -> str:
+    lines = [f"Continuum benchmark — {result['scale']} — {result['machine']['cpus']} CPUs, "
+             f"Python {result['machine']['python']}, {result['taken_at']}",
+             f"{'figure':<48} {'value':>14} {'unit':<12} {'goal':<26} status", "-" * 110]
+    lines += [Figure(**f).row() for f in result["figures"]]
+    return "\n".join(lines)
+
+
+def frame(result: dict) -> pd.DataFrame:
+    return pd.DataFrame(result["figures"])
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("bench", help="measure build, import, sentiment, page and simulation speed")
+    p.add_argument("--scale", default="default", help="small, default, large or a number of customers")
+    p.add_argument("--db", help="benchmark an existing database instead of building one")
+    p.add_argument("--json", dest="json_path", help="write the figures to this JSON file")
+    p.add_argument("--skip", default="", help="comma-separated: build,import,sentiment,pages,simulation")
+    p.set_defaults(func=_cmd)
+
+
+def _cmd(args) -> int:
+    from analysis import cli_progress
+
+    bar = cli_progress.Bar()
+    result = run(args.scale, args.db, args.json_path, tuple(s for s in args.skip.split(",") if s), bar.update)
+    bar.close()
+    print(table(result))
+    missed = [f["name"] for f in result["figures"] if f["ok"] is False]
+    if missed:
+        print(f"\n{len(missed)} goal(s) missed: {', '.join(m.strip() for m in missed)}")
+    return 0
