@@ -82,9 +82,9 @@ class Filters:
             params += list(self.platforms)
         c2, p2 = self._customer_clause("i.customer_id")
         if c2:
-            clauses.append(
-                f"EXISTS (SELECT 1 FROM identities i WHERE i.platform = {p}platform "
-                f"AND i.handle = {p}author_handle AND {c2[0]})")
+            # A row-value semi-join: far faster than a correlated EXISTS, and portable SQL.
+            clauses.append(f"({p}platform, {p}author_handle) IN "
+                           f"(SELECT i.platform, i.handle FROM identities i WHERE {c2[0]})")
             params += p2
         return (" AND ".join(clauses) or "1=1"), params
 
