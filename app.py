@@ -9,6 +9,7 @@ import streamlit as st
 
 from analysis import charts, store
 from analysis.filters import Filters
+from pages import _workshop_tools as _workshop
 
 ROOT = Path(__file__).resolve().parent
 
@@ -92,4 +93,11 @@ if st.session_state.get("present"):
             "html, body, [data-testid='stMarkdownContainer'] p {font-size: 1.25rem;}</style>")
     st.button("Exit presentation mode", key="exit_present", icon=":material/close_fullscreen:",
               on_click=lambda: st.session_state.update(present=False))
+_workshop.deck_bar(PAGES)
+st.session_state["_report"] = {"figures": [], "tables": []}  # what this run shows, for the page report
 current.run()
+if not st.session_state.get("present"):
+    # The default page's own url_path is empty; scenarios name pages by their PAGES path.
+    page_path = next((u for _f, t, _i, u in PAGES if t == current.title), current.url_path)
+    _workshop.page_tools(page_path, current.title)
+    _workshop.compare_panel(page_path)

@@ -56,14 +56,69 @@ def clear_cache() -> None:
     _run.clear()
 
 
-def chart(fig, key: str | None = None, **kwargs):
-    """Show a Plotly figure with the app's settings."""
-    return st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False}, **kwargs)
+def _slug(text: str) -> str:
+    keep = "".join(ch.lower() if ch.isalnum() else "-" for ch in str(text))
+    return "-".join(part for part in keep.split("-") if part)[:60] or "chart"
 
 
-def text_table(df: pd.DataFrame, **kwargs):
-    """User text goes to st.dataframe (rendered as text, never as Markdown or HTML)."""
-    return st.dataframe(df, hide_index=True, **kwargs)
+def _title_of(fig) -> str:
+    text = getattr(getattr(fig.layout, "title", None), "text", None) or "chart"
+    return text.split("<br>")[0]
+
+
+def _collected() -> dict:
+    """What this run of the page has shown, for the page report (reset by app.py each run)."""
+    return st.session_state.setdefault("_report", {"figures": [], "tables": []})
+
+
+def chart(fig, key: str | None = None, export: bool = True, **kwargs):
+    """Show a Plotly figure with the app's settings and its export menu (PNG, SVG, HTML)."""
+    _collected()["figures"].append(fig)
+    out = st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False}, **kwargs)
+    if export and not presentation():
+        export_menu(fig, key or _slug(_title_of(fig)))
+    return out
+
+
+def export_menu(fig, key: str) -> None:
+    """Download buttons for one chart; files are made only when clicked."""
+    from analysis import exports
+
+    name = _slug(_title_of(fig))
+    with st.popover("Export chart", icon=":material/download:", key=f"exp_{key}"):
+        st.download_button("PNG image", data=lambda: exports.figure_png(fig), file_name=f"{name}.png",
+                           mime="image/png", key=f"png_{key}", on_click="ignore")
+        st.download_button("SVG image", data=lambda: exports.figure_svg(fig), file_name=f"{name}.svg",
+                           mime="image/svg+xml", key=f"svg_{key}", on_click="ignore")
+        st.download_button("Interactive HTML", data=lambda: exports.figure_html(fig), file_name=f"{name}.html",
+                           mime="text/html", key=f"html_{key}", on_click="ignore")
+
+
+def table_downloads(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and XLSX downloads of a table, safe against spreadsheet formula injection."""
+    from analysis import exports
+
+    caption_text = filters().caption()
+    c1, c2 = st.columns(2)
+    c1.download_button("CSV", data=lambda: exports.to_csv_bytes(df), file_name=f"{_slug(name)}.csv",
+                       mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/table:")
+    c2.download_button("Excel", data=lambda: exports.to_xlsx_bytes(df, caption=caption_text),
+                       file_name=f"{_slug(name)}.xlsx", key=f"xlsx_{key}", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/grid_on:")
+
+
+def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None = None, **kwargs):
+    """User text goes to st.dataframe (rendered as text, never as Markdown or HTML).
+
+    With ``export_name`` the table gets CSV and Excel downloads and joins the page report.
+    """
+    out = st.dataframe(df, hide_index=True, key=key, **kwargs)
+    if export_name:
+        _collected()["tables"].append((export_name, df))
+        if not presentation():
+            table_downloads(df, export_name, key or _slug(export_name))
+    return out
 
 
 def caption(f: Filters | None = None) -> None:

@@ -1,0 +1,139 @@
+"""Workshop: saved scenarios, decks for presentation mode, and hand-outs (HTML report, PPTX)."""
+
+import pandas as pd
+import streamlit as st
+
+from analysis import exports, scenarios
+from pages import _ui
+from pages import _workshop_tools as _workshop
+
+_ui.page_intro(
+    "Workshop",
+    "Keep a view, share it, show it and hand it out. Save any page's current view (filters and what-if "
+    "settings) from the sidebar's **Save this view as a scenario**; every view is also in its URL, so a "
+    "copied link reopens it. Here you open, rename and delete scenarios, put them in order as a **deck**, "
+    "present the deck full screen with next/previous, and download it as a one-file HTML report or slides.",
+)
+
+conn = _ui.db()
+try:
+    saved = scenarios.list_scenarios(conn)
+    decks = scenarios.list_decks(conn)
+finally:
+    conn.close()
+
+st.subheader("Scenarios")
+if saved.empty:
+    st.info("No scenarios yet. On any page, set the filters and what-if controls, then use "
+            "**Save this view as a scenario** in the sidebar.")
+else:
+    view = saved.assign(open=saved["url"])[["name", "page", "settings", "notes", "updated_at", "open"]]
+    _ui.text_table(view, export_name="scenarios", key="scenario_table",
+                   column_config={"open": st.column_config.LinkColumn("Open", display_text="Open view")})
+    names = saved["name"].tolist()
+    c1, c2 = st.columns(2)
+    with c1.form("rename_scenario", border=True):
+        old = st.selectbox("Rename scenario", names, key="rename_old")
+        new = st.text_input("New name", max_chars=120, key="rename_new")
+        if st.form_submit_button("Rename"):
+            conn = _ui.db()
+            try:
+                scenarios.rename(conn, old, new)
+            except (ValueError, LookupError) as exc:
+                st.error(str(exc))
+            else:
+                _ui.clear_cache()
+                st.rerun()
+            finally:
+                conn.close()
+    with c2.form("delete_scenario", border=True):
+        gone = st.selectbox("Delete scenario", names, key="delete_name")
+        sure = st.checkbox("Yes, delete it (it also leaves any deck)")
+        if st.form_submit_button("Delete", disabled=False):
+            if not sure:
+                st.warning("Tick the box to confirm.")
+            else:
+                conn = _ui.db()
+                try:
+                    scenarios.delete(conn, gone)
+                finally:
+                    conn.close()
+                _ui.clear_cache()
+                st.rerun()
+
+st.subheader("Decks")
+if not saved.empty:
+    with st.form("new_deck", border=True):
+        st.markdown("**Make a deck**: pick scenarios in the order to show them.")
+        deck_name = st.text_input("Deck name", max_chars=120)
+        order = st.multiselect("Scenarios, in order", saved["name"].tolist())
+        deck_notes = st.text_area("Notes for the deck", height=70)
+        replace = st.checkbox("Replace a deck with the same name")
+        if st.form_submit_button("Save deck", type="primary"):
+            conn = _ui.db()
+            try:
+                scenarios.save_deck(conn, deck_name, order, deck_notes, overwrite=replace)
+            except (ValueError, LookupError) as exc:
+                st.error(str(exc))
+            else:
+                _ui.clear_cache()
+                st.rerun()
+            finally:
+                conn.close()
+
+if decks.empty:
+    st.caption("No decks yet.")
+else:
+    _ui.text_table(decks[["name", "n_scenarios", "scenarios", "notes"]], key="deck_table")
+    deck = st.selectbox("Deck", decks["name"].tolist(), key="deck_pick", bind="query-params")
+    conn = _ui.db()
+    try:
+        items = scenarios.load_deck(conn, deck)
+    finally:
+        conn.close()
+    if items:
+        first = items[0]
+        params = {k: v for k, v in first.params.items() if v not in (None, [])}
+        c1, c2, c3, c4 = st.columns(4)
+        c1.page_link(f"pages/{first.page}.py" if _ui.page_exists(first.page) else "pages/overview.py",
+                     label="Present this deck", icon=":material/slideshow:",
+                     query_params={**params, "present": "true", "deck": deck, "step": "0"})
+
+        def deck_sections() -> list[dict]:
+            out = []
+            conn = _ui.db()
+            try:
+                for s in items:
+                    summ = _workshop.summary_of(conn, s.page, s.params)
+                    out.append({"heading": s.name, "text": s.settings(), "caption": s.caption(),
+                                "notes": s.notes, "metrics": list(summ.formatted().items()),
+                                "figures": summ.figures})
+            finally:
+                conn.close()
+            return out
+
+        deck_row = decks.set_index("name").loc[deck]
+        c2.download_button("Deck report (HTML)", icon=":material/description:", key="deck_html",
+                           data=lambda: exports.html_report(f"Continuum · {deck}", deck_sections(),
+                                                            "Each section states its own filters",
+                                                            notes=str(deck_row["notes"] or "")),
+                           file_name=f"continuum-deck-{_ui._slug(deck)}.html", mime="text/html",
+                           on_click="ignore")
+        c3.download_button("Deck slides (PPTX)", icon=":material/slideshow:", key="deck_pptx",
+                           data=lambda: exports.pptx_deck(f"Continuum · {deck}", deck_sections(),
+                                                          "Each slide states its own filters",
+                                                          notes=str(deck_row["notes"] or "")),
+                           file_name=f"continuum-deck-{_ui._slug(deck)}.pptx",
+                           mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                           on_click="ignore")
+        with c4.form("delete_deck", border=False):
+            if st.form_submit_button("Delete this deck"):
+                conn = _ui.db()
+                try:
+                    scenarios.delete_deck(conn, deck)
+                finally:
+                    conn.close()
+                _ui.clear_cache()
+                st.rerun()
+        st.dataframe(pd.DataFrame([{"#": i + 1, "scenario": s.name, "page": s.page, "settings": s.settings(),
+                                    "notes": s.notes} for i, s in enumerate(items)]), hide_index=True)
