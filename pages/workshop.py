@@ -10,7 +10,7 @@ from pages import _workshop_tools as _workshop
 _ui.page_intro(
     "Workshop",
     "Keep a view, share it, show it and hand it out. Save any page's current view (filters and what-if "
-    "settings) from the sidebar's **Save this view as a scenario**; every view is also in its URL, so a "
+    "settings) with **Save this view as a scenario** at the bottom of the page; every view is also in its URL, so a "
     "copied link reopens it. Here you open, rename and delete scenarios, put them in order as a **deck**, "
     "present the deck full screen with next/previous, and download it as a one-file HTML report or slides.",
 )
@@ -25,7 +25,7 @@ finally:
 st.subheader("Scenarios")
 if saved.empty:
     st.info("No scenarios yet. On any page, set the filters and what-if controls, then use "
-            "**Save this view as a scenario** in the sidebar.")
+            "**Save this view as a scenario** at the bottom of the page.")
 else:
     view = saved.assign(open=saved["url"])[["name", "page", "settings", "notes", "updated_at", "open"]]
     _ui.text_table(view, export_name="scenarios", key="scenario_table",
