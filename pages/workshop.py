@@ -15,6 +15,22 @@ _ui.page_intro(
     "present the deck full screen with next/previous, and download it as a one-file HTML report or slides.",
 )
 
+
+
+def apply(fn, *args, **kwargs) -> None:
+    """Run one scenario/deck write, then refresh; a refused write shows why and changes nothing."""
+    conn = _ui.db()
+    try:
+        fn(conn, *args, **kwargs)
+    except (ValueError, LookupError) as exc:
+        st.error(str(exc))
+        return
+    finally:
+        conn.close()
+    _ui.clear_cache()
+    st.rerun()
+
+
 conn = _ui.db()
 try:
     saved = scenarios.list_scenarios(conn)
@@ -36,30 +52,15 @@ else:
         old = st.selectbox("Rename scenario", names, key="rename_old")
         new = st.text_input("New name", max_chars=120, key="rename_new")
         if st.form_submit_button("Rename"):
-            conn = _ui.db()
-            try:
-                scenarios.rename(conn, old, new)
-            except (ValueError, LookupError) as exc:
-                st.error(str(exc))
-            else:
-                _ui.clear_cache()
-                st.rerun()
-            finally:
-                conn.close()
+            apply(scenarios.rename, old, new)
     with c2.form("delete_scenario", border=True):
         gone = st.selectbox("Delete scenario", names, key="delete_name")
         sure = st.checkbox("Yes, delete it (it also leaves any deck)")
-        if st.form_submit_button("Delete", disabled=False):
+        if st.form_submit_button("Delete"):
             if not sure:
                 st.warning("Tick the box to confirm.")
             else:
-                conn = _ui.db()
-                try:
-                    scenarios.delete(conn, gone)
-                finally:
-                    conn.close()
-                _ui.clear_cache()
-                st.rerun()
+                apply(scenarios.delete, gone)
 
 st.subheader("Decks")
 if not saved.empty:
@@ -70,16 +71,7 @@ if not saved.empty:
         deck_notes = st.text_area("Notes for the deck", height=70)
         replace = st.checkbox("Replace a deck with the same name")
         if st.form_submit_button("Save deck", type="primary"):
-            conn = _ui.db()
-            try:
-                scenarios.save_deck(conn, deck_name, order, deck_notes, overwrite=replace)
-            except (ValueError, LookupError) as exc:
-                st.error(str(exc))
-            else:
-                _ui.clear_cache()
-                st.rerun()
-            finally:
-                conn.close()
+            apply(scenarios.save_deck, deck_name, order, deck_notes, overwrite=replace)
 
 if decks.empty:
     st.caption("No decks yet.")
@@ -128,12 +120,6 @@ else:
                            on_click="ignore")
         with c4.form("delete_deck", border=False):
             if st.form_submit_button("Delete this deck"):
-                conn = _ui.db()
-                try:
-                    scenarios.delete_deck(conn, deck)
-                finally:
-                    conn.close()
-                _ui.clear_cache()
-                st.rerun()
+                apply(scenarios.delete_deck, deck)
         st.dataframe(pd.DataFrame([{"#": i + 1, "scenario": s.name, "page": s.page, "settings": s.settings(),
                                     "notes": s.notes} for i, s in enumerate(items)]), hide_index=True)
