@@ -50,9 +50,13 @@ class Filters:
             params.append((self.date_to + dt.timedelta(days=1)).isoformat())
         return clauses, params
 
-    def _customer_clause(self, customer_col: str) -> tuple[list[str], list]:
+    def _customer_clause(self, customer_col: str, exists: bool = False) -> tuple[list[str], list]:
         clauses, params = [], []
-        if self.segments or self.regions:
+        if (self.segments or self.regions) and exists:
+            where, p = self.customers_where("c")
+            clauses.append(f"EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = {customer_col} AND {where})")
+            params += p
+        elif self.segments or self.regions:
             sub, sub_params = [], []
             if self.segments:
                 sub.append(f"segment IN ({','.join('?' * len(self.segments))})")
@@ -64,11 +68,15 @@ class Filters:
             params += sub_params
         return clauses, params
 
-    def interactions_where(self, alias: str = "") -> tuple[str, list]:
-        """WHERE clause (without the keyword) for the interactions table."""
+    def interactions_where(self, alias: str = "", exists: bool = False) -> tuple[str, list]:
+        """WHERE clause (without the keyword) for the interactions table.
+
+        ``exists`` writes the segment/region condition as a correlated EXISTS, which SQLite
+        plans better when the query is driven by another index than customer_id.
+        """
         p = f"{alias}." if alias else ""
         c1, p1 = self._dates(f"{p}occurred_at")
-        c2, p2 = self._customer_clause(f"{p}customer_id")
+        c2, p2 = self._customer_clause(f"{p}customer_id", exists)
         clauses = c1 + c2
         return (" AND ".join(clauses) or "1=1"), p1 + p2
 

@@ -95,7 +95,10 @@ def two_proportion_z(x1, n1, x2, n2, confidence: float = 0.95) -> TwoProportionT
     scalar = all(np.ndim(v) == 0 for v in (x1, n1, x2, n2))
     a1, m1, a2, m2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x1, n1, x2, n2)))
     ok = (m1 > 0) & (m2 > 0) & np.isfinite(a1) & np.isfinite(a2) & np.isfinite(m1) & np.isfinite(m2)
+    # Rows that cannot be tested get a harmless stand-in (0 of 1) so that a known side next to an
+    # unknown one (x of n against NaN) never reaches the Wilson check as "x successes out of 1".
     s1, s2 = np.where(ok, m1, 1.0), np.where(ok, m2, 1.0)
+    a1, a2 = np.where(ok, a1, 0.0), np.where(ok, a2, 0.0)
     p1, p2 = a1 / s1, a2 / s2
     diff = p1 - p2
     pooled = (a1 + a2) / (s1 + s2)

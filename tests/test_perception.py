@@ -65,6 +65,18 @@ def test_gap_table_on_ibm_preset():
     assert order[3] == "Learn about new products" and order[-1] == PURCHASE
 
 
+def test_gap_table_with_a_share_on_one_side_only():
+    df = pd.DataFrame({"motive": ["A", "B", "C"], "consumer_rank": [1, 2, 3], "business_rank": [3, 1, 2],
+                       "consumer_share": [0.5, np.nan, 0.4], "business_share": [0.6, 0.7, np.nan],
+                       "consumer_n": [200, 200, 200], "business_n": [100, 100, 100]})
+    g = P.gap_table(df).set_index("motive")
+    assert g.loc["A", "basis"] == "shares and ranks" and np.isfinite(g.loc["A", "p_value"])
+    assert g.loc["B", "basis"] == "ranks; business share only" and math.isnan(g.loc["B", "gap_points"])
+    assert g.loc["C", "basis"] == "ranks; consumer share only" and math.isnan(g.loc["C", "p_holm"])
+    assert g.loc["B", "business_lo"] < 0.7 < g.loc["B", "business_hi"]
+    assert g.loc["A", "p_holm"] == pytest.approx(g.loc["A", "p_value"])  # one test only: nothing to correct
+
+
 def test_rank_agreement_reports_what_the_ibm_ranks_say():
     ref = P.load_reference()
     res = P.rank_agreement(ref, n_permutations=5000)
@@ -211,9 +223,11 @@ def test_keyword_hits_shortcut_matches_the_plain_regex():
         "the wholesale district", "\u212aelvin-sign DEAL and a \u017fale",  # non-ASCII: IGNORECASE folds these
         "pre-orders open; pre-order now", "Let US know what you think", "#TBT to 2019", "", "dm me, DMs open",
         "caf\u00e9 club meetup", "Caf\u00c9 deals", "help,help;HELP", "5  stars from 5 stars fans",
+        "a.b and axb", "(VIP) c++ [new] $5 off 5* what? yes", "c+ cc++ what",
     ] * 3)
     lex = dict(P.DEFAULT_LEXICON)
     lex["Caf\u00e9"] = ["caf\u00e9", "\u00e9t\u00e9 sale"]  # a non-ASCII keyword: no shortcut for this motive
+    lex["Meta"] = ["a.b", "(vip)", "5*", "c++", "[new]", "$5 off", "what?", "x|y", "^a", "{n}"]  # regex metacharacters
     got = P.keyword_hits(texts, lex)
     for motive, kws in lex.items():
         rx = P._motive_regex(list(kws))
@@ -221,6 +235,7 @@ def test_keyword_hits_shortcut_matches_the_plain_regex():
         assert got[motive].tolist() == expected, motive
     assert got[DISCOUNTS].iloc[4] == 2  # the long s in "\u017fale" matches "sale" under IGNORECASE
     assert got["Caf\u00e9"].iloc[11] == 1
+    assert got["Meta"].iloc[15] == 6 and got["Meta"].iloc[14] == 1
 
 
 def test_classify_most_hits_then_lexicon_order():
@@ -279,6 +294,17 @@ def test_brand_messages_modes_and_mix(db):
     assert set(bl["by_source"]["source"]) == {"interaction", "post"}
 
 
+def test_brand_content_equals_the_two_separate_calls(db):
+    _seed_brand(db)
+    f = Filters(date_to="2025-02-01")
+    mix, voice = P.brand_content(db, f)
+    pd.testing.assert_frame_equal(mix, P.brand_content_mix(db, f))
+    alone = P.broadcast_vs_listen(db, f)
+    assert {k: v for k, v in voice.items() if k != "by_source"} == \
+        {k: v for k, v in alone.items() if k != "by_source"}
+    pd.testing.assert_frame_equal(voice["by_source"].reset_index(drop=True), alone["by_source"].reset_index(drop=True))
+
+
 def test_brand_messages_under_filters(db):
     _seed_brand(db)
     jan = P.brand_messages(db, Filters(date_from="2025-01-01", date_to="2025-01-31"))
@@ -289,6 +315,31 @@ def test_brand_messages_under_filters(db):
     assert P.brand_messages(db, Filters(platforms=("instagram",)))["source"].eq("interaction").all()
     empty = P.broadcast_vs_listen(store.memory_db())
     assert empty["total"] == 0 and math.isnan(empty["broadcast_share"])
+
+
+def test_brand_messages_remember_classifications_per_lexicon(db):
+    _seed_brand(db)
+    first = P.brand_messages(db, lexicon={"Sale talk": ["sale"]}).set_index("message_id")["motive"]
+    other = P.brand_messages(db, lexicon={"Help": ["dm"]}).set_index("message_id")["motive"]
+    again = P.brand_messages(db, lexicon={"Sale talk": ["sale"]}).set_index("message_id")["motive"]
+    assert first["p1"] == "Sale talk" and other["p1"] == P.OTHER and other["p3"] == "Help"
+    pd.testing.assert_series_equal(first, again)
+    direct = P.classify_messages(P.brand_messages(db)["text"], P.lexicon_dict(db))
+    assert list(P.brand_messages(db)["motive"]) == list(direct)
+
+
+def test_brand_messages_date_range_matches_the_sql_filter(db):
+    """brand_messages applies dates in pandas (a faster plan); it must select exactly what the SQL does."""
+    _seed_brand(db)
+    for f in (Filters(date_from="2025-01-02"), Filters(date_to="2025-01-05"),
+              Filters(date_from="2025-01-02", date_to="2025-01-05", segments=("Value",)),
+              Filters(date_from="2025-01-06", date_to="2025-01-06", platforms=("x",))):
+        ours = P.brand_messages(db, f).drop(columns="motive")
+        sql = sp.brand_public_messages(db, f)
+        key = ["source", "message_id"]
+        pd.testing.assert_frame_equal(ours.sort_values(key).reset_index(drop=True),
+                                      sql.sort_values(key).reset_index(drop=True))
+        assert P.broadcast_vs_listen(db, f)["total"] == len(sql)
 
 
 # -- alignment -------------------------------------------------------------------------
@@ -338,3 +389,12 @@ def test_no_sql_or_streamlit_outside_the_store():
     src = Path(P.__file__).read_text()
     assert "streamlit" not in src and "SELECT " not in src and ".execute(" not in src
     assert "streamlit" not in Path(sp.__file__).read_text()
+
+
+def test_blank_editor_cells_are_not_stored_as_keywords(db):
+    from analysis.store import perception as sp
+
+    frame = pd.DataFrame({"motive": ["Feel connected", "Feel connected", None],
+                          "keyword": ["community", None, "sale"]})
+    sp.replace_lexicon(db, frame)
+    assert P.lexicon_frame(db)["keyword"].tolist() == ["community"]

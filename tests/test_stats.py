@@ -69,6 +69,13 @@ def test_two_proportion_degenerate_and_empty():
     assert all(math.isnan(v[2]) for v in r)
 
 
+def test_two_proportion_with_one_side_unknown_is_nan_not_an_error():
+    # A known 60 of 100 next to an unknown side (NaN) used to reach the Wilson check as 60 of 1.
+    r = stats.two_proportion_z([60, 50, 30], [100, 100, np.nan], [np.nan, 40, 20], [np.nan, 100, 50])
+    assert all(math.isnan(v[0]) and math.isnan(v[2]) for v in r)
+    assert r.diff[1] == pytest.approx(0.1) and r.ci_low[1] < 0.1 < r.ci_high[1]
+
+
 def test_holm_and_bh_by_hand():
     p = [0.01, 0.04, 0.03, 0.005]
     # Holm: sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04;

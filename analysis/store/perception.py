@@ -286,6 +286,8 @@ def remove_keywords(db: sqlite_utils.Database, motive: str, keywords: Iterable[s
 def replace_lexicon(db: sqlite_utils.Database, new: Mapping[str, Iterable[str]] | pd.DataFrame) -> int:
     """Replace the whole lexicon with ``new`` ({motive: keywords} or a frame with motive, keyword); returns rows."""
     if isinstance(new, pd.DataFrame):
+        # A blank editor cell is no keyword (astype(str) would make it the word "None").
+        new = new.dropna(subset=["motive", "keyword"])
         pairs = list(zip(new["motive"].astype(str), new["keyword"].astype(str)))
     else:
         pairs = [(m, k) for m, kws in new.items() for k in ([kws] if isinstance(kws, str) else kws)]
@@ -319,9 +321,11 @@ def brand_public_messages(db: sqlite_utils.Database, filters: Filters | None = N
     written by a brand account. Everything else is a 'broadcast'.
 
     Columns: source ('interaction'|'post'), message_id, at, place (channel or platform), kind, text, mode.
+    The CROSS JOIN fixes SQLite's join order (the few public channels first, then the
+    outbound-by-channel index); other engines treat it as an ordinary inner join.
     """
     f = filters or Filters()
-    wi, pi = f.interactions_where("i")
+    wi, pi = f.interactions_where("i", exists=True)
     post_filters = dataclasses.replace(f, segments=(), regions=())
     wp, pp = post_filters.posts_where("p")
     sql = f"""
@@ -330,8 +334,8 @@ def brand_public_messages(db: sqlite_utils.Database, filters: Filters | None = N
                CASE WHEN EXISTS (SELECT 1 FROM interactions q WHERE q.thread_id = i.thread_id
                                  AND q.direction = 'inbound' AND q.occurred_at <= i.occurred_at)
                     THEN 'response' ELSE 'broadcast' END AS mode
-        FROM interactions i JOIN channels ch ON ch.channel = i.channel
-        WHERE i.direction = 'outbound' AND ch.publicness >= ? AND {wi}
+        FROM channels ch CROSS JOIN interactions i
+        WHERE ch.channel = i.channel AND i.direction = 'outbound' AND ch.publicness >= ? AND {wi}
         UNION ALL
         SELECT 'post', p.post_id, p.created_at, p.platform,
                CASE WHEN p.reshare_of IS NOT NULL THEN 'reshare' WHEN p.reply_to IS NOT NULL THEN 'reply'
