@@ -90,7 +90,9 @@ st.session_state["filters"] = _sidebar_filters()
 charts.set_presentation(bool(st.session_state.get("present")))
 if st.session_state.get("present"):
     st.html("<style>section[data-testid='stSidebar']{display:none;} "
-            "html, body, [data-testid='stMarkdownContainer'] p {font-size: 1.25rem;}</style>")
+            "[data-testid='stMarkdownContainer'] p, [data-testid='stCaptionContainer'] {font-size: 1.25rem;} "
+            "[data-testid='stMetricValue'] div, [data-testid='stMetricValue'] p {font-size: 2.8rem !important;} "
+            "[data-testid='stMetricLabel'] p {font-size: 1.2rem !important;}</style>")
     st.button("Exit presentation mode", key="exit_present", icon=":material/close_fullscreen:",
               on_click=lambda: st.session_state.update(present=False))
 _workshop.deck_bar(PAGES)

@@ -7,6 +7,8 @@ each a few lines over ``finish``.
 
 from __future__ import annotations
 
+import threading
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -22,7 +24,9 @@ FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 SEQUENTIAL = "Cividis"
 DIVERGING = [[0.0, VERMILION], [0.5, "#F2F2F2"], [1.0, BLUE]]
 
-_state = {"scale": 1.0}
+# Per thread: Streamlit runs each browser session's script in its own thread, and one
+# session's presentation mode must not enlarge another's charts.
+_state = threading.local()
 
 pio.templates["continuum"] = go.layout.Template(
     layout=go.Layout(
@@ -44,23 +48,33 @@ pio.templates["continuum"] = go.layout.Template(
 
 def set_presentation(enabled: bool) -> None:
     """Larger fonts for a projector (workshop presentation mode)."""
-    _state["scale"] = 1.35 if enabled else 1.0
+    _state.scale = 1.35 if enabled else 1.0
 
 
 def font_scale() -> float:
-    return _state["scale"]
+    return getattr(_state, "scale", 1.0)
 
 
 def finish(fig: go.Figure, title: str, caption: str | None = None, *, height: int = 440,
            x_title: str | None = None, y_title: str | None = None, legend: bool = True) -> go.Figure:
     """Apply the theme, a title that says what the chart shows, and the filter caption."""
-    s = _state["scale"]
+    s = font_scale()
     full_title = title if not caption else f"{title}<br><sup>{caption}</sup>"
     fig.update_layout(
         template="continuum", title=dict(text=full_title, font=dict(size=round(20 * s))),
         font=dict(size=round(15 * s)), height=round(height * (1.15 if s > 1 else 1)),
-        showlegend=legend,
+        showlegend=legend, legend=dict(font=dict(size=round(13 * s))),
+        hoverlabel=dict(font=dict(size=round(14 * s))),
     )
+    def scale_axis(ax):
+        # A chart that chose its own tick size keeps it.
+        if ax.tickfont.size is None:
+            ax.update(tickfont=dict(size=round(13 * s)))
+        if ax.title.font.size is None:
+            ax.update(title_font=dict(size=round(15 * s)))
+
+    fig.for_each_xaxis(scale_axis)
+    fig.for_each_yaxis(scale_axis)
     if x_title is not None:
         fig.update_xaxes(title_text=x_title)
     if y_title is not None:
