@@ -1,0 +1,545 @@
+"""Listening: volume and sentiment over time, top and emerging terms (Dunning's G²), spikes, corrections.
+
+Conventions stated on the page:
+- sentiment labels follow VADER: compound >= +0.05 positive, <= -0.05 negative, neutral between;
+  posts without a score (no text) are left out of means and shares;
+- terms are counted in original posts only: a reshare ("RT ...", or any post with
+  ``reshare_of``) repeats someone else's words, so it would measure reach, not what people write;
+- a term counts once per post (document frequency), so one long post cannot make a trend;
+- texts are grouped in SQL and each distinct text is tokenised once (NLTK's TweetTokenizer,
+  no downloaded data) and weighted by how many posts carry it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+from nltk.tokenize import TweetTokenizer
+from scipy import stats
+
+from analysis import sentiment
+from analysis.filters import Filters
+from analysis.store import PROJECT_ROOT
+from analysis.store import listening as q
+
+STOPWORDS_FILE = PROJECT_ROOT / "data" / "stopwords_en.txt"
+GRAINS = ("day", "week", "month")
+# At most this many distinct texts are tokenised per view (~30 µs each, once per process);
+# above it the most repeated, then the newest, are counted and the share of posts they
+# cover is reported, so a view with a million different texts still answers in about 1 s.
+TEXT_CAP = 20_000
+# A person's correction is picked on a five-point scale; these are the scores stored.
+CORRECTION_SCORES: dict[str, float] = {
+    "very negative": -0.8, "negative": -0.4, "neutral": 0.0, "positive": 0.4, "very positive": 0.8,
+}
+LABELS = ("positive", "neutral", "negative")
+
+
+# -- tokens ------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    words = set()
+    for line in STOPWORDS_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.strip().lower()
+        if line and not line.startswith("#"):
+            words.add(line)
+    return frozenset(words)
+
+
+# Lower-casing first and keeping case in the tokenizer skips its per-token emoticon check
+# (twice as fast); phone-number matching is not needed for terms.
+_TOKENIZER = TweetTokenizer(preserve_case=True, match_phone_numbers=False)
+_TERM = re.compile(r"^#?[^\W\d_][\w'\-]*$")
+
+
+@functools.lru_cache(maxsize=300_000)
+def terms_of(text: str) -> tuple[str, ...]:
+    """The distinct terms and hashtags of one text, in order of first use.
+
+    A term is a word that starts with a letter (hyphens and apostrophes allowed), at
+    least two letters long and not a stop word; hashtags keep their '#'. Mentions,
+    links, numbers and emoticons are not terms.
+    """
+    stop = stopwords()
+    out: list[str] = []
+    for tok in _TOKENIZER.tokenize(str(text).lower().replace("\u2019", "'")):
+        if not _TERM.match(tok):
+            continue
+        tok = tok.rstrip("'-")
+        if tok.endswith("'s"):
+            tok = tok[:-2]
+        word = tok.lstrip("#")
+        if len(word) < 2 or word in stop or tok in out:
+            continue
+        out.append(tok)
+    return tuple(out)
+
+
+def is_reshare_text(text: str | None) -> bool:
+    return bool(text) and str(text).startswith("RT ")
+
+
+# -- volume and sentiment over time ----------------------------------------------------------
+
+def sql_filters(f: Filters) -> Filters:
+    """The part of the filters the daily SQL aggregate applies: segment and region.
+
+    Dates and platforms are applied to its few thousand rows in pandas (``narrow``), so
+    moving the date range or picking a platform needs no new scan of the posts.
+    """
+    return Filters(segments=f.segments, regions=f.regions)
+
+
+def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Posts per day, platform and reshare flag under ``f`` (see ``sql_filters``)."""
+    return q.daily(db, f)
+
+
+def narrow(rows: pd.DataFrame, f: Filters, reshares: bool = True, dates: bool = True) -> pd.DataFrame:
+    """Daily rows under the date range and platforms of ``f`` (``dates=False`` keeps every day)."""
+    keep = pd.Series(True, index=rows.index)
+    if dates and f.date_from:
+        keep &= rows["day"] >= f.date_from.isoformat()
+    if dates and f.date_to:
+        keep &= rows["day"] <= f.date_to.isoformat()
+    if f.platforms:
+        keep &= rows["platform"].isin(f.platforms)
+    if not reshares:
+        keep &= rows["reshare"] == 0
+    return rows[keep]
+
+
+@dataclass
+class Summary:
+    posts: int
+    reshares: int
+    scored: int
+    mean_sentiment: float
+    positive_share: float
+    neutral_share: float
+    negative_share: float
+    corrected: int
+
+
+def summary(rows: pd.DataFrame) -> Summary:
+    """Headline figures of (narrowed) daily rows."""
+    s = rows[["posts", "scored", "sentiment_sum", "positive", "neutral", "negative", "corrected"]].sum()
+    scored = int(s["scored"])
+
+    def share(v):
+        return float(v) / scored if scored else float("nan")
+
+    return Summary(posts=int(s["posts"]), reshares=int(rows.loc[rows["reshare"] == 1, "posts"].sum()),
+                   scored=scored, mean_sentiment=share(s["sentiment_sum"]), positive_share=share(s["positive"]),
+                   neutral_share=share(s["neutral"]), negative_share=share(s["negative"]),
+                   corrected=int(s["corrected"]))
+
+
+def period_start(days: pd.Series, grain: str) -> pd.Series:
+    """The first day of the day, week (Monday) or month each ISO day falls in."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain is one of {GRAINS}, not {grain!r}")
+    d = pd.to_datetime(days)
+    if grain == "week":
+        return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
+    if grain == "month":
+        return d.dt.to_period("M").dt.to_timestamp()
+    return d
+
+
+def over_time(rows: pd.DataFrame, grain: str, by_platform: bool = True) -> pd.DataFrame:
+    """Posts, mean sentiment and label shares per period (and platform)."""
+    cols = ["posts", "scored", "sentiment_sum", "positive", "neutral", "negative"]
+    if rows.empty:
+        return pd.DataFrame(columns=["period", "platform", *cols, "mean_sentiment",
+                                     "positive_share", "neutral_share", "negative_share"])
+    d = rows.assign(period=period_start(rows["day"], grain))
+    keys = ["period", "platform"] if by_platform else ["period"]
+    out = d.groupby(keys, as_index=False)[cols].sum()
+    scored = out["scored"].where(out["scored"] > 0)
+    out["mean_sentiment"] = out["sentiment_sum"] / scored
+    for lab in LABELS:
+        out[f"{lab}_share"] = out[lab] / scored
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+def partial_periods(first_day: dt.date, last_day: dt.date, grain: str) -> list[pd.Timestamp]:
+    """Periods at the edges of the range that the range covers only in part."""
+    if grain == "day" or first_day is None or last_day is None:
+        return []
+    out = []
+    start = period_start(pd.Series([pd.Timestamp(first_day)]), grain).iloc[0]
+    if start != pd.Timestamp(first_day):
+        out.append(start)
+    end_start = period_start(pd.Series([pd.Timestamp(last_day)]), grain).iloc[0]
+    nxt = end_start + (pd.Timedelta(days=7) if grain == "week" else pd.offsets.MonthBegin(1))
+    if pd.Timestamp(last_day) + pd.Timedelta(days=1) != nxt and end_start not in out:
+        out.append(end_start)
+    return out
+
+
+def day_range(rows: pd.DataFrame, f: Filters) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day of the view: the filter's dates, else the data's."""
+    lo = f.date_from or (dt.date.fromisoformat(rows["day"].min()) if len(rows) else None)
+    hi = f.date_to or (dt.date.fromisoformat(rows["day"].max()) if len(rows) else None)
+    return lo, hi
+
+
+# -- spikes ------------------------------------------------------------------------------------
+
+SPIKE_WINDOW = 28
+SPIKE_THRESHOLD = 3.5  # Iglewicz & Hoaglin's cut-off for a modified (robust) z-score
+SPIKE_MIN_DAYS = 7
+SPIKE_MIN_NEGATIVE = 5
+# A spike must also matter in practice: at 2,000 posts a day a 14% rise is "significant" but
+# nobody would act on it. Volume: at least 1.5 times the usual level; negative share: at least
+# 1.5 times the usual share and 5 points above it.
+SPIKE_MIN_RISE = 1.5
+SPIKE_MIN_POINTS = 0.05
+
+
+def daily_totals(rows: pd.DataFrame, first_day: dt.date | None = None,
+                 last_day: dt.date | None = None) -> pd.DataFrame:
+    """One row per calendar day (days without posts count 0): posts, scored, negative, share."""
+    cols = ["posts", "scored", "negative"]
+    if rows.empty and (first_day is None or last_day is None):
+        return pd.DataFrame(columns=["day", *cols, "negative_share"])
+    t = rows.groupby("day")[cols].sum()
+    t.index = pd.to_datetime(t.index)
+    lo = pd.Timestamp(first_day) if first_day else t.index.min()
+    hi = pd.Timestamp(last_day) if last_day else t.index.max()
+    t = t.reindex(pd.date_range(lo, hi, freq="D"), fill_value=0)
+    t["negative_share"] = t["negative"] / t["scored"].where(t["scored"] > 0)
+    return t.rename_axis("day").reset_index()
+
+
+def _rolling_median_mad(x: pd.Series, window: int, min_days: int) -> tuple[pd.Series, pd.Series]:
+    """Median and MAD of the ``window`` days before each day (the day itself excluded)."""
+    prev = x.shift(1)
+    med = prev.rolling(window, min_periods=min_days).median()
+
+    def mad(a):
+        a = a[~np.isnan(a)]
+        return np.median(np.abs(a - np.median(a))) if len(a) else np.nan
+
+    spread = prev.rolling(window, min_periods=min_days).apply(mad, raw=True)
+    return med, spread
+
+
+def spikes(totals: pd.DataFrame, window: int = SPIKE_WINDOW, threshold: float = SPIKE_THRESHOLD,
+           min_days: int = SPIKE_MIN_DAYS, min_negative: int = SPIKE_MIN_NEGATIVE,
+           min_rise: float = SPIKE_MIN_RISE, min_points: float = SPIKE_MIN_POINTS) -> pd.DataFrame:
+    """Days whose volume or negative share breaks out of the normal range.
+
+    Baseline: the median of the previous ``window`` days; spread: their median absolute
+    deviation (MAD) scaled by 1.4826, never below the sampling noise one would expect by
+    chance (Poisson sqrt(median) for a count, binomial sqrt(p(1-p)/n) for a share), so a
+    quiet, flat series does not flag every wobble. A day is a spike when its robust
+    z-score reaches ``threshold`` and the value is at least ``min_rise`` times the usual
+    one; a negative-share spike also needs ``min_points`` more than the usual share and
+    ``min_negative`` negative posts that day.
+    """
+    t = totals.copy()
+    if t.empty:
+        for c in ("baseline_posts", "volume_z", "baseline_negative_share", "negative_z"):
+            t[c] = pd.Series(dtype=float)
+        for c in ("volume_spike", "negative_spike", "spike"):
+            t[c] = pd.Series(dtype=bool)
+        t["reason"] = pd.Series(dtype=object)
+        return t
+    posts = t["posts"].astype(float)
+    med, mad = _rolling_median_mad(posts, window, min_days)
+    scale = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 1.0)))
+    t["baseline_posts"] = med
+    t["volume_z"] = (posts - med) / scale
+    t["volume_spike"] = ((t["volume_z"] >= threshold) & (posts >= min_rise * med)).fillna(False).astype(bool)
+    share = t["negative_share"].astype(float)
+    smed, smad = _rolling_median_mad(share, window, min_days)
+    p0 = smed.clip(lower=0.01, upper=0.99)
+    n = t["scored"].astype(float).where(t["scored"] > 0)
+    sscale = np.maximum(1.4826 * smad, np.sqrt(p0 * (1 - p0) / n))
+    t["baseline_negative_share"] = smed
+    t["negative_z"] = (share - smed) / sscale
+    t["negative_spike"] = ((t["negative_z"] >= threshold) & (t["negative"] >= min_negative)
+                           & (share >= min_rise * smed) & (share >= smed + min_points)).fillna(False)
+    t["negative_spike"] = t["negative_spike"].astype(bool)
+    t["spike"] = t["volume_spike"] | t["negative_spike"]
+    t["reason"] = [_spike_reason(r) for r in t.itertuples()]
+    return t
+
+
+def _spike_reason(r) -> str:
+    parts = []
+    if r.volume_spike:
+        parts.append(f"{int(r.posts):,} posts against a usual {r.baseline_posts:,.0f} (z = {r.volume_z:.1f})")
+    if r.negative_spike:
+        parts.append(f"{r.negative_share:.0%} negative against a usual {r.baseline_negative_share:.0%} "
+                     f"(z = {r.negative_z:.1f})")
+    return "; ".join(parts)
+
+
+# -- terms ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Periods:
+    """The two periods emerging terms compare: the recent one ends on the last day of the view."""
+
+    range_start: dt.date
+    end: dt.date
+    recent_start: dt.date
+    base_start: dt.date
+    recent_days: int
+    baseline_days: int | None  # None: every earlier day of the view
+
+    @property
+    def has_baseline(self) -> bool:
+        return self.base_start < self.recent_start
+
+    def describe(self) -> str:
+        recent = f"the last {self.recent_days} days, {_d(self.recent_start)} to {_d(self.end)}"
+        if not self.has_baseline:
+            return f"Recent period: {recent}. No earlier day in the view to compare it with."
+        base_end = self.recent_start - dt.timedelta(days=1)
+        base_len = (self.recent_start - self.base_start).days
+        return (f"Recent period: {recent}. Baseline: the {base_len} days before, "
+                f"{_d(self.base_start)} to {_d(base_end)}.")
+
+
+def _d(day: dt.date) -> str:
+    return f"{day:%d %b %Y}"
+
+
+def periods(range_start: dt.date, end: dt.date, recent_days: int = 14,
+            baseline_days: int | None = 90) -> Periods:
+    """Recent = the last ``recent_days`` days up to ``end``; baseline = the ``baseline_days``
+    days before it (``None``: every earlier day from ``range_start``), both inside the view."""
+    recent_start = max(range_start, end - dt.timedelta(days=int(recent_days) - 1))
+    if baseline_days is None:
+        base_start = range_start
+    else:
+        base_start = max(range_start, recent_start - dt.timedelta(days=int(baseline_days)))
+    return Periods(range_start=range_start, end=end, recent_start=recent_start, base_start=base_start,
+                   recent_days=int(recent_days), baseline_days=baseline_days)
+
+
+def g2(a, b, n1, n2):
+    """Dunning's log-likelihood ratio G² of a 2x2 table, vectorised.
+
+    ``a`` of ``n1`` posts in period 1 mention the term, ``b`` of ``n2`` in period 2.
+    G² = 2 Σ O ln(O / E) over the four cells, E from the margins; 0 ln 0 = 0.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    n1 = np.asarray(n1, dtype=float)
+    n2 = np.asarray(n2, dtype=float)
+    total = n1 + n2
+    k = a + b
+    cells = [(a, k * n1 / total), (b, k * n2 / total), (n1 - a, (total - k) * n1 / total),
+             (n2 - b, (total - k) * n2 / total)]
+    out = np.zeros(np.broadcast(a, b, n1, n2).shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for o, e in cells:
+            out = out + np.where(o > 0, o * np.log(o / e), 0.0)
+    return np.maximum(2.0 * out, 0.0)
+
+
+def g2_pvalue(g):
+    """p-value of G² against the chi-square distribution with one degree of freedom."""
+    return stats.chi2.sf(np.asarray(g, dtype=float), 1)
+
+
+def bh_qvalues(p) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (false discovery rate over every term tested)."""
+    p = np.asarray(p, dtype=float)
+    n = len(p)
+    if n == 0:
+        return p
+    order = np.argsort(p)
+    ranked = p[order] * n / np.arange(1, n + 1)
+    qs = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(qs, 1.0)
+    return out
+
+
+@dataclass
+class Terms:
+    table: pd.DataFrame  # one row per term, see ``term_table``
+    texts: dict[str, list[str]] = field(default_factory=dict)  # term -> texts carrying it, most posts first
+    n_all: int = 0  # original posts counted in the whole view
+    n_recent: int = 0
+    n_base: int = 0
+    distinct_texts: int = 0
+    covered_share: float = 1.0  # share of the view's original posts the counts cover
+    periods: Periods | None = None
+
+    def top(self, kind: str = "term", n: int = 20) -> pd.DataFrame:
+        t = self.table[self.table["kind"] == kind]
+        return t.sort_values(["n_all", "term"], ascending=[False, True]).head(n)
+
+    def emerging(self, n: int = 25) -> pd.DataFrame:
+        t = self.table[self.table["emerging"]]
+        return t.sort_values(["g2", "term"], ascending=[False, True]).head(n)
+
+
+def term_counts(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """From distinct texts with their post counts (text, n_all, n_recent, n_base) to
+    (per-term sums, the (term, text row) pairs); each text is tokenised once."""
+    cols = ["n_all", "n_recent", "n_base"]
+    toks = [terms_of(t) for t in rows["text"].tolist()]
+    lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
+    idx = np.repeat(np.arange(len(rows)), lens)
+    pairs = pd.DataFrame({"term": list(chain.from_iterable(toks)), "row": idx})
+    weights = rows[cols].to_numpy(dtype=np.int64)[idx] if len(idx) else np.zeros((0, 3), dtype=np.int64)
+    pairs[cols] = weights
+    sums = pairs.groupby("term", sort=True)[cols].sum().reset_index()
+    return sums, pairs
+
+
+def term_table(sums: pd.DataFrame, n_all: int, n_recent: int, n_base: int, min_count: int = 5,
+               alpha: float = 0.05) -> pd.DataFrame:
+    """Shares, G², p, BH q-value and the emerging flag per term.
+
+    Tested: every term used in either period. Emerging: used in at least ``min_count``
+    recent posts, a higher share of posts than in the baseline, and q < ``alpha``.
+    ``ratio`` compares the shares with 0.5 added to both counts (so a new term has a finite ratio).
+    """
+    t = sums.copy()
+    t["kind"] = np.where(t["term"].str.startswith("#"), "hashtag", "term")
+    t["share_all"] = t["n_all"] / n_all if n_all else np.nan
+    t["share_recent"] = t["n_recent"] / n_recent if n_recent else np.nan
+    t["share_base"] = t["n_base"] / n_base if n_base else np.nan
+    tested = (t["n_recent"] + t["n_base"] > 0) & (n_recent > 0) & (n_base > 0)
+    t["g2"] = np.nan
+    t["p"] = np.nan
+    t["q"] = np.nan
+    if tested.any():
+        g = g2(t.loc[tested, "n_recent"], t.loc[tested, "n_base"], n_recent, n_base)
+        p = g2_pvalue(g)
+        t.loc[tested, "g2"] = g
+        t.loc[tested, "p"] = p
+        t.loc[tested, "q"] = bh_qvalues(p)
+    if n_recent and n_base:
+        t["ratio"] = ((t["n_recent"] + 0.5) / n_recent) / ((t["n_base"] + 0.5) / n_base)
+    else:
+        t["ratio"] = np.nan
+    t["emerging"] = (tested & (t["n_recent"] >= min_count) & (t["share_recent"] > t["share_base"])
+                     & (t["q"] < alpha)).fillna(False).astype(bool)
+    return t
+
+
+def terms(db: sqlite_utils.Database, f: Filters, p: Periods, scan: bool = True, cap: int = TEXT_CAP,
+          examples: int = 3, top_n: int = 25) -> Terms:
+    """Top terms of the compared periods (baseline and recent together) and the terms that
+    rose in the recent period over the baseline.
+
+    ``scan``: read the posts table in order rather than through the time index; pass
+    ``terms_scan(...)`` (a scan wins unless the periods hold a small part of the posts).
+    """
+    # Counted over the two compared periods only (the baseline's first day to the view's last):
+    # grouping every text of a long range costs ~0.8 s at 1,000,000 posts, the default
+    # 104 days ~0.25 s. Choosing "every earlier day" as baseline counts the whole range.
+    view = window_filters(f, p)
+    rows = q.text_counts(db, view, p.recent_start.isoformat(), p.base_start.isoformat(), cap, scan=scan)
+    n_all, n_recent, n_base = (int(rows[c].sum()) for c in ("n_all", "n_recent", "n_base"))
+    covered = 1.0
+    if len(rows) >= cap:
+        full = q.original_post_count(db, view, scan=scan)
+        covered = n_all / full if full else 1.0
+    sums, pairs = term_counts(rows)
+    table = term_table(sums, n_all, n_recent, n_base)
+    # Examples: the most repeated texts carrying each shown term (recent ones for emerging terms).
+    shown = set(table.loc[table["emerging"], "term"])
+    for kind in ("term", "hashtag"):
+        shown |= set(table[table["kind"] == kind].nlargest(top_n, "n_all")["term"])
+    sel = pairs[pairs["term"].isin(shown)]
+    texts_of = rows["text"].to_numpy(dtype=object)
+    by_all = sel.sort_values(["n_all", "row"], ascending=[False, True]).groupby("term", sort=False)
+    texts = {term: texts_of[g["row"].to_numpy()[:200]].tolist() for term, g in by_all}
+    emerging_terms = set(table.loc[table["emerging"], "term"])
+    recent_sel = sel[sel["term"].isin(emerging_terms) & (sel["n_recent"] > 0)]
+    by_recent = recent_sel.sort_values(["n_recent", "row"], ascending=[False, True]).groupby("term", sort=False)
+    recent_ex = {term: texts_of[g["row"].to_numpy()[:examples]].tolist() for term, g in by_recent}
+    table["examples"] = [
+        (recent_ex.get(term) if term in emerging_terms else None) or texts.get(term, [])[:examples]
+        for term in table["term"]]
+    return Terms(table=table, texts=texts, n_all=n_all, n_recent=n_recent, n_base=n_base,
+                 distinct_texts=len(rows), covered_share=covered, periods=p)
+
+
+def prefer_scan(view_posts: int, all_posts: int) -> bool:
+    """Whether reading the whole table beats the time index: a scan costs ~0.2 µs a post,
+    an index lookup ~3 µs, so the index wins only below about a tenth of the posts."""
+    return all_posts > 0 and view_posts > 0.1 * all_posts
+
+
+def window_filters(f: Filters, p: Periods) -> Filters:
+    """The filters with the dates of the two compared periods (what ``terms`` counts)."""
+    return Filters(date_from=p.base_start, date_to=p.end, segments=f.segments, regions=f.regions,
+                   platforms=f.platforms)
+
+
+def terms_scan(rows: pd.DataFrame, f: Filters, p: Periods) -> bool:
+    """``prefer_scan`` for the posts ``terms`` reads, from the daily rows (dates not narrowed)."""
+    return prefer_scan(int(narrow(rows, window_filters(f, p))["posts"].sum()), int(rows["posts"].sum()))
+
+
+# -- corrections ---------------------------------------------------------------------------------
+
+def correction_label(score: float | None) -> str:
+    """The five-point label closest to a stored score (for showing a correction)."""
+    if score is None or pd.isna(score):
+        return "none"
+    return min(CORRECTION_SCORES, key=lambda k: abs(CORRECTION_SCORES[k] - float(score)))
+
+
+def posts_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """Posts as the page shows them: score next to text, the machine score and label."""
+    out = rows.copy()
+    out["label"] = sentiment.labels(out["sentiment"].astype(float))
+    out["corrected"] = out["sentiment_corrected"].fillna(0).astype(int).astype(bool)
+    out["machine"] = out["sentiment_vader"].where(out["corrected"])
+    return out
+
+
+def posts(db: sqlite_utils.Database, f: Filters, **kwargs) -> pd.DataFrame:
+    """Posts under the filters as the page lists them (see ``store.listening.posts`` for options)."""
+    return posts_view(q.posts(db, f, **kwargs))
+
+
+def post_count(db: sqlite_utils.Database, f: Filters, **kwargs) -> int:
+    return q.post_count(db, f, **kwargs)
+
+
+def correction_count(db: sqlite_utils.Database) -> int:
+    """Posts whose score a person has corrected (every post, whatever the filters)."""
+    return q.correction_count(db)
+
+
+def corrections(db: sqlite_utils.Database, limit: int = 1000) -> pd.DataFrame:
+    return posts_view(q.corrections(db, limit))
+
+
+def same_words(db: sqlite_utils.Database, post_id: str) -> list[str]:
+    """Posts with the same words as ``post_id`` (same text, or its "RT " reshares)."""
+    return q.same_text_ids(db, post_id)
+
+
+def correct(db: sqlite_utils.Database, post_ids, label: str) -> int:
+    """Store a person's label (a key of ``CORRECTION_SCORES``) as the score of these posts."""
+    if label not in CORRECTION_SCORES:
+        raise ValueError(f"a correction is one of {list(CORRECTION_SCORES)}, not {label!r}")
+    return q.set_sentiment(db, list(post_ids), CORRECTION_SCORES[label])
+
+
+def revert(db: sqlite_utils.Database, post_ids=None) -> int:
+    """Give these posts (every corrected post when None) their machine score back."""
+    return q.revert(db, None if post_ids is None else list(post_ids))
