@@ -390,7 +390,7 @@ def make_posts(rng, accounts: pd.DataFrame, follows: pd.DataFrame, cases: pd.Dat
     originals = originals[originals["day"] < DAYS].reset_index(drop=True)
     originals["root"] = np.arange(len(originals))
 
-    reshares = _reshare_cascades(rng, accounts, follows, originals, budget=int(target * 0.45))
+    reshares = _reshare_cascades(rng, accounts, follows, originals, budget=int(target * 10))
     posts = pd.concat([originals.assign(parent=-1), reshares], ignore_index=True)
     posts["post_id"] = np.array([f"P{i:08d}" for i in range(len(posts))], dtype=object)
     posts["reshare_of"] = np.where(posts["parent"] >= 0,
@@ -444,10 +444,12 @@ def _reshare_cascades(rng, accounts, follows, originals, budget: int) -> pd.Data
     indptr = np.cumsum(indptr)
     deg = np.diff(indptr)
     mean_deg = max(deg.mean(), 1.0)
-    # Per-post reshare probability: appeal-driven, mostly subcritical, a few viral.
-    p_post = np.clip(originals["appeal"].to_numpy() * 0.22 / mean_deg, 0, 0.5)
-    viral = rng.random(len(originals)) < 0.004
-    p_post[viral] = np.clip(1.6 / mean_deg * rng.uniform(1, 2, viral.sum()), 0, 0.6)
+    # Per-post reshare probability as a branching factor R / mean degree: appeal-driven and
+    # subcritical (R <= 0.7) for almost all posts, slightly supercritical for a rare few, so
+    # most cascades are tiny, some run many generations deep and a handful grow large.
+    p_post = np.minimum(originals["appeal"].to_numpy() * 0.3, 0.7) / mean_deg
+    viral = rng.random(len(originals)) < 0.002
+    p_post[viral] = rng.uniform(1.05, 1.5, viral.sum()) / mean_deg
     cap = max(50, n_acc // 10)
     frontier_casc = np.arange(len(originals))
     frontier_acc = originals["acc"].to_numpy().astype(np.int64)
@@ -477,8 +479,9 @@ def _reshare_cascades(rng, accounts, follows, originals, budget: int) -> pd.Data
         room = sizes[casc] < cap
         rep, cand, casc, key = rep[room], cand[room], casc[room], key[room]
         left = budget - (next_post - len(originals))
-        if len(cand) > left:
-            rep, cand, casc, key = rep[:left], cand[:left], casc[:left], key[:left]
+        if len(cand) > left:  # a safety net: keep a random part of the last generation
+            pick = np.sort(rng.choice(len(cand), size=left, replace=False))
+            rep, cand, casc, key = rep[pick], cand[pick], casc[pick], key[pick]
         if len(cand) == 0:
             break
         np.add.at(sizes, casc, 1)

@@ -82,18 +82,21 @@ def test_cascades_mostly_tiny_a_few_large(tables):
     posts = tables["posts"]
     parent = posts.set_index("post_id")["reshare_of"]
     root = parent.copy()
-    for _ in range(20):  # follow reshare chains up to their root
+    generations = 0
+    for _ in range(40):  # follow reshare chains up to their root
         up = root.map(parent)
         nxt = up.where(up.notna(), root)
         if nxt.equals(root):
             break
         root = nxt
+        generations += 1
     reshares = posts[posts["reshare_of"].notna()]
     sizes = reshares["post_id"].map(root).value_counts()
     originals = posts[posts["reshare_of"].isna() & posts["reply_to"].isna()]
     share_zero = 1 - len(sizes) / len(originals)
     assert share_zero > 0.5
     assert sizes.max() >= 100
+    assert generations >= 5  # some cascades run many generations deep, not just one or two
 
 
 def test_only_part_of_the_accounts_are_linked(tables):
