@@ -121,8 +121,16 @@ def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None
     return out
 
 
+def escape_md(text: str) -> str:
+    """User text shown through Markdown (st.caption, st.markdown) must not become markup."""
+    out = str(text)
+    for ch in "\\`*_{}[]()#+-.!|<>~$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
 def caption(f: Filters | None = None) -> None:
-    st.caption((f or filters()).caption())
+    st.caption(escape_md((f or filters()).caption()))
 
 
 def customer_url(customer_id: str) -> str:

@@ -52,18 +52,10 @@ def deck_bar(pages: list[tuple]) -> None:
     left, mid, right = st.columns([1, 6, 1])
     left.button("◀ Previous", key="deck_prev", disabled=step == 0, on_click=go, args=(-1,))
     right.button("Next ▶", key="deck_next", disabled=step >= len(items) - 1, on_click=go, args=(1,))
-    mid.markdown(f"**{len(items) and step + 1} / {len(items)}** · deck *{_escape(deck)}* · "
-                 f"scenario **{_escape(current.name)}**")
+    mid.markdown(f"**{len(items) and step + 1} / {len(items)}** · deck *{_ui.escape_md(deck)}* · "
+                 f"scenario **{_ui.escape_md(current.name)}**")
     if current.notes:
         mid.text(current.notes)
-
-
-def _escape(text: str) -> str:
-    """Markdown-safe: user text shown inside st.markdown must not become markup."""
-    out = str(text)
-    for ch in "\\`*_{}[]()#+-.!|<>~":
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 def page_tools(url_path: str, title: str) -> None:

@@ -7,6 +7,7 @@ each a few lines over ``finish``.
 
 from __future__ import annotations
 
+import html
 import threading
 
 import plotly.graph_objects as go
@@ -59,7 +60,9 @@ def finish(fig: go.Figure, title: str, caption: str | None = None, *, height: in
            x_title: str | None = None, y_title: str | None = None, legend: bool = True) -> go.Figure:
     """Apply the theme, a title that says what the chart shows, and the filter caption."""
     s = font_scale()
-    full_title = title if not caption else f"{title}<br><sup>{caption}</sup>"
+    # The caption carries filter values (segment, region and platform names: user data);
+    # Plotly reads a little HTML in titles, so it is escaped here, once, for every chart.
+    full_title = title if not caption else f"{title}<br><sup>{html.escape(caption)}</sup>"
     fig.update_layout(
         template="continuum", title=dict(text=full_title, font=dict(size=round(20 * s))),
         font=dict(size=round(15 * s)), height=round(height * (1.15 if s > 1 else 1)),

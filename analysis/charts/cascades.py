@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.charts import BLUE, GREY, ORANGE, PALETTE, SKY, VERMILION, empty, font_scale
-from analysis.charts import finish as _finish
+from analysis.charts import BLUE, GREY, ORANGE, PALETTE, SKY, VERMILION, empty, finish, font_scale
 
 LINKED, OTHER = BLUE, GREY
 # Distances from the root author: near to far, dark to light, "further" in grey.
@@ -24,9 +23,6 @@ def _esc(values) -> list[str]:
     return [html.escape("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)) for v in values]
 
 
-def finish(fig: go.Figure, title: str, caption: str | None = None, **kwargs) -> go.Figure:
-    # Captions carry filter values and platform names, which are user data; Plotly reads a little HTML.
-    return _finish(fig, title, html.escape(caption) if caption else caption, **kwargs)
 
 
 def _log_ticks(fig: go.Figure, axis: str) -> None:
