@@ -3,6 +3,8 @@ going public, talk/listen and the what-if model."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -38,6 +40,11 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def _esc(text) -> str:
+    """Channel labels and other names come from imported data; Plotly reads a little HTML in text."""
+    return html.escape(str(text), quote=False)
+
+
 def _fmt_int(v) -> str:
     return f"{int(v):,}"
 
@@ -56,6 +63,7 @@ def channel_continuum(table: pd.DataFrame, caption: str | None = None, focus=(),
     focus = set(focus or [])
     size = 12 + 38 * np.sqrt(t["total"] / t["total"].max())
     opacity = np.where(t["channel"].isin(focus) | (not focus), 0.95, 0.3)
+    t = t.assign(label=t["label"].map(_esc))
     custom = np.column_stack([
         t["channel"], t["label"], t["inbound"].map(_fmt_int), t["outbound"].map(_fmt_int),
         t["customers"].map(_fmt_int), t["talk_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
@@ -115,7 +123,7 @@ def channel_mix_over_time(monthly: pd.DataFrame, caption: str | None = None, foc
             .sort_values(["publicness", "channel"], ascending=[True, False]))
     share = per.pivot(index="channel", columns="month", values="share").reindex(rows["channel"]).fillna(0.0)
     counts = per.pivot(index="channel", columns="month", values="n").reindex(rows["channel"]).fillna(0)
-    names = [f"{lbl} ({p:.2f})" for lbl, p in zip(rows["label"], rows["publicness"])]
+    names = [f"{_esc(lbl)} ({p:.2f})" for lbl, p in zip(rows["label"], rows["publicness"])]
     fig = go.Figure(go.Heatmap(
         z=share.to_numpy(), x=list(share.columns), y=names, customdata=counts.to_numpy(),
         colorscale=[[0.0, "#F4F4F4"], [1.0, BLUE]], zmin=0, xgap=2, ygap=2,
@@ -154,8 +162,8 @@ def journey_sankey(moves: pd.DataFrame, labels: dict[str, str], caption: str | N
     side_of = {**dict(zip(m["src"], m["src_side"])), **dict(zip(m["dst"], m["dst_side"]))}
     out_n = m.groupby("src")["n"].sum()
     in_n = m.groupby("dst")["n"].sum()
-    node_labels = [f"{names.get(c, c)} · {out_n[c]:,}" for c in left] + \
-        [f"{names.get(c, c)} · {in_n[c]:,} " for c in right]
+    node_labels = [f"{_esc(names.get(c, c))} · {out_n[c]:,}" for c in left] + \
+        [f"{_esc(names.get(c, c))} · {in_n[c]:,} " for c in right]
     node_colours = [PUBLIC if side_of[c] == "public" else PRIVATE for c in left + right]
     src_idx = [left.index(c) for c in m["src"]]
     dst_idx = [len(left) + right.index(c) for c in m["dst"]]
@@ -203,6 +211,7 @@ def common_paths(paths: pd.DataFrame, caption: str | None = None, *, max_paths: 
         return empty(title)
     p = paths.head(max_paths).reset_index(drop=True)
     # Ranked labels stay unique even when two long journeys share their first steps.
+    p = p.assign(label=p["label"].map(_esc))
     short = [f"{i + 1}. " + _shorten_path(lbl) for i, lbl in enumerate(p["label"])]
     p, short = p.iloc[::-1], short[::-1]
     fig = go.Figure()
@@ -234,7 +243,8 @@ def going_public_rates(rates: pd.DataFrame, title: str, caption: str | None = No
     """Share of conversations followed by a public vent / kudos per group, with 95% Wilson intervals."""
     if rates is None or rates.empty or rates["n"].sum() == 0:
         return empty(title)
-    r = rates[rates["n"] > 0]
+    r = rates[rates["n"] > 0].assign(bin=lambda d: d["bin"].map(_esc))
+    order = [_esc(b) for b in order] if order else order
     fig = go.Figure()
     for outcome in ("vent", "kudos"):
         part = r[r["outcome"] == outcome]
@@ -267,7 +277,7 @@ def talk_listen(per_channel: pd.DataFrame, caption: str | None = None, *, overal
     if per_channel is None or per_channel.empty or per_channel["total"].sum() == 0:
         return empty(title)
     p = per_channel[per_channel["total"] > 0].sort_values("publicness", ascending=True)
-    names = list(p["label"])
+    names = [_esc(lbl) for lbl in p["label"]]
     colours = [PUBLIC if s == "public" else PRIVATE for s in p["side"]]
     values = list(p["talk_share"])
     totals = list(p["total"])
@@ -316,26 +326,32 @@ def whatif_effect(effects: dict[str, dict], caption: str | None = None, *, scena
     if not effects:
         return empty(title, "No model could be fitted under these filters")
     outcomes = [o for o in ("vent", "kudos") if o in effects]
-    names = [OUTCOME_NAMES[o] for o in outcomes]
-    fig = go.Figure()
-    for which, label in (("baseline", "As now (model)"), ("scenario", scenario or "Scenario")):
-        vals = [effects[o][which] for o in outcomes]
-        lo = [effects[o][which] - effects[o][f"{which}_low"] for o in outcomes]
-        hi = [effects[o][f"{which}_high"] - effects[o][which] for o in outcomes]
-        colours = [GREY] * len(outcomes) if which == "baseline" else [OUTCOME_COLOURS[o] for o in outcomes]
-        text = ([f"{v:,.0f}" for v in vals] if which == "baseline" else
-                [f"{effects[o]['scenario']:,.0f} ({effects[o]['change']:+,.0f}; "
-                 f"{effects[o]['change_low']:+,.0f} to {effects[o]['change_high']:+,.0f})" for o in outcomes])
-        fig.add_trace(go.Bar(x=names, y=vals, name=label, marker_color=colours,
-                             error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color="#333",
-                                          thickness=1.5, width=6),
-                             text=text, textposition="inside", insidetextanchor="middle",
-                             textfont=dict(color="white", size=15),
-                             hovertemplate="%{x}<br>" + label + ": %{y:,.0f}<extra></extra>"))
+    groups, bars, vals, lo, hi, colours, text = [], [], [], [], [], [], []
+    for o in outcomes:
+        e = effects[o]
+        for which, label in (("baseline", "As now (model)"), ("scenario", "Scenario")):
+            groups.append(OUTCOME_NAMES[o])
+            bars.append(label)
+            vals.append(e[which])
+            lo.append(e[which] - e[f"{which}_low"])
+            hi.append(e[f"{which}_high"] - e[which])
+            colours.append(GREY if which == "baseline" else OUTCOME_COLOURS[o])
+            text.append(f"{e[which]:,.0f}" if which == "baseline" else
+                        f"{e['scenario']:,.0f}<br>({e['change']:+,.0f}; {e['change_low']:+,.0f} to "
+                        f"{e['change_high']:+,.0f})")
+    fig = go.Figure(go.Bar(
+        x=[groups, bars], y=vals, marker_color=colours, text=text, textposition="inside",
+        insidetextanchor="middle", textfont=dict(color="white", size=15),
+        error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color="#333", thickness=1.5, width=6),
+        hovertemplate="%{x}: %{y:,.0f} expected<extra></extra>"))
     top = max(max(effects[o]["scenario_high"], effects[o]["baseline_high"]) for o in outcomes)
     fig.update_yaxes(range=[0, top * 1.1], rangemode="tozero")
-    fig.update_layout(barmode="group", legend=dict(orientation="h", yanchor="top", y=-0.12, x=0))
-    return finish(fig, title, caption, height=460, x_title="", y_title="Expected conversations (95% interval)")
+    if scenario:
+        fig.add_annotation(x=0, y=-0.2, xref="paper", yref="paper", showarrow=False, xanchor="left",
+                           text=scenario, font=dict(size=13, color="#444"))
+        fig.update_layout(margin=dict(b=90))
+    return finish(fig, title, caption, height=460, x_title="", y_title="Expected conversations (95% interval)",
+                  legend=False)
 
 
 def calibration(calib: pd.DataFrame, outcome: str, caption: str | None = None) -> go.Figure:

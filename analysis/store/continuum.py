@@ -1,0 +1,222 @@
+"""Queries behind the Continuum page: channel activity, conversation touches and customers' public posts.
+
+The page keeps one compact copy of the activity per data version and filters it in memory, so the
+loaders here return every row (as small integers where they can); the aggregations under filters
+(``channel_month_counts`` and friends) are the same figures in SQL, which the tests use as the
+reference the in-memory path must match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from analysis import store
+from analysis.filters import Filters
+from analysis.store import query_df, scalar
+
+# A conversation (thread) needs at least two touches to have a journey; one-touch
+# threads are orders, marketing sends and stand-alone reviews.
+MIN_TOUCHES = 2
+# Room for channel codes and the direction inside one integer per interaction.
+CHANNEL_SLOTS = 1024
+DIRECTIONS = {"inbound": 1, "outbound": 2}  # 0: anything else
+MMAP_BYTES = 1 << 30
+
+
+def day_key_sql(column: str) -> str:
+    """An integer per calendar day, in order, from an ISO timestamp, in portable SQL:
+    year * 372 + (month - 1) * 31 + (day - 1). Not a day count (months have 31 slots), but
+    equal days get equal keys and order is kept, which is all a date filter needs."""
+    return (f"(CAST(substr({column}, 1, 4) AS INTEGER) * 372 + (CAST(substr({column}, 6, 2) AS INTEGER) - 1) * 31"
+            f" + CAST(substr({column}, 9, 2) AS INTEGER) - 1)")
+
+
+def _channel_case(column: str, channels: list[str]) -> str:
+    return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(len(channels))) + \
+        f" ELSE {CHANNEL_SLOTS - 1} END"
+
+
+def interaction_channels(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.conn.execute("SELECT DISTINCT channel FROM interactions ORDER BY channel")]
+
+
+def activity_rows(db: sqlite_utils.Database) -> tuple[np.ndarray, list, list[str]]:
+    """Every interaction as one integer ((day key * CHANNEL_SLOTS + channel code) * 4 + direction code),
+    with its customer and the channel names the codes index. One plain scan, no sort: filtering and
+    counting happen in memory."""
+    channels = interaction_channels(db)
+    direction = "CASE direction WHEN 'inbound' THEN 1 WHEN 'outbound' THEN 2 ELSE 0 END"
+    cur = db.conn.execute(
+        f"SELECT ({day_key_sql('occurred_at')} * {CHANNEL_SLOTS} + {_channel_case('channel', channels)}) * 4 "
+        f"+ {direction}, customer_id FROM interactions", channels)
+    rows = cur.fetchall()
+    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return keys, [r[1] for r in rows], channels
+
+
+def inbound_text_rows(db: sqlite_utils.Database) -> tuple[np.ndarray, list, list, list[str]]:
+    """Customers' own words: each inbound interaction with a text as (day key * CHANNEL_SLOTS + channel
+    code), its customer and its text."""
+    channels = interaction_channels(db)
+    cur = db.conn.execute(
+        f"SELECT {day_key_sql('occurred_at')} * {CHANNEL_SLOTS} + {_channel_case('channel', channels)}, "
+        "customer_id, text FROM interactions WHERE direction = 'inbound' AND text IS NOT NULL", channels)
+    rows = cur.fetchall()
+    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return keys, [r[1] for r in rows], [r[2] for r in rows], channels
+
+
+def channel_month_counts(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Touches per month, channel and direction under the filters."""
+    where, params = f.interactions_where()
+    return query_df(db, f"""
+        SELECT substr(occurred_at, 1, 7) AS month, channel, direction, COUNT(*) AS n
+        FROM interactions WHERE {where}
+        GROUP BY substr(occurred_at, 1, 7), channel, direction""", params)
+
+
+def channel_customers(db: sqlite_utils.Database, f: Filters) -> tuple[pd.DataFrame, int]:
+    """Distinct customers per channel, and distinct active customers overall."""
+    where, params = f.interactions_where()
+    per_channel = query_df(db, f"""
+        SELECT channel, COUNT(DISTINCT customer_id) AS customers
+        FROM interactions WHERE {where} GROUP BY channel""", params)
+    total = scalar(db, f"SELECT COUNT(DISTINCT customer_id) FROM interactions WHERE {where}", params)
+    return per_channel, int(total or 0)
+
+
+def inbound_texts(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Customers' own words per channel: each distinct inbound text with its count."""
+    where, params = f.interactions_where()
+    return query_df(db, f"""
+        SELECT channel, text, COUNT(*) AS n
+        FROM interactions
+        WHERE direction = 'inbound' AND text IS NOT NULL AND {where}
+        GROUP BY channel, text""", params)
+
+
+def customer_post_sentiment(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Sentiment of linked customers' own public posts (not reshares), originals and replies apart.
+
+    ``kind`` is 'post' for original posts and 'public_reply' for replies: the two
+    public channels of the continuum that the posts table records.
+    """
+    where, params = f.posts_where("p")
+    return query_df(db, f"""
+        SELECT CASE WHEN p.reply_to IS NULL THEN 'post' ELSE 'public_reply' END AS channel,
+               COUNT(p.sentiment) AS n_scored,
+               AVG(p.sentiment) AS mean_sentiment,
+               SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative,
+               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END) AS positive
+        FROM posts p
+        WHERE p.reshare_of IS NULL
+          AND EXISTS (SELECT 1 FROM identities i WHERE i.platform = p.platform AND i.handle = p.author_handle)
+          AND NOT EXISTS (SELECT 1 FROM brand_accounts b WHERE b.platform = p.platform
+                          AND b.handle = p.author_handle)
+          AND {where}
+        GROUP BY CASE WHEN p.reply_to IS NULL THEN 'post' ELSE 'public_reply' END""", params)
+
+
+def service_touches(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Every touch of every conversation (threads with at least two touches), in thread and time order.
+
+    Unfiltered on purpose: the caller keeps one copy per data version and filters it in pandas.
+    """
+    return query_df(db, f"""
+        SELECT i.thread_id, i.occurred_at, i.channel, i.direction, i.kind, i.customer_id
+        FROM interactions i
+        WHERE i.thread_id IN (
+            SELECT thread_id FROM interactions WHERE thread_id IS NOT NULL
+            GROUP BY thread_id HAVING COUNT(*) >= {MIN_TOUCHES})
+        ORDER BY i.thread_id, i.occurred_at, i.interaction_id""")
+
+
+def customer_attributes(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Segment, region and whether the customer is linked to at least one social account."""
+    return query_df(db, """
+        SELECT c.customer_id, c.segment, c.region,
+               CASE WHEN EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id)
+                    THEN 1 ELSE 0 END AS linked
+        FROM customers c""")
+
+
+def post_sentiment_cube(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Linked customers' own posts (not reshares) summed per day, platform, original/reply, segment and
+    region: enough to filter post sentiment in memory without keeping every post.
+
+    CROSS JOIN keeps the join order (SQLite reads it as a hint; elsewhere it is an inner join with the
+    conditions in WHERE): from the few linked accounts to their posts by the author index, rather than
+    from every original post to its account.
+    """
+    return query_df(db, f"""
+        SELECT {day_key_sql('p.created_at')} AS day_key, p.platform,
+               CASE WHEN p.reply_to IS NULL THEN 0 ELSE 1 END AS is_reply, c.segment, c.region,
+               COUNT(p.sentiment) AS n_scored, SUM(p.sentiment) AS total,
+               SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative,
+               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END) AS positive
+        FROM identities i CROSS JOIN posts p LEFT JOIN customers c ON c.customer_id = i.customer_id
+        WHERE p.platform = i.platform AND p.author_handle = i.handle AND p.reshare_of IS NULL
+          AND NOT EXISTS (SELECT 1 FROM brand_accounts b WHERE b.platform = i.platform AND b.handle = i.handle)
+        GROUP BY 1, 2, 3, 4, 5""")
+
+
+def linked_posts(db: sqlite_utils.Database, brand_only: bool) -> pd.DataFrame:
+    """Public posts (not reshares, not the brand's own) by accounts linked to customers, with the customer
+    and whether the post is a reply. ``brand_only`` keeps the posts addressed to the brand: those that
+    mention a brand account (``@handle`` in the text) or reply to one of its posts."""
+    to_brand = """(EXISTS (SELECT 1 FROM brand_accounts b WHERE b.platform = p.platform
+                           AND lower(p.text) LIKE '%@' || lower(b.handle) || '%')
+                   OR p.reply_to IN (SELECT q.post_id FROM posts q JOIN brand_accounts b
+                                     ON b.platform = q.platform AND b.handle = q.author_handle))"""
+    # Join order (CROSS JOIN, see post_sentiment_cube): the few posts to the brand are best found by
+    # reading the posts once; all of a customer's posts by going from the accounts to their posts.
+    source = "posts p CROSS JOIN identities i" if brand_only else "identities i CROSS JOIN posts p"
+    return query_df(db, f"""
+        SELECT i.customer_id, p.post_id, p.platform, p.created_at, p.sentiment,
+               CASE WHEN p.reply_to IS NULL THEN 0 ELSE 1 END AS is_reply
+        FROM {source}
+        WHERE p.platform = i.platform AND p.author_handle = i.handle AND p.reshare_of IS NULL
+          AND NOT EXISTS (SELECT 1 FROM brand_accounts b WHERE b.platform = i.platform AND b.handle = i.handle)
+          {"AND " + to_brand if brand_only else ""}""")
+
+
+def brand_account_count(db: sqlite_utils.Database) -> int:
+    return int(scalar(db, "SELECT COUNT(*) FROM brand_accounts") or 0)
+
+
+def db_file(db: sqlite_utils.Database) -> str:
+    """The file behind a connection ('' for an in-memory database)."""
+    # SQLite's own pragma: another engine would name its database differently.
+    row = db.conn.execute("PRAGMA database_list").fetchone()
+    return (row[2] or "") if row else ""
+
+
+def run_parallel(db: sqlite_utils.Database, jobs: dict[str, Callable[[sqlite_utils.Database], Any]]) -> dict[str, Any]:
+    """Run independent read queries at the same time, each on its own connection to the same file.
+
+    SQLite releases Python's lock while it scans and sorts, so on a large database the page waits
+    for the slowest query rather than for their sum. In-memory databases run them one by one.
+    """
+    path = db_file(db)
+    if not path or len(jobs) < 2:
+        return {name: job(db) for name, job in jobs.items()}
+
+    def run(job):
+        conn = store.connect(path, create=False)
+        # Reading pages through a memory map saves a system call per page on the scattered reads of a
+        # join; it only affects this short-lived connection, never the file.
+        conn.conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}").fetchall()
+        try:
+            return job(conn)
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(run, job) for name, job in jobs.items()}
+        return {name: fut.result() for name, fut in futures.items()}

@@ -1,0 +1,440 @@
+"""The continuum's computations on small hand-made datasets whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import continuum, sentiment, store
+from analysis.filters import Filters
+
+VOCAB = pd.DataFrame({
+    "channel": ["post", "public_reply", "dm", "email", "phone"],
+    "label": ["Public post", "Public reply", "Direct message", "Email", "Phone"],
+    "publicness": [1.0, 0.9, 0.35, 0.25, 0.1],
+    "description": [""] * 5,
+})
+
+# Three conversations:
+#  A (C1, Premium, linked): phone complaint, answered after 1 h, vents in public at 10:00, is answered in public,
+#    taken to DM and resolved after 48 h. Path phone > post > public_reply > dm: went public and taken private.
+#  B (C2, Value, linked): complaint in a public reply, answered after 2 h, moved to DM, resolved after 5 h.
+#    Path public_reply > dm: taken private.
+#  C (C3, Value, not linked): email inquiry on 2 January, answered after 30 h, never resolved. Path email.
+TOUCHES = pd.DataFrame([
+    ("A", "2026-01-01 00:00:00", "phone", "inbound", "complaint", "C1"),
+    ("A", "2026-01-01 01:00:00", "phone", "outbound", "response", "C1"),
+    ("A", "2026-01-01 05:00:00", "phone", "inbound", "follow_up", "C1"),
+    ("A", "2026-01-01 10:00:00", "post", "inbound", "complaint", "C1"),
+    ("A", "2026-01-01 11:00:00", "public_reply", "outbound", "response", "C1"),
+    ("A", "2026-01-01 12:00:00", "dm", "outbound", "response", "C1"),
+    ("A", "2026-01-03 00:00:00", "dm", "outbound", "resolution", "C1"),
+    ("B", "2026-01-01 00:00:00", "public_reply", "inbound", "complaint", "C2"),
+    ("B", "2026-01-01 02:00:00", "public_reply", "outbound", "response", "C2"),
+    ("B", "2026-01-01 03:00:00", "dm", "inbound", "follow_up", "C2"),
+    ("B", "2026-01-01 05:00:00", "dm", "outbound", "resolution", "C2"),
+    ("C", "2026-01-02 00:00:00", "email", "inbound", "inquiry", "C3"),
+    ("C", "2026-01-03 06:00:00", "email", "outbound", "response", "C3"),
+    ("C", "2026-01-03 16:00:00", "email", "inbound", "follow_up", "C3"),
+], columns=["thread_id", "occurred_at", "channel", "direction", "kind", "customer_id"])
+
+CUSTOMERS = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "segment": ["Premium", "Value", "Value"],
+                          "region": ["Europe", "Europe", "Asia-Pacific"], "linked": [1, 1, 0]})
+
+
+def _epoch(ts: str) -> int:
+    return int(np.datetime64(ts.replace(" ", "T"), "s").astype(np.int64))
+
+
+# C1 vents while A is open and thanks the brand two days after the resolution; a third post falls outside the
+# 7-day window. C2 posts something neutral before B's first response and something before B started.
+POSTS = pd.DataFrame({
+    "customer_id": ["C1", "C1", "C1", "C2", "C2"],
+    "post_id": ["P1", "P2", "P3", "P4", "P5"],
+    "platform": ["x", "x", "instagram", "x", "x"],
+    "t": [_epoch(t) for t in ("2026-01-01 10:00:00", "2026-01-05 00:00:00", "2026-01-20 00:00:00",
+                              "2026-01-01 01:00:00", "2025-12-31 12:00:00")],
+    "sentiment": [-0.6, 0.7, -0.9, 0.0, -0.8],
+})
+
+
+@pytest.fixture(scope="module")
+def base():
+    return continuum.build_service_base(TOUCHES, CUSTOMERS)
+
+
+def _thread(base, tid):
+    th = base.threads
+    return th[th["thread_id"] == tid].iloc[0]
+
+
+# -- the base: per-thread facts -----------------------------------------------------------------------
+
+def test_thread_facts_by_hand(base):
+    a, b, c = (_thread(base, t) for t in "ABC")
+    assert (a["first_response_h"], a["resolution_h"], a["resolved"]) == (1.0, 48.0, True)
+    assert (b["first_response_h"], b["resolution_h"], b["resolved"]) == (2.0, 5.0, True)
+    assert c["first_response_h"] == 30.0 and not c["resolved"] and math.isnan(c["resolution_h"])
+    assert (a["start_channel"], b["start_channel"], c["start_channel"]) == ("phone", "public_reply", "email")
+    assert (a["path"], b["path"], c["path"]) == ("phone>post>public_reply>dm", "public_reply>dm", "email")
+    assert list(base.threads["n_touches"]) == [7, 4, 3]
+    assert a["segment"] == "Premium" and a["linked"] and not c["linked"]
+
+
+def test_unsorted_input_gives_the_same_base(base):
+    shuffled = TOUCHES.sample(frac=1.0, random_state=3)
+    again = continuum.build_service_base(shuffled, CUSTOMERS)
+    cols = ["thread_id", "path", "first_response_h", "resolution_h", "start_channel"]
+    pd.testing.assert_frame_equal(again.threads[cols], base.threads[cols])
+
+
+def test_moves_are_channel_changes_inside_a_thread(base):
+    moves = base.moves.groupby(["src", "dst"]).size().to_dict()
+    assert moves == {("phone", "post"): 1, ("post", "public_reply"): 1, ("public_reply", "dm"): 2}
+
+
+def test_long_paths_are_cut_and_marked():
+    chans = ["phone", "email"] * 5 + ["email"]
+    t = pd.DataFrame({"thread_id": "T", "occurred_at": [f"2026-01-01 {h:02d}:00:00" for h in range(len(chans))],
+                      "channel": chans, "direction": "inbound", "kind": "x", "customer_id": "C1"})
+    b = continuum.build_service_base(t, CUSTOMERS, max_steps=3)
+    assert b.threads["path"].iloc[0] == "phone>email>phone>…"
+    assert b.threads["path_steps"].iloc[0] == 10  # repeats collapsed: the final email does not count again
+    assert continuum.path_channels("phone>email>phone>…") == ["phone", "email", "phone"]
+    labels = {"phone": "Phone", "email": "Email"}
+    assert continuum.path_label("phone>email>…", labels) == "Phone → Email → …"
+    assert continuum.path_from_label("Phone → Email → …", labels) == "phone>email>…"
+
+
+# -- filters and focus ------------------------------------------------------------------------------
+
+def _ids(base, mask):
+    return list(base.threads.loc[mask, "thread_id"])
+
+
+def test_thread_mask_filters_and_focus(base):
+    assert _ids(base, continuum.thread_mask(base, Filters())) == ["A", "B", "C"]
+    assert _ids(base, continuum.thread_mask(base, Filters(segments=("Premium",)))) == ["A"]
+    assert _ids(base, continuum.thread_mask(base, Filters(regions=("Asia-Pacific",)))) == ["C"]
+    # Dates apply to the day a conversation started.
+    assert _ids(base, continuum.thread_mask(base, Filters(date_from="2026-01-02"))) == ["C"]
+    assert _ids(base, continuum.thread_mask(base, Filters(date_to="2026-01-01"))) == ["A", "B"]
+    assert _ids(base, continuum.thread_mask(base, Filters(), focus=("public_reply",))) == ["B"]
+    assert _ids(base, continuum.thread_mask(base, Filters(), focus=("phone", "email"))) == ["A", "C"]
+    assert _ids(base, continuum.thread_mask(base, Filters(), path="public_reply>dm")) == ["B"]
+    assert _ids(base, continuum.thread_mask(base, Filters(), focus=("phone",), path="public_reply>dm")) == []
+
+
+# -- journeys ----------------------------------------------------------------------------------------
+
+def test_journeys_by_hand(base):
+    j = continuum.journeys(base, continuum.thread_mask(base, Filters()), continuum.with_sides(VOCAB))
+    assert (j.threads, j.resolved) == (3, 2)
+    assert (j.taken_offline, j.taken_offline_resolved) == (2, 2)
+    assert (j.went_public, j.went_public_resolved) == (1, 1)
+    assert j.went_public_kinds.set_index("kind")["n"].to_dict() == {"complaint": 1}
+    assert j.moves_total == 4
+    assert j.moves.iloc[0][["src", "dst", "n"]].tolist() == ["public_reply", "dm", 2]
+    sides = j.sides.set_index(["src_side", "dst_side"])["n"].to_dict()
+    assert sides == {("private", "public"): 1, ("public", "public"): 1, ("public", "private"): 2}
+    paths = j.paths.set_index("path")
+    assert paths["n"].to_dict() == {"email": 1, "phone>post>public_reply>dm": 1, "public_reply>dm": 1}
+    assert paths.loc["phone>post>public_reply>dm", "crossing"] == "taken private and went public"
+    assert paths.loc["public_reply>dm", "crossing"] == "taken private"
+    assert paths.loc["email", "crossing"] == "stayed on one side"
+    assert paths.loc["email", "resolved_share"] == 0.0
+    assert paths["share"].sum() == pytest.approx(1.0)
+    assert paths.loc["public_reply>dm", "label"] == "Public reply → Direct message"
+
+
+def test_journeys_follow_the_publicness(base):
+    # Make the direct message public: B no longer leaves the public half, A's last move stays public too.
+    vocab = VOCAB.assign(publicness=np.where(VOCAB["channel"] == "dm", 0.6, VOCAB["publicness"]))
+    j = continuum.journeys(base, continuum.thread_mask(base, Filters()), continuum.with_sides(vocab))
+    assert j.taken_offline == 0 and j.went_public == 1
+
+
+def test_journeys_of_nothing(base):
+    j = continuum.journeys(base, np.zeros(3, dtype=bool), continuum.with_sides(VOCAB))
+    assert (j.threads, j.taken_offline, j.went_public, len(j.paths), j.moves_total) == (0, 0, 0, 0, 0)
+
+
+# -- talk / listen -------------------------------------------------------------------------------------
+
+def test_talk_listen_by_hand(base):
+    monthly = continuum.conversation_counts(base, continuum.thread_mask(base, Filters()), VOCAB)
+    tl = continuum.talk_listen(monthly)
+    assert (tl.inbound, tl.outbound, tl.talk_share) == (7, 7, 0.5)
+    share = tl.per_channel.set_index("channel")["talk_share"].to_dict()
+    assert share == pytest.approx({"phone": 1 / 3, "post": 0.0, "public_reply": 2 / 3, "dm": 0.75, "email": 1 / 3})
+    over = tl.over_time.set_index("scope")
+    assert over.loc["All channels", "talk_share"] == 0.5
+    assert over.loc["Public half", "talk_share"] == pytest.approx(2 / 4)   # post in, public_reply 1 in 2 out
+    assert over.loc["Private half", "talk_share"] == pytest.approx(5 / 10)  # phone 2/1, dm 1/3, email 2/1
+    focused = continuum.talk_listen(monthly, focus=["dm"])
+    assert (focused.inbound, focused.outbound) == (1, 3)
+
+
+# -- going public ---------------------------------------------------------------------------------------
+
+def test_public_moments_are_matched_by_window_and_classified(base):
+    mask = continuum.thread_mask(base, Filters()) & base.threads["linked"].to_numpy()
+    th = base.threads[mask]
+    m = continuum.match_public_moments(th, POSTS, window_days=7).set_index("post_id")
+    assert sorted(m.index) == ["P1", "P2", "P4"]
+    assert m.loc["P1", "moment"] == "vent" and m.loc["P1", "timing"] == "while open, after a first response"
+    assert m.loc["P2", "moment"] == "kudos" and m.loc["P2", "timing"] == "after resolution"
+    assert m.loc["P4", "moment"] == "neutral" and m.loc["P4", "timing"] == "before any response"
+    # With no days after resolution the thank-you falls outside the window.
+    assert sorted(continuum.match_public_moments(th, POSTS, window_days=0)["post_id"]) == ["P1", "P4"]
+
+
+def test_going_public_rates_by_hand(base):
+    g = continuum.going_public(base, POSTS, continuum.thread_mask(base, Filters()), Filters(), 7, True,
+                               continuum.labels_of(VOCAB))
+    assert (g.conversations, g.linked, g.vents, g.kudos, g.posts_matched) == (3, 2, 1, 1, 3)
+    r = g.by_resolution.set_index(["outcome", "bin"])
+    assert r.loc[("vent", "1–3 days"), ["n", "events"]].tolist() == [1, 1]   # A: 48 h
+    assert r.loc[("vent", "under 1 day"), ["n", "events"]].tolist() == [1, 0]  # B: 5 h
+    # Wilson's interval for 1 of 1 starts at 1 / (1 + z²).
+    assert r.loc[("vent", "1–3 days"), "low"] == pytest.approx(1 / (1 + 1.959964 ** 2), rel=1e-5)
+    assert r.loc[("vent", "1–3 days"), "high"] == pytest.approx(1.0)
+    f = g.by_first_response.set_index(["outcome", "bin"])
+    assert f.loc[("vent", "under 1 h"), "n"] == 0 and f.loc[("vent", "1–4 h"), ["n", "events"]].tolist() == [2, 1]
+    ch = g.by_channel.set_index(["outcome", "bin"])
+    assert ch.loc[("kudos", "Phone"), "rate"] == 1.0 and ch.loc[("kudos", "Public reply"), "rate"] == 0.0
+    assert g.moments.set_index(["moment", "timing"])["n"].sum() == 3
+
+
+def test_platform_filter_applies_to_posts(base):
+    g = continuum.going_public(base, POSTS, continuum.thread_mask(base, Filters()), Filters(platforms=("instagram",)),
+                               30, True)
+    assert (g.vents, g.kudos, g.posts_matched) == (1, 0, 1)  # only P3, within 30 days of A's resolution
+
+
+# -- selections -------------------------------------------------------------------------------------------
+
+def test_selected_values_from_plotly_selection():
+    sel = {"selection": {"points": [{"customdata": ["phone", "Phone"]}, {"customdata": ["phone", "x"]},
+                                    {"customdata": "dm"}, {"customdata": ["nope"]}, {"x": 1}],
+                         "point_indices": [0, 1, 2, 3, 4]}}
+    assert continuum.focus_from_selection(sel, ["phone", "dm"]) == ["phone", "dm"]
+    assert continuum.selected_values(sel) == ["phone", "dm", "nope"]
+    assert continuum.focus_from_selection(None, ["phone"]) == []
+    assert continuum.focus_from_selection({"selection": {"points": []}}, ["phone"]) == []
+    assert continuum.path_from_selection({"selection": {"points": [{"customdata": ["email>dm", "Email → DM"]}]}}) \
+        == "email>dm"
+    assert continuum.path_from_selection({}) is None
+
+
+# -- channel table ---------------------------------------------------------------------------------------------
+
+def test_text_sentiment_weights_each_text_by_its_count():
+    texts = pd.DataFrame({"channel": ["email", "email", "phone"],
+                          "text": ["I love this, great help", "This is terrible and useless", "ok"],
+                          "n": [3, 1, 2]})
+    frame, distinct, scored = continuum.text_sentiment(texts)
+    s_love, s_bad = sentiment.score(texts["text"][0]), sentiment.score(texts["text"][1])
+    email = frame.set_index("channel").loc["email"]
+    assert (distinct, scored) == (3, 3)
+    assert email["n_scored"] == 4
+    assert email["mean_sentiment"] == pytest.approx((3 * s_love + s_bad) / 4)
+    assert (email["positive"], email["negative"]) == (3, 1)
+    # Only the commonest distinct texts are scored when capped.
+    _, distinct, scored = continuum.text_sentiment(texts, max_texts=1)
+    assert (distinct, scored) == (3, 1)
+
+
+def test_summarise_channels_by_hand():
+    counts = pd.DataFrame({"month": ["2026-01", "2026-01", "2026-02", "2026-01", "2026-01"],
+                           "channel": ["email", "email", "email", "post", "sms"],
+                           "direction": ["inbound", "outbound", "outbound", "inbound", "outbound"],
+                           "n": [2, 3, 5, 4, 1]})
+    customers = pd.DataFrame({"channel": ["email", "post", "sms"], "customers": [5, 2, 1]})
+    text_sent = pd.DataFrame({"channel": ["email"], "n_scored": [2], "mean_sentiment": [-0.5], "negative": [2],
+                              "positive": [0]})
+    post_sent = pd.DataFrame({"channel": ["post", "email"], "n_scored": [4, 9], "mean_sentiment": [0.3, 0.9],
+                              "negative": [1, 0], "positive": [3, 9]})
+    t = continuum.summarise_channels(VOCAB, counts, customers, 10, text_sent, post_sent).set_index("channel")
+    assert t.loc["email", ["inbound", "outbound", "total", "customers"]].tolist() == [2, 8, 10, 5]
+    assert t.loc["email", "customer_share"] == 0.5 and t.loc["email", "talk_share"] == 0.8
+    # Messages come first; posts fill only channels without scored messages.
+    assert t.loc["email", "sentiment"] == -0.5 and t.loc["email", "sentiment_source"] == "customers' messages"
+    assert t.loc["post", "sentiment"] == 0.3 and t.loc["post", "sentiment_source"] == "customers' public posts"
+    assert t.loc["post", "negative_share"] == 0.25
+    assert math.isnan(t.loc["phone", "talk_share"]) and t.loc["phone", "total"] == 0
+    # A channel seen in the data but missing from the list is added at the threshold and flagged.
+    assert t.loc["sms", "publicness"] == store.PUBLIC_THRESHOLD and not t.loc["sms", "placed"]
+    assert list(t.index[:2]) == ["post", "public_reply"]  # most public first
+
+
+# -- through the store (in-memory database) ------------------------------------------------------------------
+
+@pytest.fixture
+def small_db(db):
+    store.upsert_rows(db, "customers", CUSTOMERS.drop(columns="linked").assign(name="x"))
+    store.upsert_rows(db, "identities", [{"customer_id": "C1", "platform": "x", "handle": "c1"},
+                                         {"customer_id": "C2", "platform": "x", "handle": "c2"}])
+    store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+    inter = TOUCHES.assign(interaction_id=[f"I{i:02d}" for i in range(len(TOUCHES))], text=None, amount=None)
+    inter.loc[0, "text"] = "Terrible service, still broken"
+    store.upsert_rows(db, "interactions", inter)
+    store.upsert_rows(db, "posts", [
+        {"post_id": "P1", "platform": "x", "author_handle": "c1", "created_at": "2026-01-01 10:00:00",
+         "text": "@acme worst ever", "sentiment": -0.6},
+        {"post_id": "P2", "platform": "x", "author_handle": "c1", "created_at": "2026-01-05 00:00:00",
+         "text": "thanks @ACME, sorted!", "sentiment": 0.7},
+        {"post_id": "P3", "platform": "x", "author_handle": "c1", "created_at": "2026-01-02 00:00:00",
+         "text": "lovely weather", "sentiment": 0.6},
+        {"post_id": "P4", "platform": "x", "author_handle": "acme", "created_at": "2026-01-02 00:00:00",
+         "text": "news", "sentiment": 0.0},
+        {"post_id": "P5", "platform": "x", "author_handle": "c2", "created_at": "2026-01-01 04:00:00",
+         "text": "meh", "sentiment": -0.3, "reply_to": "P4"},
+    ])
+    for ch, p in zip(VOCAB["channel"], VOCAB["publicness"]):
+        store.set_publicness(db, ch, p)
+    return db
+
+
+def test_views_through_the_store(small_db):
+    f = Filters()
+    j = continuum.journeys_view(small_db, f)
+    assert (j.threads, j.taken_offline, j.went_public) == (3, 2, 1)
+    g = continuum.going_public_view(small_db, f, window_days=7, brand_only=True)
+    # Brand-only keeps the two @acme posts and the reply to the brand's post, not the weather.
+    assert (g.linked, g.vents, g.kudos, g.posts_matched) == (2, 2, 1, 3)
+    g_all = continuum.going_public_view(small_db, f, window_days=7, brand_only=False)
+    assert g_all.posts_matched == 4
+    cv = continuum.channel_view(small_db, f)
+    t = cv.table.set_index("channel")
+    assert cv.active_customers == 3 and cv.touches == len(TOUCHES)
+    assert t.loc["dm", ["inbound", "outbound"]].tolist() == [1, 3]
+    assert t.loc["phone", "sentiment"] == pytest.approx(sentiment.score("Terrible service, still broken"))
+    assert t.loc["post", "sentiment_source"] == "customers' public posts"  # the inbound post carries no text
+    assert continuum.path_options(small_db, f) == ["email", "phone>post>public_reply>dm", "public_reply>dm"]
+    assert continuum.brand_accounts_known(small_db)
+    monthly = continuum.conversation_monthly(small_db, f, ("public_reply",))
+    assert int(monthly["n"].sum()) == 4
+
+
+def test_service_base_is_kept_per_data_version(tmp_path):
+    conn = store.connect(tmp_path / "c.sqlite")
+    store.upsert_rows(conn, "interactions", TOUCHES.assign(interaction_id=[f"I{i}" for i in range(len(TOUCHES))]))
+    first = continuum.service_base(conn)
+    assert continuum.service_base(conn) is first
+    store.set_publicness(conn, "dm", 0.4)  # any write bumps the data version
+    assert continuum.service_base(conn) is not first
+    conn.close()
+
+
+# -- the in-memory path against the same figures in SQL --------------------------------------------------------
+
+@pytest.mark.parametrize("f", [
+    Filters(), Filters(segments=("Premium",)), Filters(regions=("Europe", "Asia-Pacific")),
+    Filters(date_from="2026-02-03", date_to="2026-05-17"), Filters(date_to="2025-12-31", segments=("Value",)),
+    Filters(platforms=("x",), date_from="2026-03-01"),
+], ids=["all", "segment", "regions", "dates", "dates+segment", "platform"])
+def test_in_memory_channel_figures_match_sql(demo_db, f):
+    from analysis.store import continuum as q
+
+    conn = store.connect(demo_db, create=False)
+    try:
+        act = continuum.activity_base(conn)
+        counts, customers, active = continuum.activity_counts(act, f)
+        sql_counts = q.channel_month_counts(conn, f)
+        sql_customers, sql_active = q.channel_customers(conn, f)
+        texts = continuum.activity_texts(act, f)
+        sql_texts = q.inbound_texts(conn, f)
+        posts = continuum.post_sentiment(act, f)
+        sql_posts = q.customer_post_sentiment(conn, f)
+    finally:
+        conn.close()
+
+    def norm(df, keys):
+        return df.sort_values(keys).reset_index(drop=True).astype({k: str for k in keys})
+
+    pd.testing.assert_frame_equal(norm(counts, ["month", "channel", "direction"]),
+                                  norm(sql_counts, ["month", "channel", "direction"]), check_dtype=False)
+    pd.testing.assert_frame_equal(norm(customers, ["channel"]), norm(sql_customers, ["channel"]), check_dtype=False)
+    assert active == sql_active
+    pd.testing.assert_frame_equal(norm(texts, ["channel", "text"]), norm(sql_texts, ["channel", "text"]),
+                                  check_dtype=False)
+    pd.testing.assert_frame_equal(norm(posts, ["channel"]), norm(sql_posts, ["channel"]), check_dtype=False,
+                                  atol=1e-9)
+
+
+def test_prefetch_loads_once_in_the_background(tmp_path):
+    path = tmp_path / "p.sqlite"
+    conn = store.connect(path)
+    store.upsert_rows(conn, "interactions", TOUCHES.assign(interaction_id=[f"I{i}" for i in range(len(TOUCHES))]))
+    thread = continuum.prefetch(str(path))
+    assert thread is not None
+    thread.join(timeout=30)
+    first = continuum.service_base(conn)
+    assert continuum.prefetch(str(path)) is None  # already kept
+    assert continuum.service_base(conn) is first
+    conn.close()
+
+
+# -- figures: each one builds on the hand-made data and says plainly when there is nothing ------------------------
+
+def test_figures_build_and_carry_the_caption(base):
+    from analysis.charts import continuum as cc
+
+    vocab = continuum.with_sides(VOCAB)
+    labels = continuum.labels_of(vocab)
+    mask = continuum.thread_mask(base, Filters())
+    j = continuum.journeys(base, mask, vocab)
+    monthly = continuum.conversation_counts(base, mask, VOCAB)
+    tl = continuum.talk_listen(monthly)
+    g = continuum.going_public(base, POSTS, mask, Filters(), 7, True, labels)
+    table = continuum.summarise_channels(VOCAB, monthly, pd.DataFrame({"channel": ["dm"], "customers": [2]}), 3,
+                                         pd.DataFrame(), pd.DataFrame())
+    effects = {"vent": {"baseline": 10.0, "scenario": 8.0, "change": -2.0, "baseline_low": 9.0,
+                        "baseline_high": 11.0, "scenario_low": 7.0, "scenario_high": 9.0, "change_low": -3.0,
+                        "change_high": -1.0}}
+    figures = [
+        cc.channel_continuum(table, "CAP", focus=["dm"]), cc.channel_mix_over_time(monthly, "CAP"),
+        cc.journey_sankey(j.moves, labels, "CAP"), cc.journey_sankey(j.moves, labels, "CAP", level="side"),
+        cc.common_paths(j.paths, "CAP", focus_path="email"),
+        cc.going_public_rates(g.by_resolution, "Rates", "CAP", order=list(continuum.RESOLUTION_BINS[1])),
+        cc.talk_listen(tl.per_channel, "CAP", overall=tl.talk_share), cc.talk_listen_over_time(tl.over_time, "CAP"),
+        cc.whatif_effect(effects, "CAP", scenario="faster"),
+    ]
+    for fig in figures:
+        assert "CAP" in fig.layout.title.text and len(fig.data) >= 1
+    # The continuum puts public on the left: the x axis runs from 1 down to 0.
+    assert figures[0].layout.xaxis.range[0] > figures[0].layout.xaxis.range[1]
+    # The talk/listen chart draws the 25% rule of thumb.
+    assert any(getattr(s, "x0", None) == continuum.TALK_RULE for s in figures[6].layout.shapes)
+    path_ids = {p for trace in figures[4].data for p in trace.customdata[:, 0]}
+    assert path_ids == set(j.paths["path"])
+
+
+def test_figures_on_nothing_say_so():
+    from analysis.charts import continuum as cc
+
+    empty = pd.DataFrame()
+    for fig in (cc.channel_continuum(empty), cc.channel_mix_over_time(empty), cc.journey_sankey(empty, {}),
+                cc.common_paths(empty), cc.going_public_rates(empty, "Rates"), cc.talk_listen(empty),
+                cc.talk_listen_over_time(empty), cc.whatif_effect({})):
+        assert fig.layout.annotations and not fig.data
+
+
+def test_channel_view_is_the_same_from_sql_and_from_memory(demo_db_copy):
+    conn = store.connect(demo_db_copy, create=False)
+    try:
+        f = Filters(segments=("Value", "Premium"), date_from="2025-09-01")
+        cold = continuum.channel_view(conn, f)       # nothing kept yet: straight from SQL
+        continuum.activity_base(conn)
+        warm = continuum.channel_view(conn, f)       # from the in-memory copy
+    finally:
+        conn.close()
+    pd.testing.assert_frame_equal(cold.table, warm.table, check_dtype=False, atol=1e-9)
+    key = ["month", "channel", "direction"]
+    pd.testing.assert_frame_equal(cold.monthly.sort_values(key).reset_index(drop=True),
+                                  warm.monthly.sort_values(key).reset_index(drop=True), check_dtype=False)
+    assert (cold.active_customers, cold.texts_distinct) == (warm.active_customers, warm.texts_distinct)
