@@ -111,7 +111,7 @@ def channel_continuum(table: pd.DataFrame, caption: str | None = None, focus=(),
 
 def channel_mix_over_time(monthly: pd.DataFrame, caption: str | None = None, focus=()) -> go.Figure:
     """Each channel's share of the month's touches: channels in rows from public (top) to private (bottom)."""
-    title = "Channel mix per month: each channel's share of the month's touches"
+    title = "Channel mix per month: each channel's share of the touches"
     if monthly is None or monthly.empty:
         return empty(title)
     m = monthly if not list(focus or []) else monthly[monthly["channel"].isin(list(focus))]
@@ -133,7 +133,7 @@ def channel_mix_over_time(monthly: pd.DataFrame, caption: str | None = None, foc
     n_private = int((rows["side"] == "private").sum())
     if 0 < n_private < len(rows):
         fig.add_hline(y=n_private - 0.5, line=dict(color=ORANGE, width=3))
-        title += " (public channels above the orange line)"
+        title += "<br>Public channels above the orange line"
     return finish(fig, title, caption, height=max(360, 30 * len(rows) + 170), x_title="Month",
                   y_title="Channel (publicness)", legend=False)
 
