@@ -17,7 +17,6 @@ class Health:
     counts: dict[str, int]
     date_range: tuple[str | None, str | None]
     link: dict[str, int]
-    missing: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -38,18 +37,21 @@ def _rate(a: float, b: float) -> float:
 
 
 def health(db: sqlite_utils.Database) -> Health:
+    """Row counts, date range and link rates (missing values separately: a full scan of every table)."""
     counts = store.table_counts(db)
-    missing = q.missing_values(db)
-    missing["missing_share"] = missing["missing"] / missing["rows"].where(missing["rows"] > 0)
-    h = Health(counts=counts, date_range=store.date_bounds(db), link=q.link_counts(db), missing=missing)
+    h = Health(counts=counts, date_range=store.date_bounds(db), link=q.link_counts(db))
     if counts["customers"] == 0:
         h.warnings.append("No customers loaded: import customers on the Data page or build the demo.")
     if counts["posts"] and h.link["linked_authors"] == 0:
         h.warnings.append("No social account is linked to a customer: import identities to join the two sides.")
-    text_missing = missing.query("table == 'posts' and column == 'text'")
-    if len(text_missing) and text_missing["missing_share"].iloc[0] > 0.5:
-        h.warnings.append("More than half of the posts have no text: sentiment cannot be scored for them.")
     return h
+
+
+def missing_values(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Per table and column: rows, missing values and their share, and a warning where it matters."""
+    missing = q.missing_values(db)
+    missing["missing_share"] = missing["missing"] / missing["rows"].where(missing["rows"] > 0)
+    return missing
 
 
 @dataclass

@@ -58,7 +58,13 @@ for w in h.warnings:
     st.warning(w)
 with st.expander("Rows per table and missing values", expanded=False):
     st.dataframe({"table": list(h.counts), "rows": list(h.counts.values())}, hide_index=True)
-    _ui.chart(_ui.charts.missing_values(h.missing), key="missing")
+    # Counting missing values scans every table: on demand only.
+    if st.toggle("Count missing values", key="ov_missing", bind="query-params"):
+        missing = _ui.cached(overview.missing_values)
+        text_missing = missing.query("table == 'posts' and column == 'text'")
+        if len(text_missing) and text_missing["missing_share"].iloc[0] > 0.5:
+            st.warning("More than half of the posts have no text: sentiment cannot be scored for them.")
+        _ui.chart(_ui.charts.missing_values(missing), key="missing")
 
 st.subheader("Where to go next")
 for path, label, icon in _ui.NEXT_STEPS:

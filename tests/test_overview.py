@@ -45,7 +45,7 @@ def test_health_reports_link_rates_and_missing_values(db):
     h = overview.health(db)
     assert h.customer_link_rate == 0.5  # C1 of C1, C2
     assert h.author_link_rate == 0.5  # ann of ann, bob
-    missing = h.missing.set_index(["table", "column"])
+    missing = overview.missing_values(db).set_index(["table", "column"])
     assert missing.loc[("customers", "email"), "missing"] == 1
     assert h.date_range == ("2025-01-01", "2025-02-02")
 

@@ -71,3 +71,9 @@ def test_data_page_lists_tables(app_db):
     at = run_page("pages/data.py")
     assert_clean(at)
     assert at.selectbox(key="import_table").options[0] == "customers"
+
+
+def test_overview_counts_missing_values_on_demand(app_db):
+    at = run_page("pages/overview.py", ov_missing="true")
+    assert_clean(at)
+    assert at.toggle(key="ov_missing").value is True

@@ -115,3 +115,23 @@ def test_vader_runs_offline_and_scores_in_range():
 
 def test_sentiment_labels_follow_vaders_convention():
     assert [sentiment.label(x) for x in (0.05, 0.049, -0.05, None)] == ["positive", "neutral", "negative", "none"]
+
+
+def test_a_bulk_load_keeps_every_index(db, monkeypatch):
+    monkeypatch.setattr(store, "BULK_ROWS", 10)
+    before = sorted(r[0] for r in db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'interactions' AND sql IS NOT NULL"))
+    store.upsert_rows(db, "customers", [{"customer_id": "C1"}])
+    rows = [{"interaction_id": f"I{i}", "customer_id": "C1", "occurred_at": "2025-01-01 00:00:00",
+             "channel": "phone", "direction": "inbound"} for i in range(50)]
+    store.upsert_rows(db, "interactions", rows)
+    after = sorted(r[0] for r in db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'interactions' AND sql IS NOT NULL"))
+    assert after == before and store.scalar(db, "SELECT COUNT(*) FROM interactions") == 50
+    with pytest.raises(RuntimeError):
+        with db.atomic():
+            store.upsert_rows(db, "interactions", [dict(r, interaction_id=f"J{i}") for i, r in enumerate(rows)])
+            raise RuntimeError("import failed")
+    assert sorted(r[0] for r in db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'interactions' AND sql IS NOT NULL")) \
+        == before  # a failed bulk load restores the indexes too

@@ -246,12 +246,38 @@ def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd
     values = _frame_to_tuples(frame)
     total = len(values)
     with db.atomic():
+        rebuild = _drop_indexes_for_bulk_load(db, table, total)
         for start in range(0, total, batch):
             db.conn.executemany(sql, values[start:start + batch])
             if progress:
                 progress(min(start + batch, total), total)
+        for ddl in rebuild:
+            db.conn.execute(ddl)
         bump_version(db)
     return total
+
+
+BULK_ROWS = 100_000
+
+
+def _drop_indexes_for_bulk_load(db: sqlite_utils.Database, table: str, rows: int) -> list[str]:
+    """For a load at least as large as the table, drop its secondary indexes (rebuilt after).
+
+    Building an index once over sorted keys is about twice as fast as updating it a row at
+    a time. Inside the caller's transaction, so readers (WAL) keep the old indexes and a
+    failed import restores them. Returns the DDL that recreates them.
+    """
+    if rows < BULK_ROWS:
+        return []
+    existing = scalar(db, f'SELECT COUNT(*) FROM "{table}"') or 0
+    if rows < existing:
+        return []
+    indexes = db.conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,)).fetchall()
+    for name, _sql in indexes:
+        db.conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in indexes]
 
 
 def bump_version(db: sqlite_utils.Database) -> None:
