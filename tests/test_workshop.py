@@ -89,3 +89,22 @@ def test_summary_difference_by_hand(db):
     assert d.loc["Interactions", "B − A"] == "-3" and d.loc["Share", "B − A"] == "+25%"
     s = summaries.headline(db, Filters())
     assert s.metrics["Interactions"] == 0 and len(s.figures) == 1
+
+
+def _pages() -> list[str]:
+    src = (ROOT / "app.py").read_text()
+    start = src.index("PAGES = [")
+    scope: dict = {}
+    exec(src[start:src.index("]\n", start) + 1], scope)  # the literal list of pages only
+    return [f for f, *_ in scope["PAGES"] if (ROOT / f).exists()]
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_a_shared_link_reopens_the_same_filters_on_every_page(app_db, page):
+    at = app(segment="Value", region="Europe", present="true")
+    if page != "pages/overview.py":
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    f = at.session_state["filters"]
+    assert (f.segments, f.regions) == (("Value",), ("Europe",))
+    assert at.session_state["present"] is True
