@@ -39,7 +39,8 @@ class Filters:
             raise ValueError(f"date range is empty: {self.date_from} is after {self.date_to}")
 
     # -- SQL -------------------------------------------------------------
-    def _dates(self, column: str) -> tuple[list[str], list]:
+    def date_clauses(self, column: str) -> tuple[list[str], list]:
+        """Inclusive days as ISO-text comparisons on ``column``: (clauses, params)."""
         clauses, params = [], []
         if self.date_from:
             clauses.append(f"{column} >= ?")
@@ -75,7 +76,7 @@ class Filters:
         plans better when the query is driven by another index than customer_id.
         """
         p = f"{alias}." if alias else ""
-        c1, p1 = self._dates(f"{p}occurred_at")
+        c1, p1 = self.date_clauses(f"{p}occurred_at")
         c2, p2 = self._customer_clause(f"{p}customer_id", exists)
         clauses = c1 + c2
         return (" AND ".join(clauses) or "1=1"), p1 + p2
@@ -84,7 +85,7 @@ class Filters:
         """WHERE clause for posts: dates, platforms, and, when segment or region is
         set, only posts by accounts linked to customers in them."""
         p = f"{alias}." if alias else ""
-        clauses, params = self._dates(f"{p}created_at")
+        clauses, params = self.date_clauses(f"{p}created_at")
         if self.platforms:
             clauses.append(f"{p}platform IN ({','.join('?' * len(self.platforms))})")
             params += list(self.platforms)

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import continuum, store
 from analysis.filters import Filters
+from tests.pagetest import assert_clean, metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -27,13 +28,6 @@ def run_page(**query) -> AppTest:
     return at
 
 
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def as_int(text: str) -> int:

@@ -8,28 +8,17 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from analysis import customer360, store
+from tests import pagetest
+from tests.pagetest import assert_clean, metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/customer_360.py"
 
 
 def open_page(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(PAGE).run()
+    at = pagetest.open_page(PAGE, **query)
     assert_clean(at)
     return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def busy_customer(path) -> str:

@@ -9,19 +9,15 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import listening, store
 from analysis.filters import Filters
+from tests import pagetest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/listening.py"
 
 
 def open_page(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    at = pagetest.open_page(PAGE, **query)
+    pagetest.assert_clean(at)
     return at
 
 

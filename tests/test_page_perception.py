@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import perception as P
 from analysis import store
+from tests import pagetest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/perception.py"
@@ -16,12 +17,7 @@ DEMO_STUDY = "Acme motive survey 2026 (demo)"
 
 
 def open_page(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(PAGE).run()
-    return at
+    return pagetest.open_page(PAGE, **query)
 
 
 def assert_clean(at: AppTest) -> None:
