@@ -63,8 +63,12 @@ def finish(fig: go.Figure, title: str, caption: str | None = None, *, height: in
     # The caption carries filter values (segment, region and platform names: user data);
     # Plotly reads a little HTML in titles, so it is escaped here, once, for every chart.
     full_title = title if not caption else f"{title}<br><sup>{html.escape(caption)}</sup>"
+    # Room above the plot for every line of title and caption.
+    lines = full_title.count("<br>") + 1
+    top = max(round((30 + 26 * lines) * s), fig.layout.margin.t or 0)
     fig.update_layout(
         template="continuum", title=dict(text=full_title, font=dict(size=round(20 * s))),
+        margin=dict(t=top),
         font=dict(size=round(15 * s)), height=round(height * (1.15 if s > 1 else 1)),
         showlegend=legend, legend=dict(font=dict(size=round(13 * s))),
         hoverlabel=dict(font=dict(size=round(14 * s))),
