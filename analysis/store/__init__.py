@@ -376,10 +376,14 @@ def distinct_values(db: sqlite_utils.Database, table: str, column: str) -> list[
 
 
 def date_bounds(db: sqlite_utils.Database) -> tuple[str | None, str | None]:
-    """Earliest and latest day across interactions and posts (ISO dates)."""
-    row = db.conn.execute(
-        "SELECT MIN(d0), MAX(d1) FROM ("
-        " SELECT MIN(occurred_at) AS d0, MAX(occurred_at) AS d1 FROM interactions"
-        " UNION ALL SELECT MIN(created_at), MAX(created_at) FROM posts)").fetchone()
-    lo, hi = row if row else (None, None)
-    return (lo[:10] if lo else None, hi[:10] if hi else None)
+    """Earliest and latest day across interactions and posts (ISO dates).
+
+    One MIN or MAX per query: each is then a single step down the time index, where a
+    query asking for both scans the whole index.
+    """
+    ends = [scalar(db, f"SELECT {fn}({col}) FROM {table}")
+            for table, col in (("interactions", "occurred_at"), ("posts", "created_at"))
+            for fn in ("MIN", "MAX")]
+    lows = [v for v in ends[0::2] if v]
+    highs = [v for v in ends[1::2] if v]
+    return (min(lows)[:10] if lows else None, max(highs)[:10] if highs else None)
