@@ -36,6 +36,9 @@ def _cmd_import(args) -> int:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from analysis import warm
+
+    warm.warm(db, bar.update)
     bar.close()
     print(report.summary())
     return 0

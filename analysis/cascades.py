@@ -25,6 +25,7 @@ import sqlite_utils
 from analysis import network_view
 from analysis.charts import BLUE, GREY, ORANGE
 from analysis.filters import Filters
+from analysis.store import aggregates
 from analysis.store import cascades as q
 
 KINDS = {"reshare": "Reshares", "reply": "Replies"}
@@ -172,8 +173,9 @@ def observed_cascades(db: sqlite_utils.Database, kind: str = "reshare") -> Obser
     Filters are applied afterwards with ``filter_cascades`` (on the root post), so changing a filter
     does not redo the tree computation.
     """
-    edges = q.child_edges(db, kind)
-    roots = q.cascade_roots(db, kind)
+    # Both reads scan every post; they are kept in the database per data version.
+    edges = aggregates.memo(db, f"cascades.edges.{kind}", lambda: q.child_edges(db, kind))
+    roots = aggregates.memo(db, f"cascades.roots.{kind}", lambda: q.cascade_roots(db, kind))
     accounts = q.linked_accounts(db)[["platform", "handle", "customer_id", "segment", "region", "lifetime_value"]]
     roots = roots.merge(accounts.drop_duplicates(["platform", "handle"]).rename(columns={"handle": "author_handle"}),
                         on=["platform", "author_handle"], how="left")

@@ -26,7 +26,7 @@ from scipy import stats
 
 from analysis import sentiment
 from analysis.filters import Filters
-from analysis.store import PROJECT_ROOT
+from analysis.store import PROJECT_ROOT, aggregates
 from analysis.store import listening as q
 
 STOPWORDS_FILE = PROJECT_ROOT / "data" / "stopwords_en.txt"
@@ -99,7 +99,12 @@ def sql_filters(f: Filters) -> Filters:
 
 
 def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
-    """Posts per day, platform and reshare flag under ``f`` (see ``sql_filters``)."""
+    """Posts per day, platform and reshare flag under ``f`` (see ``sql_filters``).
+
+    The unfiltered series is a scan of every post: it is kept in the database per data version.
+    """
+    if f == Filters():
+        return aggregates.memo(db, "listening.daily", lambda: q.daily(db, f))
     return q.daily(db, f)
 
 

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from analysis import store
 from analysis.filters import Filters
+from analysis.store import aggregates
 from analysis.store import overview as q
 
 
@@ -38,8 +39,10 @@ def _rate(a: float, b: float) -> float:
 
 def health(db: sqlite_utils.Database) -> Health:
     """Row counts, date range and link rates (missing values separately: a full scan of every table)."""
-    counts = store.table_counts(db)
-    h = Health(counts=counts, date_range=store.date_bounds(db), link=q.link_counts(db))
+    kept = aggregates.memo(db, "overview.health", lambda: {"counts": store.table_counts(db),
+                                                           "link": q.link_counts(db)})
+    counts = kept["counts"]
+    h = Health(counts=counts, date_range=store.date_bounds(db), link=kept["link"])
     if counts["customers"] == 0:
         h.warnings.append("No customers loaded: import customers on the Data page or build the demo.")
     if counts["posts"] and h.link["linked_authors"] == 0:
@@ -75,8 +78,12 @@ class Kpis:
 
 
 def kpis(db: sqlite_utils.Database, f: Filters) -> Kpis:
-    i = q.interaction_kpis(db, f)
-    p = q.post_kpis(db, f)
+    def compute() -> dict:
+        return {"i": q.interaction_kpis(db, f), "p": q.post_kpis(db, f)}
+
+    # The unfiltered figures (every cold Overview) are kept in the database per data version.
+    both = aggregates.memo(db, "overview.kpis", compute) if f == Filters() else compute()
+    i, p = both["i"], both["p"]
     posts = int(p["posts"] or 0) if p["posts"] == p["posts"] else 0
     return Kpis(
         interactions=int(i["interactions"]), active_customers=int(i["active_customers"]),
@@ -89,4 +96,6 @@ def kpis(db: sqlite_utils.Database, f: Filters) -> Kpis:
 
 
 def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    if f == Filters():
+        return aggregates.memo(db, "overview.monthly", lambda: q.monthly_activity(db, f))
     return q.monthly_activity(db, f)

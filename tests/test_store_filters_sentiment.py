@@ -135,3 +135,27 @@ def test_a_bulk_load_keeps_every_index(db, monkeypatch):
     assert sorted(r[0] for r in db.conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'interactions' AND sql IS NOT NULL")) \
         == before  # a failed bulk load restores the indexes too
+
+
+def test_aggregates_are_kept_per_data_version_and_never_pickled(tmp_path):
+    import pandas as pd
+
+    from analysis.store import aggregates
+
+    db = store.connect(tmp_path / "a.sqlite")
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return pd.DataFrame({"day": ["2025-01-01"], "posts": [3]})
+
+    first = aggregates.memo(db, "k", compute)
+    again = aggregates.memo(db, "k", compute)
+    assert len(calls) == 1 and again.equals(first)
+    store.upsert_rows(db, "customers", [{"customer_id": "C1"}])  # the data changed
+    aggregates.memo(db, "k", compute)
+    assert len(calls) == 2
+    kinds = {r[0] for r in db.conn.execute("SELECT kind FROM aggregates")}
+    assert kinds <= {"frame", "json"}
+    assert aggregates.memo(db, "plain", lambda: {"a": 1}) == {"a": 1}
+    db.close()

@@ -387,3 +387,7 @@ def date_bounds(db: sqlite_utils.Database) -> tuple[str | None, str | None]:
     lows = [v for v in ends[0::2] if v]
     highs = [v for v in ends[1::2] if v]
     return (min(lows)[:10] if lows else None, max(highs)[:10] if highs else None)
+
+
+# Registers the materialised-aggregates table (imported last: it needs the functions above).
+from analysis.store import aggregates  # noqa: E402, F401

@@ -1,0 +1,85 @@
+"""Materialised aggregates: results of heavy unfiltered queries kept in the database,
+keyed on the data version, so a fresh process does not recompute them.
+
+Values are stored as Parquet (DataFrames) or JSON (plain data), never pickled: a database
+file may come from someone else, and loading it must not run code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from collections.abc import Callable
+
+import pandas as pd
+import sqlite_utils
+
+from analysis import store
+
+DDL = """
+CREATE TABLE IF NOT EXISTS aggregates (
+    key TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+"""
+store.register_ddl(DDL)
+
+
+def _encode(value) -> tuple[str, bytes]:
+    if isinstance(value, pd.DataFrame):
+        buf = io.BytesIO()
+        value.to_parquet(buf, index=False)
+        return "frame", buf.getvalue()
+    return "json", json.dumps(value).encode()
+
+
+def _decode(kind: str, data: bytes):
+    if kind == "frame":
+        return pd.read_parquet(io.BytesIO(data))
+    return json.loads(data.decode())
+
+
+def load(db: sqlite_utils.Database, key: str, version: int):
+    """The kept value of ``key`` at ``version``, or None."""
+    try:
+        row = db.conn.execute("SELECT kind, data FROM aggregates WHERE key = ? AND version = ?",
+                              (key, version)).fetchone()
+    except sqlite3.OperationalError:  # an old database without the table
+        return None
+    return None if row is None else _decode(row[0], row[1])
+
+
+def save(db: sqlite_utils.Database, key: str, version: int, value) -> bool:
+    """Keep ``value``; never waits on a writer and never fails the caller (read-only files, busy imports)."""
+    kind, data = _encode(value)
+    try:
+        db.conn.execute("PRAGMA busy_timeout = 0")
+        with db.atomic():
+            db.conn.execute("INSERT INTO aggregates (key, version, kind, data) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (key) DO UPDATE SET version = excluded.version, kind = excluded.kind, "
+                            "data = excluded.data", (key, version, kind, data))
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        db.conn.execute("PRAGMA busy_timeout = 30000")
+
+
+def memo(db: sqlite_utils.Database, key: str, compute: Callable[[], object]):
+    """``compute()`` once per data version; later processes read the kept result.
+
+    Only for results that do not depend on filters (or whose filters are part of ``key``).
+    Writes are not data changes: the data version does not move.
+    """
+    if db.conn.execute("PRAGMA database_list").fetchone()[2] == "":  # in-memory: nothing to keep
+        return compute()
+    version = store.data_version(db)
+    hit = load(db, key, version)
+    if hit is not None:
+        return hit
+    value = compute()
+    save(db, key, version, value)
+    return value

@@ -1,0 +1,24 @@
+"""Materialise the heavy unfiltered aggregates after the data changed in bulk (demo build, CLI import),
+so the first page a user opens reads them instead of scanning every row."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from analysis import cascades, listening, overview
+from analysis.filters import Filters
+
+STEPS = (
+    ("overview", lambda db: (overview.health(db), overview.kpis(db, Filters()),
+                             overview.monthly_activity(db, Filters()))),
+    ("listening", lambda db: listening.daily(db, Filters())),
+    ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
+)
+
+
+def warm(db: sqlite_utils.Database, progress=None) -> None:
+    """Compute and keep each page's unfiltered aggregates (``progress(stage, done, total)``)."""
+    for i, (_name, step) in enumerate(STEPS):
+        step(db)
+        if progress:
+            progress("aggregates", i + 1, len(STEPS))
