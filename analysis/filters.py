@@ -77,7 +77,9 @@ class Filters:
         """
         p = f"{alias}." if alias else ""
         c1, p1 = self.date_clauses(f"{p}occurred_at")
-        c2, p2 = self._customer_clause(f"{p}customer_id", exists)
+        # Inside EXISTS an unqualified customer_id would name the subquery's own column.
+        c2, p2 = self._customer_clause(f"{p or 'interactions.'}customer_id" if exists else f"{p}customer_id",
+                                       exists)
         clauses = c1 + c2
         return (" AND ".join(clauses) or "1=1"), p1 + p2
 

@@ -159,3 +159,17 @@ def test_aggregates_are_kept_per_data_version_and_never_pickled(tmp_path):
     assert kinds <= {"frame", "json"}
     assert aggregates.memo(db, "plain", lambda: {"a": 1}) == {"a": 1}
     db.close()
+
+
+@pytest.mark.parametrize("alias", ["", "i"])
+def test_exists_form_of_the_customer_filter_selects_the_same_rows(db, alias):
+    store.upsert_rows(db, "customers", [{"customer_id": "C1", "segment": "Value"},
+                                        {"customer_id": "C2", "segment": "Premium"}])
+    store.upsert_rows(db, "interactions", [
+        {"interaction_id": f"I{n}", "customer_id": c, "occurred_at": "2025-01-01 00:00:00", "channel": "phone",
+         "direction": "inbound"} for n, c in enumerate(["C1", "C2", "C2"])])
+    f = Filters(segments=("Premium",))
+    table = f"interactions {alias}" if alias else "interactions"
+    for exists in (False, True):
+        where, params = f.interactions_where(alias, exists=exists)
+        assert store.scalar(db, f"SELECT COUNT(*) FROM {table} WHERE {where}", params) == 2
