@@ -11,6 +11,7 @@ from analysis import store
 from analysis.filters import Filters
 from analysis.store import aggregates
 from analysis.store import overview as q
+from analysis.store.continuum import run_parallel
 
 
 @dataclass
@@ -79,7 +80,8 @@ class Kpis:
 
 def kpis(db: sqlite_utils.Database, f: Filters) -> Kpis:
     def compute() -> dict:
-        return {"i": q.interaction_kpis(db, f), "p": q.post_kpis(db, f)}
+        # The two scans are independent: SQLite releases the GIL, so they run side by side.
+        return run_parallel(db, {"i": lambda c: q.interaction_kpis(c, f), "p": lambda c: q.post_kpis(c, f)})
 
     # The unfiltered figures (every cold Overview) are kept in the database per data version.
     both = aggregates.memo(db, "overview.kpis", compute) if f == Filters() else compute()
