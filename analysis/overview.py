@@ -79,13 +79,20 @@ class Kpis:
 
 
 def kpis(db: sqlite_utils.Database, f: Filters) -> Kpis:
-    def compute() -> dict:
-        # The two scans are independent: SQLite releases the GIL, so they run side by side.
-        return run_parallel(db, {"i": lambda c: q.interaction_kpis(c, f), "p": lambda c: q.post_kpis(c, f)})
+    return _kpis(_kpi_rows(db, f))
 
-    # The unfiltered figures (every cold Overview) are kept in the database per data version.
-    both = aggregates.memo(db, "overview.kpis", compute) if f == Filters() else compute()
-    i, p = both["i"], both["p"]
+
+def _kpi_rows(db: sqlite_utils.Database, f: Filters, extra: dict | None = None) -> dict:
+    jobs = {"i": lambda c: q.interaction_kpis(c, f), "p": lambda c: q.post_kpis(c, f), **(extra or {})}
+    if f == Filters() and not extra:
+        # The unfiltered figures (every cold Overview) are kept in the database per data version.
+        return aggregates.memo(db, "overview.kpis", lambda: run_parallel(db, jobs))
+    # The scans are independent: SQLite releases the GIL, so they run side by side.
+    return run_parallel(db, jobs)
+
+
+def _kpis(rows: dict) -> Kpis:
+    i, p = rows["i"], rows["p"]
     posts = int(p["posts"] or 0) if p["posts"] == p["posts"] else 0
     return Kpis(
         interactions=int(i["interactions"]), active_customers=int(i["active_customers"]),
@@ -95,6 +102,14 @@ def kpis(db: sqlite_utils.Database, f: Filters) -> Kpis:
         positive_share=_rate(p["positive"], posts) if posts else float("nan"),
         reshares=int(p["reshares"] or 0) if posts else 0,
     )
+
+
+def view(db: sqlite_utils.Database, f: Filters) -> tuple[Kpis, pd.DataFrame]:
+    """The Overview's figures and monthly series under ``f``, their three scans run side by side."""
+    if f == Filters():
+        return kpis(db, f), monthly_activity(db, f)
+    rows = _kpi_rows(db, f, {"m": lambda c: q.monthly_activity(c, f)})
+    return _kpis(rows), rows["m"]
 
 
 def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:

@@ -20,7 +20,7 @@ def _months(lo: str, hi: str) -> int:
 
 
 f = _ui.filters()
-k = _ui.cached(overview.kpis, f)
+k, monthly = _ui.cached(overview.view, f)
 h = _ui.cached(overview.health)
 
 st.subheader("Headline figures")
@@ -40,7 +40,7 @@ c[2].metric("Negative posts", f"{k.negative_share:.0%}" if k.posts else "–",
             help="Compound score at most -0.05 (VADER's convention)")
 c[3].metric("Reshares", f"{k.reshares:,}")
 
-_ui.chart(_ui.charts.monthly_activity(_ui.cached(overview.monthly_activity, f), f.caption()), key="monthly")
+_ui.chart(_ui.charts.monthly_activity(monthly, f.caption()), key="monthly")
 
 st.subheader("Dataset health")
 lo, hi = h.date_range

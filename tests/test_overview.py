@@ -55,3 +55,11 @@ def test_empty_database_warns(db):
     assert any("No customers" in w for w in h.warnings)
     k = overview.kpis(db, Filters())
     assert k.interactions == 0 and k.posts == 0 and math.isnan(k.negative_share)
+
+
+def test_view_gives_the_same_figures_as_its_parts(db):
+    seed(db)
+    for f in (Filters(), Filters(segments=("Value",))):
+        k, monthly = overview.view(db, f)
+        assert k == overview.kpis(db, f)
+        assert monthly.equals(overview.monthly_activity(db, f))
