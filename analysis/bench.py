@@ -108,12 +108,17 @@ def bench_sentiment(source: Path, limit: int = 200_000) -> list[Figure]:
     ]
 
 
-def page_files() -> list[str]:
+def pages_table() -> list[tuple[str, str, str, str]]:
+    """app.py's registered pages as (file, title, icon, url path), read without running the app."""
     src = (store.PROJECT_ROOT / "app.py").read_text()
     start = src.index("PAGES = [")
     scope: dict = {}
     exec(src[start:src.index("]\n", start) + 1], scope)  # the literal list of pages only
-    return [f for f, *_ in scope["PAGES"] if (store.PROJECT_ROOT / f).exists()]
+    return [tuple(row) for row in scope["PAGES"] if (store.PROJECT_ROOT / row[0]).exists()]
+
+
+def page_files() -> list[str]:
+    return [row[0] for row in pages_table()]
 
 
 def bench_pages(source: Path) -> list[Figure]:

@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-
-
-def registered_pages() -> list[str]:
-    src = (ROOT / "app.py").read_text()
-    start = src.index("PAGES = [")
-    end = src.index("]\n", start) + 1
-    scope: dict = {}
-    exec(src[start:end], scope)  # only the literal list of pages, not the app
-    return [f for f, *_ in scope["PAGES"] if (ROOT / f).exists()]
+from analysis.bench import page_files
+from tests import pagetest
+from tests.pagetest import assert_clean
 
 
 def run_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    if page != "pages/overview.py":
-        at.switch_page(page).run()
-    return at
+    return pagetest.open_page(page, timeout=120, **query)
 
 
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-@pytest.mark.parametrize("page", registered_pages())
+@pytest.mark.parametrize("page", page_files())
 def test_page_renders_without_exception(app_db, page):
     at = run_page(page)
     assert_clean(at)

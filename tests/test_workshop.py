@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import scenarios, store, summaries
+from analysis.bench import page_files
 from analysis.filters import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,15 +92,7 @@ def test_summary_difference_by_hand(db):
     assert s.metrics["Interactions"] == 0 and len(s.figures) == 1
 
 
-def _pages() -> list[str]:
-    src = (ROOT / "app.py").read_text()
-    start = src.index("PAGES = [")
-    scope: dict = {}
-    exec(src[start:src.index("]\n", start) + 1], scope)  # the literal list of pages only
-    return [f for f, *_ in scope["PAGES"] if (ROOT / f).exists()]
-
-
-@pytest.mark.parametrize("page", _pages())
+@pytest.mark.parametrize("page", page_files())
 def test_a_shared_link_reopens_the_same_filters_on_every_page(app_db, page):
     at = app(segment="Value", region="Europe", present="true")
     if page != "pages/overview.py":

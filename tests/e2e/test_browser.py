@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.bench import pages_table
 from tests.e2e.conftest import shoot, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -14,11 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def page_paths() -> list[str]:
-    src = (ROOT / "app.py").read_text()
-    start = src.index("PAGES = [")
-    scope: dict = {}
-    exec(src[start:src.index("]\n", start) + 1], scope)  # only the literal list of pages
-    return [url for f, _t, _i, url in scope["PAGES"] if (ROOT / f).exists()]
+    return [url for _file, _title, _icon, url in pages_table()]
 
 
 def assert_no_errors(pg, where: str) -> None:
