@@ -14,7 +14,6 @@ it gives the mean, exactly, in O(n).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -208,18 +207,7 @@ def observed_cascades(db: sqlite_utils.Database, kind: str = "reshare") -> Obser
 
 def filter_cascades(table: pd.DataFrame, f: Filters) -> pd.DataFrame:
     """Cascades whose root post passes the global filters (the same rules as ``Filters.posts_where``)."""
-    mask = np.ones(len(table), dtype=bool)
-    if f.date_from:
-        mask &= (table["created_at"] >= f.date_from.isoformat()).to_numpy()
-    if f.date_to:
-        mask &= (table["created_at"] < (f.date_to + dt.timedelta(days=1)).isoformat()).to_numpy()
-    if f.platforms:
-        mask &= table["platform"].isin(f.platforms).to_numpy()
-    if f.segments:
-        mask &= table["segment"].isin(f.segments).to_numpy()
-    if f.regions:
-        mask &= table["region"].isin(f.regions).to_numpy()
-    return table[mask]
+    return table[f.frame_mask(table, date="created_at")]
 
 
 def size_counts(table: pd.DataFrame, n_roots: int) -> pd.Series:
@@ -390,18 +378,7 @@ def sample_authors(table: pd.DataFrame, max_authors: int = REACH_AUTHORS, top: i
 def filter_resharers(resharers: pd.DataFrame, f: Filters) -> pd.DataFrame:
     """Per-customer totals of ``linked_resharers`` rows passing the filters (day, platform, segment, region)."""
     d = resharers
-    mask = np.ones(len(d), dtype=bool)
-    if f.date_from:
-        mask &= (d["day"] >= f.date_from.isoformat()).to_numpy()
-    if f.date_to:
-        mask &= (d["day"] <= f.date_to.isoformat()).to_numpy()
-    if f.platforms:
-        mask &= d["platform"].isin(f.platforms).to_numpy()
-    if f.segments:
-        mask &= d["segment"].isin(f.segments).to_numpy()
-    if f.regions:
-        mask &= d["region"].isin(f.regions).to_numpy()
-    return d[mask].groupby("customer_id", as_index=False)[["carried", "passed_on"]].sum()
+    return d[f.frame_mask(d, date="day")].groupby("customer_id", as_index=False)[["carried", "passed_on"]].sum()
 
 
 def follower_reach_correlation(reach: pd.DataFrame) -> float:
@@ -526,12 +503,9 @@ LAB_STRATEGIES: dict[str, dict] = {
 
 
 def _customer_mask(d: pd.DataFrame, f: Filters | None) -> np.ndarray:
-    mask = np.ones(len(d), dtype=bool)
-    if f is not None and f.segments:
-        mask &= d["segment"].isin(f.segments).to_numpy()
-    if f is not None and f.regions:
-        mask &= d["region"].isin(f.regions).to_numpy()
-    return mask
+    if f is None:
+        return np.ones(len(d), dtype=bool)
+    return f.frame_mask(d, platform=False)
 
 
 def value_scores(labels, accounts: pd.DataFrame, platform: str, f: Filters | None = None) -> np.ndarray:

@@ -478,13 +478,7 @@ def post_sentiment(act: Activity, f: Filters) -> pd.DataFrame:
     p = act.posts
     if p.empty:
         return pd.DataFrame(columns=cols)
-    m = _day_mask(p["day_key"].to_numpy(), f)
-    if f.platforms:
-        m &= p["platform"].isin(f.platforms).to_numpy()
-    if f.segments:
-        m &= p["segment"].isin(f.segments).to_numpy()
-    if f.regions:
-        m &= p["region"].isin(f.regions).to_numpy()
+    m = _day_mask(p["day_key"].to_numpy(), f) & f.frame_mask(p)
     g = p[m].groupby("is_reply")[["n_scored", "total", "negative", "positive"]].sum()
     g = g[g["n_scored"] > 0]
     out = pd.DataFrame({"channel": np.where(g.index.to_numpy() == 1, "public_reply", "post"),
@@ -691,10 +685,7 @@ def thread_mask(base: ServiceBase, f: Filters, focus: Iterable[str] = (), path: 
         mask &= th["start"].to_numpy() >= _date_seconds(f.date_from)
     if f.date_to:
         mask &= th["start"].to_numpy() < _date_seconds(f.date_to + dt.timedelta(days=1))
-    if f.segments:
-        mask &= th["segment"].isin(f.segments).to_numpy()
-    if f.regions:
-        mask &= th["region"].isin(f.regions).to_numpy()
+    mask &= f.frame_mask(th, platform=False)
     focus = list(focus or [])
     if focus:
         mask &= th["start_channel"].isin(focus).to_numpy()

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+import pandas as pd
+
 
 def _as_date(value) -> dt.date | None:
     if value in (None, ""):
@@ -109,6 +112,32 @@ class Filters:
             clauses.append(f"{p}region IN ({','.join('?' * len(self.regions))})")
             params += list(self.regions)
         return (" AND ".join(clauses) or "1=1"), params
+
+    # -- in memory -------------------------------------------------------
+    def frame_mask(self, frame: pd.DataFrame, date: str | None = None, platform: bool = True,
+                   customer: bool = True) -> np.ndarray:
+        """The same rules on rows already in memory: a boolean mask over ``frame``.
+
+        ``date`` names a column of ISO days or timestamps (text); rows without one fail a date
+        filter. ``platform`` applies the platforms to the ``platform`` column, ``customer`` the
+        segments and regions to ``segment`` and ``region``.
+        """
+        mask = np.ones(len(frame), dtype=bool)
+        if date is not None and (self.date_from or self.date_to):
+            text = frame[date]
+            mask &= text.notna().to_numpy()
+            text = text.fillna("").astype(str)
+            if self.date_from:
+                mask &= (text >= self.date_from.isoformat()).to_numpy()
+            if self.date_to:
+                mask &= (text < (self.date_to + dt.timedelta(days=1)).isoformat()).to_numpy()
+        if platform and self.platforms:
+            mask &= frame["platform"].isin(self.platforms).to_numpy()
+        if customer and self.segments:
+            mask &= frame["segment"].isin(self.segments).to_numpy()
+        if customer and self.regions:
+            mask &= frame["region"].isin(self.regions).to_numpy()
+        return mask
 
     # -- words -----------------------------------------------------------
     def caption(self) -> str:

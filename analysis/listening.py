@@ -110,15 +110,9 @@ def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
 
 def narrow(rows: pd.DataFrame, f: Filters, reshares: bool = True, dates: bool = True) -> pd.DataFrame:
     """Daily rows under the date range and platforms of ``f`` (``dates=False`` keeps every day)."""
-    keep = pd.Series(True, index=rows.index)
-    if dates and f.date_from:
-        keep &= rows["day"] >= f.date_from.isoformat()
-    if dates and f.date_to:
-        keep &= rows["day"] <= f.date_to.isoformat()
-    if f.platforms:
-        keep &= rows["platform"].isin(f.platforms)
+    keep = f.frame_mask(rows, date="day" if dates else None, customer=False)
     if not reshares:
-        keep &= rows["reshare"] == 0
+        keep &= (rows["reshare"] == 0).to_numpy()
     return rows[keep]
 
 

@@ -22,7 +22,6 @@ editable keyword lexicon, with what consumers say they want.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -587,13 +586,7 @@ def _public_messages(db: sqlite_utils.Database, filters: Filters | None) -> pd.D
     if not (f.date_from or f.date_to):
         return sp.brand_public_messages(db, f)
     msgs = sp.brand_public_messages(db, dataclasses.replace(f, date_from=None, date_to=None))
-    at = msgs["at"]
-    keep = at.notna().to_numpy().copy()
-    text = at.fillna("").astype(str)
-    if f.date_from:
-        keep &= (text >= f.date_from.isoformat()).to_numpy()
-    if f.date_to:
-        keep &= (text < (f.date_to + dt.timedelta(days=1)).isoformat()).to_numpy()
+    keep = f.frame_mask(msgs, date="at", platform=False, customer=False)
     return msgs[keep].reset_index(drop=True)
 
 

@@ -173,3 +173,20 @@ def test_exists_form_of_the_customer_filter_selects_the_same_rows(db, alias):
     for exists in (False, True):
         where, params = f.interactions_where(alias, exists=exists)
         assert store.scalar(db, f"SELECT COUNT(*) FROM {table} WHERE {where}", params) == 2
+
+
+def test_frame_mask_applies_the_same_rules_in_memory():
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "at": ["2025-01-01 09:00:00", "2025-01-31 23:59:59", "2025-02-01 00:00:00", None],
+        "platform": ["x", "x", "instagram", "x"],
+        "segment": ["Value", "Premium", "Value", "Value"],
+        "region": ["Europe"] * 4,
+    })
+    f = Filters(date_from="2025-01-01", date_to="2025-01-31")
+    assert f.frame_mask(frame, date="at").tolist() == [True, True, False, False]  # the whole last day counts
+    assert Filters(platforms=("x",), segments=("Value",)).frame_mask(frame).tolist() == [True, False, False, True]
+    assert Filters(segments=("Value",)).frame_mask(frame, customer=False).tolist() == [True] * 4
+    days = frame.assign(day=["2025-01-01", "2025-01-31", "2025-02-01", "2025-01-15"])
+    assert f.frame_mask(days, date="day").tolist() == [True, True, False, True]
