@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 import sqlite_utils
 
-from analysis import network_view
+from analysis import graphs, network_view
 from analysis.charts import BLUE, GREY, ORANGE
 from analysis.filters import Filters
 from analysis.store import aggregates
@@ -557,3 +557,11 @@ def lab_table(summaries: list[dict]) -> pd.DataFrame:
                      "P(global cascade)": s["p_global"], "P 95% CI low": s["p_global_ci95"][0],
                      "P 95% CI high": s["p_global_ci95"][1], "Seconds": s["elapsed_s"]})
     return pd.DataFrame(rows)
+
+
+def follow_graph(db: sqlite_utils.Database, platform: str) -> graphs.Graph:
+    """One platform's follower graph as a flow graph (followee -> follower: who sees whose posts)."""
+    follower, followee = q.follow_edges(db, platform)
+    codes, labels = pd.factorize(np.concatenate([followee, follower]))
+    m = len(followee)
+    return graphs.from_arrays(codes[:m], codes[m:], len(labels), directed=True, labels=np.asarray(labels))

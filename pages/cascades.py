@@ -154,12 +154,9 @@ def _follow_graph(path: str, version: int, platform: str) -> graphs.Graph:
     """One platform's follower graph (flow followee -> follower), loaded once per data version."""
     conn = store_mod.connect(path)
     try:
-        follower, followee = q.follow_edges(conn, platform)
+        return cascades.follow_graph(conn, platform)
     finally:
         conn.close()
-    codes, labels = pd.factorize(np.concatenate([followee, follower]))
-    m = len(followee)
-    return graphs.from_arrays(codes[:m], codes[m:], len(labels), directed=True, labels=np.asarray(labels))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

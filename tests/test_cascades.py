@@ -329,3 +329,14 @@ def test_sample_authors_keeps_the_most_reshared_and_samples_the_rest():
     assert total == 100 and len(authors) == 30
     assert set(authors["author_handle"].head(10)) == {f"a{i}" for i in range(90, 100)}
     assert authors["author_handle"].is_unique
+
+
+def test_follow_graph_flows_from_followee_to_follower(db):
+    from analysis import store
+
+    store.upsert_rows(db, "follows", [{"platform": "x", "follower_handle": "ann", "followee_handle": "star"},
+                                      {"platform": "x", "follower_handle": "bob", "followee_handle": "star"},
+                                      {"platform": "y", "follower_handle": "cy", "followee_handle": "star"}])
+    g = cascades.follow_graph(db, "x")
+    star = list(g.labels).index("star")
+    assert g.n == 3 and g.out_degree[star] == 2  # the star's posts reach its two followers on x
