@@ -327,3 +327,13 @@ def test_figures_build_on_hand_made_rows(db):
     assert len(charts.emerging_terms(t.emerging()).data) == len(t.emerging()) + 2
     assert charts.top_terms(t.top(), "Top terms", total=t.n_all).data[0].orientation == "h"
     assert charts.volume_by_platform(ot.iloc[0:0], "day").layout.annotations  # empty says so
+
+
+def test_term_charts_show_user_text_as_text():
+    import pandas as pd
+
+    from analysis.charts import listening as lc
+
+    d = pd.DataFrame({"term": ["<b>bold</b>", "#ok"], "n_all": [3, 2]})
+    fig = lc.top_terms(d, "Top terms")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in list(fig.data[0].y) and "<b>bold</b>" not in list(fig.data[0].y)

@@ -47,6 +47,13 @@ pio.templates["continuum"] = go.layout.Template(
 )
 
 
+def escape(text) -> str:
+    """User text (handles, terms, channel names) for Plotly labels and hovers, which read a little HTML."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    return html.escape(str(text), quote=False)
+
+
 def set_presentation(enabled: bool) -> None:
     """Larger fonts for a projector (workshop presentation mode)."""
     _state.scale = 1.35 if enabled else 1.0

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.charts import BLUE, GREY, ORANGE, PALETTE, SKY, VERMILION, empty, finish, font_scale
+from analysis.charts import BLUE, GREY, ORANGE, PALETTE, SKY, VERMILION, empty, escape, finish, font_scale
 
 LINKED, OTHER = BLUE, GREY
 # Distances from the root author: near to far, dark to light, "further" in grey.
@@ -19,8 +19,7 @@ _BELOW = dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left")
 
 
 def _esc(values) -> list[str]:
-    # Plotly hover text understands a little HTML; user text must not be read as markup.
-    return [html.escape("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)) for v in values]
+    return [escape(v) for v in values]
 
 
 

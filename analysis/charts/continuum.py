@@ -3,8 +3,6 @@ going public, talk/listen and the what-if model."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -23,6 +21,7 @@ from analysis.charts import (
     PURPLE,
     VERMILION,
     empty,
+    escape,
     finish,
 )
 
@@ -40,9 +39,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _esc(text) -> str:
-    """Channel labels and other names come from imported data; Plotly reads a little HTML in text."""
-    return html.escape(str(text), quote=False)
+_esc = escape  # channel labels and other names come from imported data
 
 
 def _fmt_int(v) -> str:

@@ -19,6 +19,7 @@ from analysis.charts import (
     VERMILION,
     YELLOW,
     empty,
+    escape,
     finish,
 )
 
@@ -111,7 +112,7 @@ def top_terms(df: pd.DataFrame, title: str, caption: str | None = None, colour: 
     """Horizontal bars: posts that use each term (columns term, n_all)."""
     if df is None or df.empty:
         return empty(title, "No terms under these filters")
-    d = df.sort_values("n_all")
+    d = df.sort_values("n_all").assign(term=lambda x: x["term"].map(escape))
     share = d["n_all"] / total if total else None
     text = [f"{n:,}" + (f" ({s:.0%})" if total else "") for n, s in
             zip(d["n_all"], share if share is not None else [None] * len(d))]
@@ -129,7 +130,7 @@ def emerging_terms(df: pd.DataFrame, caption: str | None = None) -> go.Figure:
     title = "Emerging terms: share of posts using them, baseline → recent"
     if df is None or df.empty:
         return empty(title, "No term rose significantly in the recent period")
-    d = df.sort_values("g2")
+    d = df.sort_values("g2").assign(term=lambda x: x["term"].map(escape))
     fig = go.Figure()
     for _, r in d.iterrows():
         fig.add_trace(go.Scatter(x=[r["share_base"], r["share_recent"]], y=[r["term"], r["term"]], mode="lines",
