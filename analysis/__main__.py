@@ -38,7 +38,11 @@ def _cmd_import(args) -> int:
         return 2
     from analysis import warm
 
-    warm.warm(db, bar.update)
+    try:
+        warm.warm(db, bar.update)
+    except Exception as exc:  # noqa: BLE001 - the import itself is committed; pages compute on first view
+        print(f"warning: the import succeeded, but precomputing page aggregates failed ({exc!r}); "
+              "pages will compute them on first view", file=sys.stderr)
     bar.close()
     print(report.summary())
     return 0
