@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -34,28 +36,70 @@ def require_chromium() -> None:
         pytest.skip("chromium is not installed (make test installs it where it can)")
 
 
+# The server runs under this launcher so that a failing test can ask it for a dump of every
+# thread's stack (SIGUSR1), written to its log beside what Streamlit prints.
+_LAUNCHER = (
+    "import faulthandler, signal, sys\n"
+    "faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)\n"
+    "from streamlit.web.cli import main\n"
+    "sys.argv = ['streamlit', *sys.argv[1:]]\n"
+    "sys.exit(main())\n"
+)
+
+
 class Server:
-    """``streamlit run app.py`` on a free port against ``db``."""
+    """``streamlit run app.py`` on a free port against ``db``.
+
+    Its output goes to a log file, never to a pipe nobody reads (a full pipe would block the server
+    on its next log line). When a test fails, ``diagnostics()`` gives the log tail and a stack dump.
+    """
+
+    seen: list[Server] = []  # the servers the current test started or used
 
     def __init__(self, db: Path):
         self.port = _free_port()
         env = dict(os.environ, CONTINUUM_DB=str(db))
+        self.log_path = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
+        self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+            [sys.executable, "-c", _LAUNCHER, "run", str(ROOT / "app.py"), "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
+        Server.seen.append(self)
+        if not self.healthy(timeout=60):
+            log = self.log_tail()
+            self.stop()
+            pytest.fail("streamlit did not become healthy:\n" + log)
+
+    def healthy(self, timeout: float = 5) -> bool:
+        """The health endpoint and the app's page (a static file) both answer."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
             try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
+                for path in ("/_stcore/health", "/"):
+                    with urllib.request.urlopen(self.url + path, timeout=3) as r:
+                        r.read()
+                return True
             except OSError:
                 time.sleep(0.2)
-        self.stop()
-        pytest.fail("streamlit did not become healthy: " + self.proc.stdout.read().decode(errors="replace")[-2000:])
+        return False
+
+    def log_tail(self, chars: int = 6000) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def diagnostics(self) -> str:
+        """What the server printed, ending with the stack of each of its threads (if it still runs)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+            state = f"running; health check {'answers' if self.healthy(timeout=3) else 'does not answer'}"
+        else:
+            state = f"stopped (exit code {self.proc.returncode})"
+        return f"server {self.url}: {state}\n--- its log ---\n{self.log_tail(20_000)}"
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -63,14 +107,55 @@ class Server:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        if not self._log.closed:
+            self._log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing browser test carries the log and thread stacks of every server it was talking to."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and item.get_closest_marker("e2e"):
+        for srv in Server.seen:
+            report.sections.append((f"streamlit server {srv.url}", srv.diagnostics()))
+
+
+@pytest.fixture(autouse=True)
+def _servers_of_this_test():
+    Server.seen = []
+    yield
+
+
+_shared: Server | None = None
+
+
+@pytest.fixture
 def server(demo_db):
+    """One server shared by the page tests, replaced when it stops answering, so that one wedged
+    or crashed server fails the test that met it (with its diagnostics), not every test after it."""
+    global _shared
     require_chromium()
-    srv = Server(demo_db)
-    yield srv.url
-    srv.stop()
+    if _shared is not None and not _shared.healthy(timeout=5):
+        _shared.stop()
+        _shared = None
+    if _shared is None:
+        _shared = Server(demo_db)
+    else:
+        Server.seen.append(_shared)
+    return _shared.url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_shared_server():
+    yield
+    if _shared is not None:
+        _shared.stop()
+
+
+def open_page(pg, url: str) -> None:
+    """Navigate and let ``wait_for_app`` judge readiness (it waits for the app, not for every asset)."""
+    pg.goto(url, wait_until="commit")
 
 
 @pytest.fixture(scope="session")

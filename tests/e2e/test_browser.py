@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis.bench import pages_table
-from tests.e2e.conftest import shoot, wait_for_app
+from tests.e2e.conftest import open_page, shoot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ def assert_no_errors(pg, where: str) -> None:
 
 @pytest.mark.parametrize("url_path", page_paths())
 def test_page_opens_without_errors(server, page, url_path):
-    page.goto(f"{server}/{url_path}")
+    open_page(page, f"{server}/{url_path}")
     wait_for_app(page)
     assert_no_errors(page, url_path)
     shoot(page, url_path)
@@ -35,7 +35,7 @@ def test_page_opens_without_errors(server, page, url_path):
 
 
 def test_sidebar_filters_survive_navigation_and_live_in_the_url(server, page):
-    page.goto(f"{server}/overview?segment=Premium")
+    open_page(page, f"{server}/overview?segment=Premium")
     wait_for_app(page)
     assert "segment=Premium" in page.url
     sidebar = page.locator("[data-testid='stSidebar']")
@@ -54,7 +54,7 @@ def test_save_a_view_as_a_scenario_and_reopen_it(demo_db_copy, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1800})
     try:
         page = context.new_page()
-        page.goto(f"{srv.url}/overview?segment=Premium")
+        open_page(page, f"{srv.url}/overview?segment=Premium")
         wait_for_app(page)
         page.get_by_text("Save this view as a scenario").click()
         page.get_by_label("Name", exact=True).fill("Premium view")
@@ -65,7 +65,7 @@ def test_save_a_view_as_a_scenario_and_reopen_it(demo_db_copy, browser):
         s = scenarios.load(conn, "Premium view")
         conn.close()
         assert s.filters().segments == ("Premium",)
-        page.goto(f"{srv.url}/workshop")
+        open_page(page, f"{srv.url}/workshop")
         wait_for_app(page)
         # Tables are drawn on a canvas; the rename box holds the newest scenario's name.
         assert "Premium view" in page.content()

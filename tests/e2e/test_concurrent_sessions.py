@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import store
-from tests.e2e.conftest import Server, require_chromium, wait_for_app
+from tests.e2e.conftest import Server, open_page, require_chromium, wait_for_app
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def test_two_sessions_read_during_an_import(browser, demo_db_copy, tmp_path):
     try:
         pages = [c.new_page() for c in contexts]
         for pg in pages:
-            pg.goto(f"{srv.url}/overview")
+            open_page(pg, f"{srv.url}/overview")
             wait_for_app(pg)
         proc = subprocess.Popen([sys.executable, "-m", "analysis", "import", "interactions",
                                  str(tmp_path / "new.csv"), "--db", str(demo_db_copy)],
@@ -43,9 +43,9 @@ def test_two_sessions_read_during_an_import(browser, demo_db_copy, tmp_path):
             for i, pg in enumerate(pages):
                 # Change a filter in one session and reload the other: both read while the import writes.
                 if i == 0:
-                    pg.goto(f"{srv.url}/overview?segment={'Value' if rounds % 2 else 'Premium'}")
+                    open_page(pg, f"{srv.url}/overview?segment={'Value' if rounds % 2 else 'Premium'}")
                 else:
-                    pg.reload()
+                    pg.reload(wait_until="commit")
                 wait_for_app(pg)
                 body = pg.locator("[data-testid='stMain']").inner_text()
                 assert "locked" not in body.lower()
