@@ -43,14 +43,22 @@ class Filters:
 
     # -- SQL -------------------------------------------------------------
     def date_clauses(self, column: str) -> tuple[list[str], list]:
-        """Inclusive days as ISO-text comparisons on ``column``: (clauses, params)."""
+        """Inclusive days as ISO-text comparisons on ``column``: (clauses, params).
+
+        The column is written ``(column || '')``, which keeps SQLite from driving the query by
+        its time index: without range statistics it takes any date range for a narrow one, and
+        for the aggregates the pages run, reading rows in time order through the index costs
+        more than reading the table, already for a quarter of the data (4.2 s against 0.64 s for
+        all but the first month of 1M interactions; 0.64 s against 0.26 s for the last 90 days).
+        A server engine with range statistics would not need it; it is harmless there.
+        """
         clauses, params = [], []
         if self.date_from:
-            clauses.append(f"{column} >= ?")
+            clauses.append(f"({column} || '') >= ?")
             params.append(self.date_from.isoformat())
         if self.date_to:
             # Timestamps are ISO text: everything on date_to sorts before the next day.
-            clauses.append(f"{column} < ?")
+            clauses.append(f"({column} || '') < ?")
             params.append((self.date_to + dt.timedelta(days=1)).isoformat())
         return clauses, params
 
@@ -86,13 +94,16 @@ class Filters:
         clauses = c1 + c2
         return (" AND ".join(clauses) or "1=1"), p1 + p2
 
-    def posts_where(self, alias: str = "") -> tuple[str, list]:
+    def posts_where(self, alias: str = "", time_column: str = "created_at") -> tuple[str, list]:
         """WHERE clause for posts: dates, platforms, and, when segment or region is
-        set, only posts by accounts linked to customers in them."""
+        set, only posts by accounts linked to customers in them. ``time_column`` names the
+        timestamp (or ISO day) column, for tables shaped like posts (the posts rollup)."""
         p = f"{alias}." if alias else ""
-        clauses, params = self.date_clauses(f"{p}created_at")
+        clauses, params = self.date_clauses(f"{p}{time_column}")
         if self.platforms:
-            clauses.append(f"{p}platform IN ({','.join('?' * len(self.platforms))})")
+            # Not through the (platform, author) index: a platform is a large share of the posts,
+            # read faster from the table (0.24 s against 1.25 s for one of three at 1.27M posts).
+            clauses.append(f"({p}platform || '') IN ({','.join('?' * len(self.platforms))})")
             params += list(self.platforms)
         c2, p2 = self._customer_clause("i.customer_id")
         if c2:

@@ -55,7 +55,7 @@ def test_connect_uses_wal(tmp_path):
 
 FILTER_CASES = [
     (Filters(), "1=1", [], "All data"),
-    (Filters(date_from="2025-01-01", date_to="2025-01-31"), "occurred_at >= ? AND occurred_at < ?",
+    (Filters(date_from="2025-01-01", date_to="2025-01-31"), "(occurred_at || '') >= ? AND (occurred_at || '') < ?",
      ["2025-01-01", "2025-02-01"], "Filtered: from 01 Jan 2025 to 31 Jan 2025"),
     (Filters(segments=("Value", "Premium")),
      "customer_id IN (SELECT customer_id FROM customers WHERE segment IN (?,?))", ["Premium", "Value"],
