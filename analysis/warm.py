@@ -7,8 +7,10 @@ import sqlite_utils
 
 from analysis import cascades, listening, overview
 from analysis.filters import Filters
+from analysis.store import rollups
 
 STEPS = (
+    ("rollups", rollups.build),
     ("overview", lambda db: (overview.health(db), overview.kpis(db, Filters()),
                              overview.monthly_activity(db, Filters()))),
     ("listening", lambda db: listening.daily(db, Filters())),

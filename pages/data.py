@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from analysis import ingest, store
+from analysis import ingest, store, warm
 from pages import _ui
 
 _ui.page_intro(
@@ -38,8 +38,16 @@ with left:
                 status.update(label="Import refused: nothing was written", state="error")
                 st.error(str(exc))
             else:
-                status.update(label="Import complete", state="complete")
                 st.success(report.summary())
+                # As after a CLI import: the pages' unfiltered figures and the rollup behind filtered
+                # ones, computed now rather than on each page's first view.
+                status.update(label="Import complete; preparing the pages' figures…")
+                try:
+                    warm.warm(conn, progress)
+                except Exception as exc:  # noqa: BLE001 - the import is committed; pages compute on first view
+                    st.warning(f"The import succeeded, but preparing the pages' figures failed ({exc}); "
+                               "each page will compute its own on first view.")
+                status.update(label="Import complete", state="complete")
                 _ui.clear_cache()
             finally:
                 conn.close()

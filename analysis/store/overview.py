@@ -6,7 +6,7 @@ import pandas as pd
 import sqlite_utils
 
 from analysis.filters import Filters
-from analysis.store import query_df, scalar
+from analysis.store import query_df, rollups, scalar
 
 # Columns whose missing values the health check counts (optional in imports).
 HEALTH_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -44,9 +44,23 @@ def link_counts(db: sqlite_utils.Database) -> dict[str, int]:
 
 
 def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
-    # EXISTS per row beats the IN list here (0.66 s against 1.1 s at 1M interactions): the
-    # distinct counts read the table in order either way.
-    where, params = f.interactions_where(exists=True)
+    """Touches, active customers, conversations, inbound, outbound and revenue under ``f``.
+
+    From the interactions rollup when it is fresh (sums over about 0.9 rows per interaction:
+    0.04–0.2 s at 1M interactions under any segment or date filter), else counted directly
+    (0.3–0.9 s, the conversations' DISTINCT dominating).
+    """
+    if f != Filters() and rollups.fresh(db):
+        row = rollups.interaction_kpis(db, f)
+        if rollups.shared_threads(db):  # a thread shared by customers: the rollup counts it per customer
+            where, params = f.interactions_where()
+            row["threads"] = float(scalar(db, f"SELECT COUNT(DISTINCT thread_id) FROM interactions WHERE {where}",
+                                          params) or 0)
+        return row
+    # The IN (customers of the segment) form reads each customer's rows through their index,
+    # which also serves COUNT(DISTINCT customer_id): 0.34–0.94 s per segment against 1.4–1.6 s
+    # for a correlated EXISTS at 1M interactions.
+    where, params = f.interactions_where()
     row = query_df(db, f"""
         SELECT COUNT(*) AS interactions,
                COUNT(DISTINCT customer_id) AS active_customers,
@@ -59,6 +73,8 @@ def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
 
 
 def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
+    if f != Filters() and rollups.fresh(db):
+        return rollups.post_kpis(db, f)
     where, params = f.posts_where("p")
     row = query_df(db, f"""
         SELECT COUNT(*) AS posts,
@@ -72,6 +88,12 @@ def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
 
 def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     """Interactions and posts per month under the filters (month as 'YYYY-MM')."""
+    if f != Filters() and rollups.fresh(db):
+        inter = pd.DataFrame(rollups.monthly_interactions(db, f), columns=["month", "n"])
+        posts = pd.DataFrame(rollups.monthly_posts(db, f), columns=["month", "n"])
+        out = pd.concat([inter.assign(source="Interactions"), posts.assign(source="Public posts")],
+                        ignore_index=True)[["month", "source", "n"]]
+        return out.sort_values(["month", "source"]).reset_index(drop=True)
     wi, pi = f.interactions_where()
     wp, pp = f.posts_where("p")
     return query_df(db, f"""

@@ -1,0 +1,211 @@
+"""Rollups of the interactions and the posts, rebuilt after bulk changes, that answer the filtered
+headline figures (counts, distinct customers, distinct conversations, sentiment shares) with sums
+over far fewer rows, instead of DISTINCT scans over every row.
+
+Interactions
+
+One row per customer, day and thread (thread_id may be NULL) with its touches, inbound, outbound
+and purchase revenue, and two "previous day" columns that make the distinct counts additive:
+
+- ``thread_prev``: the thread's previous active day for this customer. Under a date window
+  starting at ``d1``, a (customer, thread) pair is counted once, on the row of its first active
+  day in the window, which is the only row in the window with ``thread_prev`` NULL or before d1.
+- ``day_first`` and ``cust_prev``: the first row of each customer-day carries the customer's
+  previous active day, so active customers are counted the same way.
+
+Segment and region filters select whole customers, so both counts stay exact under them. The
+thread count equals COUNT(DISTINCT thread_id) only when no thread is shared by two customers;
+the build records how many are, and callers count directly when any is.
+
+Posts
+One row per platform, day and author for authors linked to a customer (the only ones a segment
+or region filter can select), and one per platform and day for all other authors together:
+posts, scored posts, the sum of scores, negative, positive and reshares, all additive. About a
+quarter of the rows of the posts table in the demo.
+
+Plain SQL with window functions (LAG, ROW_NUMBER), which PostgreSQL has too.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from analysis import store
+from analysis.filters import Filters
+
+DDL = """
+CREATE TABLE IF NOT EXISTS rollup_interactions (
+    customer_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    thread_id TEXT,
+    n INTEGER NOT NULL,
+    inbound INTEGER NOT NULL,
+    outbound INTEGER NOT NULL,
+    revenue REAL NOT NULL,
+    thread_prev TEXT,
+    day_first INTEGER NOT NULL,
+    cust_prev TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_rollup_interactions_customer ON rollup_interactions (customer_id);
+-- Covers the monthly series: grouped in day order without sorting (0.12 s against 0.43 s at 1M).
+CREATE INDEX IF NOT EXISTS idx_rollup_interactions_day ON rollup_interactions (day, customer_id, n);
+CREATE TABLE IF NOT EXISTS rollup_posts (
+    platform TEXT NOT NULL,
+    author_handle TEXT,
+    day TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    scored INTEGER NOT NULL,
+    sentiment_sum REAL,
+    negative INTEGER NOT NULL,
+    positive INTEGER NOT NULL,
+    reshares INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_rollup_posts_author ON rollup_posts (platform, author_handle);
+"""
+store.register_ddl(DDL)
+
+_VERSION_KEY = "rollup_interactions_version"
+_SHARED_KEY = "rollup_interactions_shared_threads"
+
+_BUILD = """
+INSERT INTO rollup_interactions
+    (customer_id, day, thread_id, n, inbound, outbound, revenue, thread_prev, day_first, cust_prev)
+WITH g AS (
+    SELECT customer_id, substr(occurred_at, 1, 10) AS day, thread_id,
+           COUNT(*) AS n,
+           SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS inbound,
+           SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound,
+           SUM(CASE WHEN kind = 'purchase' THEN COALESCE(amount, 0) ELSE 0 END) AS revenue
+    FROM interactions
+    GROUP BY customer_id, substr(occurred_at, 1, 10), thread_id)
+SELECT customer_id, day, thread_id, n, inbound, outbound, revenue,
+       CASE WHEN thread_id IS NULL THEN NULL
+            ELSE LAG(day) OVER (PARTITION BY customer_id, thread_id ORDER BY day) END,
+       CASE WHEN ROW_NUMBER() OVER (PARTITION BY customer_id, day ORDER BY thread_id) = 1 THEN 1 ELSE 0 END,
+       LAG(day) OVER (PARTITION BY customer_id ORDER BY day, thread_id)
+FROM g
+"""
+
+_BUILD_POSTS = """
+INSERT INTO rollup_posts (platform, author_handle, day, n, scored, sentiment_sum, negative, positive, reshares)
+SELECT platform, linked_handle, day, COUNT(*), COUNT(sentiment), SUM(sentiment),
+       SUM(CASE WHEN sentiment <= -0.05 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN sentiment >= 0.05 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN reshare_of IS NOT NULL THEN 1 ELSE 0 END)
+FROM (SELECT p.platform, substr(p.created_at, 1, 10) AS day, p.sentiment, p.reshare_of,
+             CASE WHEN (p.platform, p.author_handle) IN (SELECT platform, handle FROM identities)
+                  THEN p.author_handle END AS linked_handle
+      FROM posts p) t
+GROUP BY platform, linked_handle, day
+"""
+
+
+def _meta(db: sqlite_utils.Database, key: str):
+    return store.scalar(db, "SELECT value FROM meta WHERE key = ?", (key,))
+
+
+def _set_meta(db: sqlite_utils.Database, key: str, value) -> None:
+    db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+                    "excluded.value", (key, str(value)))
+
+
+def fresh(db: sqlite_utils.Database) -> bool:
+    """The rollup describes the data as it is now."""
+    try:
+        return _meta(db, _VERSION_KEY) == str(store.data_version(db))
+    except Exception:  # a database from before the rollup existed
+        return False
+
+
+def shared_threads(db: sqlite_utils.Database) -> int:
+    return int(_meta(db, _SHARED_KEY) or 0)
+
+
+def build(db: sqlite_utils.Database) -> int:
+    """Rebuild the rollup from the interactions in one transaction (readers keep the old one
+    meanwhile). Not a data change: the data version does not move. Returns its rows."""
+    db.conn.executescript(DDL)  # a connection opened before this module was imported lacks it
+    with db.atomic():
+        version = store.data_version(db)
+        db.conn.execute("DELETE FROM rollup_interactions")
+        db.conn.execute(_BUILD)
+        db.conn.execute("DELETE FROM rollup_posts")
+        db.conn.execute(_BUILD_POSTS)
+        shared = store.scalar(db, """
+            SELECT COUNT(*) FROM (SELECT thread_id FROM interactions WHERE thread_id IS NOT NULL
+                                  GROUP BY thread_id HAVING COUNT(DISTINCT customer_id) > 1) t""")
+        _set_meta(db, _SHARED_KEY, int(shared or 0))
+        _set_meta(db, _VERSION_KEY, version)
+    return int(store.scalar(db, "SELECT COUNT(*) FROM rollup_interactions") or 0)
+
+
+def ensure(db: sqlite_utils.Database) -> bool:
+    """Rebuild the rollup if it is stale; False when it cannot be (a read-only file, say)."""
+    if fresh(db):
+        return True
+    try:
+        build(db)
+    except Exception:  # a reader must never fail for want of a rollup: callers count directly
+        return False
+    return True
+
+
+def _where(f: Filters) -> tuple[str, list]:
+    clauses, params = [], []
+    if f.date_from:
+        # Day text compared as text; the (… || '') keeps SQLite off the day order, which a
+        # window covering most of the data makes slower than reading the customers' rows.
+        clauses.append("(day || '') >= ?")
+        params.append(f.date_from.isoformat())
+    if f.date_to:
+        clauses.append("(day || '') <= ?")
+        params.append(f.date_to.isoformat())
+    where, p = f.customers_where()
+    if where != "1=1":
+        clauses.append(f"customer_id IN (SELECT customer_id FROM customers WHERE {where})")
+        params += p
+    return (" AND ".join(clauses) or "1=1"), params
+
+
+def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
+    """The Overview's interaction figures under ``f``, from the rollup (call ``fresh`` first)."""
+    where, params = _where(f)
+    start = f.date_from.isoformat() if f.date_from else ""  # '' sorts before every day
+    row = db.conn.execute(f"""
+        SELECT COALESCE(SUM(n), 0),
+               COALESCE(SUM(CASE WHEN day_first = 1 AND (cust_prev IS NULL OR cust_prev < ?) THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN thread_id IS NOT NULL AND (thread_prev IS NULL OR thread_prev < ?)
+                                 THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(inbound), 0), COALESCE(SUM(outbound), 0), COALESCE(SUM(revenue), 0)
+        FROM rollup_interactions WHERE {where}""", [start, start, *params]).fetchone()
+    keys = ("interactions", "active_customers", "threads", "inbound", "outbound", "revenue")
+    return {k: float(v or 0) for k, v in zip(keys, row)}
+
+
+def monthly_interactions(db: sqlite_utils.Database, f: Filters) -> list[tuple[str, int]]:
+    """(month 'YYYY-MM', touches) under ``f``, from the rollup."""
+    where, params = _where(f)
+    months: dict[str, int] = {}
+    for day, n in db.conn.execute(f"SELECT day, SUM(n) FROM rollup_interactions WHERE {where} GROUP BY day",
+                                  params):
+        months[day[:7]] = months.get(day[:7], 0) + int(n)
+    return sorted(months.items())
+
+
+def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
+    """The Overview's post figures under ``f``, from the rollup (call ``fresh`` first)."""
+    where, params = f.posts_where("r", time_column="day")
+    row = db.conn.execute(f"""
+        SELECT COALESCE(SUM(n), 0), SUM(sentiment_sum) / NULLIF(SUM(scored), 0), SUM(negative), SUM(positive),
+               SUM(reshares)
+        FROM rollup_posts r WHERE {where}""", params).fetchone()
+    keys = ("posts", "mean_sentiment", "negative", "positive", "reshares")
+    return {k: (float(v) if v is not None else float("nan")) for k, v in zip(keys, row)}
+
+
+def monthly_posts(db: sqlite_utils.Database, f: Filters) -> list[tuple[str, int]]:
+    """(month 'YYYY-MM', posts) under ``f``, from the rollup."""
+    where, params = f.posts_where("r", time_column="day")
+    return db.conn.execute(f"""
+        SELECT substr(day, 1, 7) AS month, SUM(n) FROM rollup_posts r WHERE {where}
+        GROUP BY substr(day, 1, 7) ORDER BY 1""", params).fetchall()

@@ -1,0 +1,162 @@
+"""The interactions rollup gives exactly the figures counted directly, under every kind of filter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pandas as pd
+import pytest
+
+from analysis import store
+from analysis.filters import Filters
+from analysis.store import overview as q
+from analysis.store import rollups
+
+
+def _direct(db, f: Filters) -> dict[str, float]:
+    where, params = f.interactions_where()
+    row = db.conn.execute(f"""
+        SELECT COUNT(*), COUNT(DISTINCT customer_id), COUNT(DISTINCT thread_id),
+               SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN kind = 'purchase' THEN amount ELSE 0 END)
+        FROM interactions WHERE {where}""", params).fetchone()
+    keys = ("interactions", "active_customers", "threads", "inbound", "outbound", "revenue")
+    return {k: float(v or 0) for k, v in zip(keys, row)}
+
+
+def _filters(db) -> list[Filters]:
+    lo, hi = store.date_bounds(db)
+    lo, hi = dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)
+    mid = lo + (hi - lo) / 2
+    segments = store.distinct_values(db, "customers", "segment")
+    regions = store.distinct_values(db, "customers", "region")
+    return [
+        Filters(segments=(segments[0],)),
+        Filters(segments=tuple(segments[:2]), regions=(regions[0],)),
+        Filters(date_from=mid),
+        Filters(date_to=mid),
+        Filters(date_from=mid - dt.timedelta(days=20), date_to=mid + dt.timedelta(days=3)),
+        Filters(date_from=mid, date_to=mid),  # one day
+        Filters(date_from=mid - dt.timedelta(days=60), date_to=mid, regions=(regions[-1],)),
+        Filters(platforms=("x",)),  # platforms do not filter interactions
+        Filters(platforms=("x", "instagram"), date_from=mid, segments=(segments[-1],)),
+    ]
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path):
+    path = tmp_path / "rollup.sqlite"
+    shutil.copy(demo_db, path)
+    return store.connect(path)
+
+
+def test_rollup_matches_direct_counts_on_the_demo(demo_copy):
+    db = demo_copy
+    assert rollups.ensure(db) and rollups.fresh(db)
+    for f in _filters(db):
+        assert rollups.interaction_kpis(db, f) == pytest.approx(_direct(db, f)), f
+        assert q.interaction_kpis(db, f) == pytest.approx(_direct(db, f)), f
+
+
+def _direct_posts(db, f: Filters) -> dict[str, float]:
+    where, params = f.posts_where("p")
+    row = db.conn.execute(f"""
+        SELECT COUNT(*), AVG(p.sentiment), SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.reshare_of IS NOT NULL THEN 1 ELSE 0 END)
+        FROM posts p WHERE {where}""", params).fetchone()
+    keys = ("posts", "mean_sentiment", "negative", "positive", "reshares")
+    return {k: (float(v) if v is not None else float("nan")) for k, v in zip(keys, row)}
+
+
+def test_posts_rollup_matches_direct_counts_on_the_demo(demo_copy):
+    db = demo_copy
+    rollups.ensure(db)
+    assert 0 < store.scalar(db, "SELECT COUNT(*) FROM rollup_posts") < store.scalar(db, "SELECT COUNT(*) FROM posts")
+    for f in [*_filters(db), Filters(date_from="2100-01-01")]:
+        assert rollups.post_kpis(db, f) == pytest.approx(_direct_posts(db, f), nan_ok=True), f
+        assert q.post_kpis(db, f) == pytest.approx(_direct_posts(db, f), nan_ok=True), f
+
+
+def test_rollup_monthly_matches_direct(demo_copy):
+    db = demo_copy
+    rollups.ensure(db)
+    for f in _filters(db)[:5]:
+        wi, pi = f.interactions_where()
+        direct = store.query_df(db, f"SELECT substr(occurred_at, 1, 7) AS month, COUNT(*) AS n FROM interactions "
+                                    f"WHERE {wi} GROUP BY 1 ORDER BY 1", pi)
+        wp, pp = f.posts_where("p")
+        direct_posts = store.query_df(db, f"SELECT substr(created_at, 1, 7) AS month, COUNT(*) AS n FROM posts p "
+                                          f"WHERE {wp} GROUP BY 1 ORDER BY 1", pp)
+        got = q.monthly_activity(db, f)
+        for source, expected in (("Interactions", direct), ("Public posts", direct_posts)):
+            part = got[got["source"] == source][["month", "n"]].reset_index(drop=True)
+            pd.testing.assert_frame_equal(part, expected, check_dtype=False)
+
+
+def test_rollup_goes_stale_on_a_data_change_and_is_not_used(demo_copy):
+    db = demo_copy
+    rollups.ensure(db)
+    f = Filters(segments=(store.distinct_values(db, "customers", "segment")[0],))
+    cid = store.scalar(db, "SELECT customer_id FROM customers WHERE segment = ?", (f.segments[0],))
+    store.upsert_rows(db, "interactions", [{"interaction_id": "NEW1", "customer_id": cid, "thread_id": "TNEW",
+                                            "occurred_at": "2026-01-01 10:00:00", "channel": "email",
+                                            "direction": "inbound", "kind": "complaint"}])
+    assert not rollups.fresh(db)
+    assert q.interaction_kpis(db, f) == pytest.approx(_direct(db, f))  # counted directly meanwhile
+    rollups.ensure(db)
+    assert rollups.interaction_kpis(db, f) == pytest.approx(_direct(db, f))
+
+
+def test_tricky_rows_null_threads_gaps_and_a_thread_shared_by_two_customers(db):
+    store.upsert_rows(db, "customers", [{"customer_id": "A", "segment": "S1", "region": "R"},
+                                        {"customer_id": "B", "segment": "S2", "region": "R"}])
+    rows = [  # (id, customer, thread, time, direction, kind, amount)
+        ("1", "A", "T1", "2025-01-01 09:00:00", "inbound", "complaint", None),
+        ("2", "A", "T1", "2025-01-01 10:00:00", "outbound", "response", None),
+        ("3", "A", "T1", "2025-01-10 10:00:00", "inbound", "complaint", None),  # a gap inside the thread
+        ("4", "A", None, "2025-01-05 10:00:00", "inbound", "purchase", 20.0),  # no thread
+        ("5", "A", "T2", "2025-01-05 11:00:00", "inbound", "inquiry", None),  # same day, other thread
+        ("6", "B", "T3", "2025-01-03 10:00:00", "inbound", "purchase", 5.5),
+        ("7", "B", "T3", "2025-01-20 10:00:00", "inbound", "review", None),
+    ]
+    store.upsert_rows(db, "interactions", [
+        {"interaction_id": i, "customer_id": c, "thread_id": t, "occurred_at": at, "channel": "email",
+         "direction": d, "kind": k, "amount": a} for i, c, t, at, d, k, a in rows])
+    rollups.build(db)
+    assert rollups.shared_threads(db) == 0
+    days = [None, "2025-01-01", "2025-01-02", "2025-01-05", "2025-01-10", "2025-01-11", "2025-01-21"]
+    for lo in days:
+        for hi in days:
+            if lo and hi and lo > hi:
+                continue
+            for seg in ((), ("S1",), ("S2",)):
+                f = Filters(date_from=lo, date_to=hi, segments=seg)
+                assert rollups.interaction_kpis(db, f) == pytest.approx(_direct(db, f)), f
+    # A thread shared by two customers: the rollup counts it once per customer, so the figure is
+    # counted directly instead.
+    store.upsert_rows(db, "interactions", [{"interaction_id": "8", "customer_id": "B", "thread_id": "T1",
+                                            "occurred_at": "2025-01-02 10:00:00", "channel": "chat",
+                                            "direction": "inbound", "kind": "inquiry"}])
+    rollups.build(db)
+    assert rollups.shared_threads(db) == 1
+    for f in (Filters(segments=("S1", "S2")), Filters(date_from="2025-01-02")):
+        assert q.interaction_kpis(db, f) == pytest.approx(_direct(db, f)), f
+
+
+def test_a_rollup_that_cannot_be_built_leaves_readers_counting_directly(demo_copy, monkeypatch):
+    import sqlite3
+
+    db = demo_copy
+    store.upsert_rows(db, "customers", [{"customer_id": "ZZ", "segment": "Value"}])  # now stale
+
+    def read_only(_db):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(rollups, "build", read_only)
+    assert rollups.ensure(db) is False
+    assert not rollups.fresh(db)
+    f = Filters(segments=("Value",))
+    assert q.interaction_kpis(db, f) == pytest.approx(_direct(db, f))
