@@ -160,3 +160,20 @@ def test_a_rollup_that_cannot_be_built_leaves_readers_counting_directly(demo_cop
     assert not rollups.fresh(db)
     f = Filters(segments=("Value",))
     assert q.interaction_kpis(db, f) == pytest.approx(_direct(db, f))
+
+
+def test_overview_view_from_the_rollups_equals_the_direct_view(demo_copy, monkeypatch):
+    from dataclasses import asdict
+
+    from analysis import overview
+
+    db = demo_copy
+    rollups.ensure(db)
+    filters = [*_filters(db), Filters(date_from="2100-01-01")]
+    fast = [overview.view(db, f) for f in filters]
+    monkeypatch.setattr(rollups, "fresh", lambda _db: False)
+    for f, (k_fast, m_fast) in zip(filters, fast):
+        k_direct, m_direct = overview.view(db, f)
+        assert asdict(k_fast) == pytest.approx(asdict(k_direct), nan_ok=True), f
+        pd.testing.assert_frame_equal(m_fast.reset_index(drop=True), m_direct.reset_index(drop=True),
+                                      check_dtype=False)

@@ -28,6 +28,7 @@ Plain SQL with window functions (LAG, ROW_NUMBER), which PostgreSQL has too.
 
 from __future__ import annotations
 
+import pandas as pd
 import sqlite_utils
 
 from analysis import store
@@ -47,8 +48,11 @@ CREATE TABLE IF NOT EXISTS rollup_interactions (
     cust_prev TEXT
 );
 CREATE INDEX IF NOT EXISTS idx_rollup_interactions_customer ON rollup_interactions (customer_id);
--- Covers the monthly series: grouped in day order without sorting (0.12 s against 0.43 s at 1M).
-CREATE INDEX IF NOT EXISTS idx_rollup_interactions_day ON rollup_interactions (day, customer_id, n);
+-- Covers the per-day figures: read in day order without sorting and without the table
+-- (0.23 s for every figure of 1M interactions over all but the first month).
+DROP INDEX IF EXISTS idx_rollup_interactions_day;
+CREATE INDEX IF NOT EXISTS idx_rollup_interactions_days ON rollup_interactions
+    (day, customer_id, n, inbound, outbound, revenue, thread_id, thread_prev, day_first, cust_prev);
 CREATE TABLE IF NOT EXISTS rollup_posts (
     platform TEXT NOT NULL,
     author_handle TEXT,
@@ -61,6 +65,10 @@ CREATE TABLE IF NOT EXISTS rollup_posts (
     reshares INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_rollup_posts_author ON rollup_posts (platform, author_handle);
+-- Covers the per-day figures: grouped in day order without a sort (a sort of every row costs
+-- twice the scan).
+CREATE INDEX IF NOT EXISTS idx_rollup_posts_days ON rollup_posts
+    (day, platform, author_handle, n, scored, sentiment_sum, negative, positive, reshares);
 """
 store.register_ddl(DDL)
 
@@ -209,3 +217,49 @@ def monthly_posts(db: sqlite_utils.Database, f: Filters) -> list[tuple[str, int]
     return db.conn.execute(f"""
         SELECT substr(day, 1, 7) AS month, SUM(n) FROM rollup_posts r WHERE {where}
         GROUP BY substr(day, 1, 7) ORDER BY 1""", params).fetchall()
+
+
+def interaction_days(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Per day under ``f``: touches, customers and conversations counted on their first day in
+    the window (so each column sums to the window's figure), inbound, outbound, revenue. One scan."""
+    where, params = _where(f)
+    start = f.date_from.isoformat() if f.date_from else ""
+    return store.query_df(db, f"""
+        SELECT day, SUM(n) AS interactions,
+               SUM(CASE WHEN day_first = 1 AND (cust_prev IS NULL OR cust_prev < ?) THEN 1 ELSE 0 END)
+                   AS active_customers,
+               SUM(CASE WHEN thread_id IS NOT NULL AND (thread_prev IS NULL OR thread_prev < ?) THEN 1 ELSE 0 END)
+                   AS threads,
+               SUM(inbound) AS inbound, SUM(outbound) AS outbound, SUM(revenue) AS revenue
+        FROM rollup_interactions WHERE {where} GROUP BY day ORDER BY day""", [start, start, *params])
+
+
+def post_days(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Per day under ``f``: posts, scored posts, sum of scores, negative, positive, reshares."""
+    where, params = f.posts_where("r", time_column="day")
+    return store.query_df(db, f"""
+        SELECT day, SUM(n) AS posts, SUM(scored) AS scored, SUM(sentiment_sum) AS sentiment_sum,
+               SUM(negative) AS negative, SUM(positive) AS positive, SUM(reshares) AS reshares
+        FROM rollup_posts r WHERE {where} GROUP BY day ORDER BY day""", params)
+
+
+def overview(db: sqlite_utils.Database, f: Filters) -> tuple[dict, dict, pd.DataFrame]:
+    """The Overview's interaction figures, post figures and monthly series under ``f`` from two
+    scans of the rollups (call ``fresh`` first): (interaction row, post row, monthly frame)."""
+    days = interaction_days(db, f)
+    posts = post_days(db, f)
+    keys = ("interactions", "active_customers", "threads", "inbound", "outbound", "revenue")
+    irow = {k: float(days[k].sum()) if len(days) else 0.0 for k in keys}
+    scored = float(posts["scored"].sum()) if len(posts) else 0.0
+    prow = {"posts": float(posts["posts"].sum()) if len(posts) else 0.0,
+            "mean_sentiment": float(posts["sentiment_sum"].sum()) / scored if scored else float("nan")}
+    for k in ("negative", "positive", "reshares"):
+        prow[k] = float(posts[k].sum()) if len(posts) else float("nan")
+    monthly = pd.concat([
+        days.groupby(days["day"].str[:7])["interactions"].sum().rename("n").reset_index()
+            .rename(columns={"day": "month"}).assign(source="Interactions"),
+        posts.groupby(posts["day"].str[:7])["posts"].sum().rename("n").reset_index()
+             .rename(columns={"day": "month"}).assign(source="Public posts"),
+    ], ignore_index=True)[["month", "source", "n"]]
+    monthly["n"] = monthly["n"].astype(int)
+    return irow, prow, monthly.sort_values(["month", "source"]).reset_index(drop=True)
