@@ -20,6 +20,7 @@ import sqlite_utils
 
 from analysis import sentiment, stats, store, whatif
 from analysis.filters import Filters
+from analysis.store import aggregates
 from analysis.store import continuum as q
 
 # Practitioners' rule of thumb: a company should talk about a quarter of the time and listen the rest.
@@ -310,10 +311,9 @@ def channel_view(db: sqlite_utils.Database, f: Filters) -> ChannelView:
     """
     act = _kept(db, "activity")
     if act is None and q.db_file(db):
-        r = q.run_parallel(db, {
-            "counts": lambda c: q.channel_month_counts(c, f), "customers": lambda c: q.channel_customers(c, f),
-            "texts": lambda c: q.inbound_texts(c, f), "posts": lambda c: q.customer_post_sentiment(c, f)})
-        counts, (customers, active), texts, posts = r["counts"], r["customers"], r["texts"], r["posts"]
+        r = channel_inputs(db, f)
+        counts, customers, active, texts, posts = (r["counts"], r["customers"], r["active"], r["texts"],
+                                                   r["posts"])
     else:
         act = act or activity_base(db)
         counts, customers, active = activity_counts(act, f)
@@ -322,6 +322,28 @@ def channel_view(db: sqlite_utils.Database, f: Filters) -> ChannelView:
     table = summarise_channels(store.channels(db), counts, customers, active, text_sent, posts)
     return ChannelView(table=table, monthly=monthly_mix(counts, table), active_customers=active,
                        texts_distinct=n_distinct, texts_scored=n_scored)
+
+
+_CHANNEL_INPUTS = ("counts", "customers", "active", "texts", "posts")
+
+
+def channel_inputs(db: sqlite_utils.Database, f: Filters) -> dict:
+    """The channel view's inputs from SQL, four scans side by side. Unfiltered (every first visit),
+    they are kept in the database per data version, as the other pages' first views are."""
+    version = store.data_version(db)
+    if f == Filters():
+        kept = {n: aggregates.load(db, f"continuum.{n}", version) for n in _CHANNEL_INPUTS}
+        if all(v is not None for v in kept.values()):
+            return kept
+    r = q.run_parallel(db, {
+        "counts": lambda c: q.channel_month_counts(c, f), "customers": lambda c: q.channel_customers(c, f),
+        "texts": lambda c: q.inbound_texts(c, f), "posts": lambda c: q.customer_post_sentiment(c, f)})
+    out = {"counts": r["counts"], "customers": r["customers"][0], "active": int(r["customers"][1]),
+           "texts": r["texts"], "posts": r["posts"]}
+    if f == Filters():
+        for name in _CHANNEL_INPUTS:
+            aggregates.save(db, f"continuum.{name}", version, out[name])
+    return out
 
 
 # -- channel activity in memory ------------------------------------------------------------------
@@ -358,34 +380,35 @@ class Activity:
     posts: pd.DataFrame      # linked customers' own posts summed (see ``q.post_sentiment_cube``)
 
 
-def build_activity(keys: np.ndarray, customer_ids, channels: list[str], text_keys: np.ndarray, text_customers,
-                   texts, text_channels: list[str], attributes: pd.DataFrame, post_cube: pd.DataFrame) -> Activity:
-    """Decode the store's packed rows (see ``q.activity_rows``) into arrays, customers coded once."""
+def build_activity(keys: np.ndarray, customer_codes: np.ndarray, customer_ids: np.ndarray, channels: list[str],
+                   text_keys: np.ndarray, text_customer_codes: np.ndarray, text_customer_ids: np.ndarray,
+                   text_codes: np.ndarray, texts: np.ndarray, text_channels: list[str],
+                   attributes: pd.DataFrame, post_cube: pd.DataFrame) -> Activity:
+    """Decode the store's packed rows (see ``q.activity_rows`` and ``q.inbound_text_rows``) into arrays,
+    the texts' customers coded like the interactions' ones."""
     keys = np.asarray(keys, dtype=np.int64)
-    codes, uniques = pd.factorize(pd.Series(customer_ids, dtype=object))
-    index = pd.Index(uniques)
-    unknown = len(uniques)  # customers met only in texts or posts
-
-    def code_of(ids) -> np.ndarray:
-        found = index.get_indexer(pd.Series(ids, dtype=object)) if len(ids) else np.zeros(0, dtype=np.int64)
-        return np.where(found < 0, unknown, found).astype(np.int32)
-
+    index = pd.Index(pd.Series(customer_ids, dtype=object))
+    unknown = len(index)  # customers met only in texts
+    to_activity = index.get_indexer(pd.Series(text_customer_ids, dtype=object)) if len(text_customer_ids) \
+        else np.zeros(0, dtype=np.int64)
+    to_activity = np.where(to_activity < 0, unknown, to_activity).astype(np.int32)
     attrs = attributes.drop_duplicates("customer_id").set_index("customer_id")
     segment = np.append(attrs["segment"].reindex(index).to_numpy(dtype=object), None)
     region = np.append(attrs["region"].reindex(index).to_numpy(dtype=object), None)
     text_keys = np.asarray(text_keys, dtype=np.int64)
-    text_code, text_uniques = pd.factorize(pd.Series(texts, dtype=object))
     slots = q.CHANNEL_SLOTS
     # Direction sits in the lowest two bits, then the channel code, then the day key.
     return Activity(
         day=(keys // 4 // slots).astype(np.int32), channel=(keys // 4 % slots).astype(np.int16),
-        direction=(keys % 4).astype(np.int8), customer=np.where(codes < 0, unknown, codes).astype(np.int32),
+        direction=(keys % 4).astype(np.int8), customer=np.asarray(customer_codes, dtype=np.int32),
         channels=np.array(channels, dtype=object),
         segment=segment, region=region,
         text_day=(text_keys // slots).astype(np.int32), text_channel=(text_keys % slots).astype(np.int16),
         text_channels=np.array(text_channels, dtype=object),
-        text_customer=code_of(list(text_customers)), text_code=text_code.astype(np.int32),
-        texts=np.asarray(text_uniques, dtype=object), posts=post_cube.reset_index(drop=True))
+        text_customer=to_activity[np.asarray(text_customer_codes, dtype=np.int64)] if len(text_keys)
+        else np.zeros(0, dtype=np.int32),
+        text_code=np.asarray(text_codes, dtype=np.int32),
+        texts=np.asarray(texts, dtype=object), posts=post_cube.reset_index(drop=True))
 
 
 def activity_base(db: sqlite_utils.Database) -> Activity:
@@ -393,10 +416,7 @@ def activity_base(db: sqlite_utils.Database) -> Activity:
     def load():
         r = q.run_parallel(db, {"rows": q.activity_rows, "texts": q.inbound_text_rows,
                                 "attrs": q.customer_attributes, "posts": q.post_sentiment_cube})
-        keys, customers, channels = r["rows"]
-        text_keys, text_customers, texts, text_channels = r["texts"]
-        return build_activity(keys, customers, channels, text_keys, text_customers, texts, text_channels,
-                              r["attrs"], r["posts"])
+        return build_activity(*r["rows"], *r["texts"], r["attrs"], r["posts"])
     return _memo(db, "activity", (), load)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from analysis import cascades, listening, overview
+from analysis import cascades, continuum, listening, overview
 from analysis.filters import Filters
 from analysis.store import rollups
 
@@ -13,6 +13,7 @@ STEPS = (
     ("rollups", rollups.build),
     ("overview", lambda db: (overview.health(db), overview.kpis(db, Filters()),
                              overview.monthly_activity(db, Filters()))),
+    ("continuum", lambda db: continuum.channel_inputs(db, Filters())),
     ("listening", lambda db: listening.daily(db, Filters())),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
 )

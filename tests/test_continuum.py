@@ -438,3 +438,23 @@ def test_channel_view_is_the_same_from_sql_and_from_memory(demo_db_copy):
     pd.testing.assert_frame_equal(cold.monthly.sort_values(key).reset_index(drop=True),
                                   warm.monthly.sort_values(key).reset_index(drop=True), check_dtype=False)
     assert (cold.active_customers, cold.texts_distinct) == (warm.active_customers, warm.texts_distinct)
+
+
+def test_unfiltered_channel_view_is_kept_in_the_database_and_matches_memory(demo_db_copy):
+    from analysis.store import aggregates
+
+    conn = store.connect(demo_db_copy, create=False)
+    try:
+        version = store.data_version(conn)
+        # The demo build prepared the first view's inputs, so a fresh server reads them.
+        assert aggregates.load(conn, "continuum.counts", version) is not None
+        kept = continuum.channel_view(conn, Filters())
+        continuum.activity_base(conn)
+        memory = continuum.channel_view(conn, Filters())
+    finally:
+        conn.close()
+    pd.testing.assert_frame_equal(kept.table, memory.table, check_dtype=False, atol=1e-9)
+    key = ["month", "channel", "direction"]
+    pd.testing.assert_frame_equal(kept.monthly.sort_values(key).reset_index(drop=True),
+                                  memory.monthly.sort_values(key).reset_index(drop=True), check_dtype=False)
+    assert (kept.active_customers, kept.texts_distinct) == (memory.active_customers, memory.texts_distinct)

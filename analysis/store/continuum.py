@@ -46,30 +46,74 @@ def interaction_channels(db: sqlite_utils.Database) -> list[str]:
     return [r[0] for r in db.conn.execute("SELECT DISTINCT channel FROM interactions ORDER BY channel")]
 
 
-def activity_rows(db: sqlite_utils.Database) -> tuple[np.ndarray, list, list[str]]:
+# Rows are read and coded this many at a time, so a scan of a large table never holds all its
+# rows as Python tuples at once (about 1 GB at 1M interactions, against the coded arrays' tens of MB).
+CHUNK_ROWS = 100_000
+
+
+class Coder:
+    """Small integer codes for repeated values (customer ids, texts), filled chunk by chunk."""
+
+    def __init__(self):
+        self._codes: dict = {}
+
+    def encode(self, values: list) -> np.ndarray:
+        local, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+        codes = self._codes
+        mapping = np.fromiter((codes.setdefault(u, len(codes)) for u in uniques), dtype=np.int32,
+                              count=len(uniques))
+        return mapping[local] if len(local) else np.zeros(0, dtype=np.int32)
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.array(list(self._codes), dtype=object)
+
+
+def _scan(db: sqlite_utils.Database, sql: str, params, n_keys: int, coders: list[Coder]) -> list[np.ndarray]:
+    """Run ``sql`` and return its first ``n_keys`` columns as int64 arrays and the others coded by
+    ``coders`` (int32 arrays), reading CHUNK_ROWS rows at a time."""
+    cur = db.conn.execute(sql, params)
+    parts: list[list[np.ndarray]] = [[] for _ in range(n_keys + len(coders))]
+    while True:
+        rows = cur.fetchmany(CHUNK_ROWS)
+        if not rows:
+            break
+        columns = list(zip(*rows))
+        del rows
+        for j in range(n_keys):
+            parts[j].append(np.fromiter(columns[j], dtype=np.int64, count=len(columns[j])))
+        for j, coder in enumerate(coders):
+            parts[n_keys + j].append(coder.encode(list(columns[n_keys + j])))
+    return [np.concatenate(p) if p else np.zeros(0, dtype=np.int64 if j < n_keys else np.int32)
+            for j, p in enumerate(parts)]
+
+
+def activity_rows(db: sqlite_utils.Database) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Every interaction as one integer ((day key * CHANNEL_SLOTS + channel code) * 4 + direction code),
-    with its customer and the channel names the codes index. One plain scan, no sort: filtering and
-    counting happen in memory."""
+    with its customer's code, the customer ids the codes index, and the channel names. One plain scan,
+    no sort: filtering and counting happen in memory."""
     channels = interaction_channels(db)
     direction = "CASE direction WHEN 'inbound' THEN 1 WHEN 'outbound' THEN 2 ELSE 0 END"
-    cur = db.conn.execute(
-        f"SELECT ({day_key_sql('occurred_at')} * {CHANNEL_SLOTS} + {_channel_case('channel', channels)}) * 4 "
-        f"+ {direction}, customer_id FROM interactions", channels)
-    rows = cur.fetchall()
-    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    return keys, [r[1] for r in rows], channels
+    customers = Coder()
+    keys, codes = _scan(db,
+                        f"SELECT ({day_key_sql('occurred_at')} * {CHANNEL_SLOTS} + "
+                        f"{_channel_case('channel', channels)}) * 4 + {direction}, customer_id FROM interactions",
+                        channels, 1, [customers])
+    return keys, codes, customers.values, channels
 
 
-def inbound_text_rows(db: sqlite_utils.Database) -> tuple[np.ndarray, list, list, list[str]]:
+def inbound_text_rows(db: sqlite_utils.Database) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                           np.ndarray, list[str]]:
     """Customers' own words: each inbound interaction with a text as (day key * CHANNEL_SLOTS + channel
-    code), its customer and its text."""
+    code), its customer's code, its text's code, then the customer ids and distinct texts the codes
+    index, and the channel names."""
     channels = interaction_channels(db)
-    cur = db.conn.execute(
-        f"SELECT {day_key_sql('occurred_at')} * {CHANNEL_SLOTS} + {_channel_case('channel', channels)}, "
-        "customer_id, text FROM interactions WHERE direction = 'inbound' AND text IS NOT NULL", channels)
-    rows = cur.fetchall()
-    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    return keys, [r[1] for r in rows], [r[2] for r in rows], channels
+    customers, texts = Coder(), Coder()
+    keys, customer_codes, text_codes = _scan(
+        db, f"SELECT {day_key_sql('occurred_at')} * {CHANNEL_SLOTS} + {_channel_case('channel', channels)}, "
+            "customer_id, text FROM interactions WHERE direction = 'inbound' AND text IS NOT NULL",
+        channels, 1, [customers, texts])
+    return keys, customer_codes, customers.values, text_codes, texts.values, channels
 
 
 def channel_month_counts(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
