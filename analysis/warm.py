@@ -10,10 +10,11 @@ from analysis.filters import Filters
 from analysis.store import rollups
 
 STEPS = (
-    ("rollups", rollups.build),
+    ("rollups", lambda db: rollups.fresh(db) or rollups.build(db)),
     ("overview", lambda db: (overview.health(db), overview.kpis(db, Filters()),
                              overview.monthly_activity(db, Filters()))),
-    ("continuum", lambda db: continuum.channel_inputs(db, Filters())),
+    ("continuum", lambda db: (continuum.channel_inputs(db, Filters()), continuum.activity_base(db),
+                              continuum.service_base(db))),
     ("listening", lambda db: listening.daily(db, Filters())),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
 )

@@ -458,3 +458,34 @@ def test_unfiltered_channel_view_is_kept_in_the_database_and_matches_memory(demo
     pd.testing.assert_frame_equal(kept.monthly.sort_values(key).reset_index(drop=True),
                                   memory.monthly.sort_values(key).reset_index(drop=True), check_dtype=False)
     assert (kept.active_customers, kept.texts_distinct) == (memory.active_customers, memory.texts_distinct)
+
+
+def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo_db_copy):
+    from dataclasses import fields
+
+    from analysis.store import aggregates
+
+    conn = store.connect(demo_db_copy, create=False)
+    try:
+        version = store.data_version(conn)
+        # Prepared by the demo build, so a fresh server reads them instead of scanning.
+        assert aggregates.load(conn, "continuum.activity.rows", version) is not None
+        assert aggregates.load(conn, "continuum.service.threads", version) is not None
+        kept_act, kept_base = continuum.activity_base(conn), continuum.service_base(conn)
+        continuum._MEMO.clear()
+        with conn.atomic():
+            conn.conn.execute("DELETE FROM aggregates WHERE key LIKE 'continuum.%'")
+        fresh_act, fresh_base = continuum.activity_base(conn), continuum.service_base(conn)
+        # The fresh scan kept its result again.
+        assert aggregates.load(conn, "continuum.activity.rows", version) is not None
+    finally:
+        conn.close()
+    for field in fields(continuum.Activity):
+        a, b = getattr(kept_act, field.name), getattr(fresh_act, field.name)
+        if isinstance(a, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_dtype=False)
+        else:
+            assert a.dtype == b.dtype or a.dtype == object, field.name
+            np.testing.assert_array_equal(a, b, err_msg=field.name)
+    for name in ("touches", "moves", "threads"):
+        pd.testing.assert_frame_equal(getattr(kept_base, name), getattr(fresh_base, name), obj=name)
