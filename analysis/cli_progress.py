@@ -19,8 +19,11 @@ class Bar:
         if stage != self.stage:
             self.close()
             self.stage = stage
-            self.bar = tqdm(total=max(total, 0), desc=stage, unit="rows", file=self.stream,
-                            leave=False, dynamic_ncols=True, mininterval=0.3)
+            # No rate: stages jump by whole batches, so tqdm's rate read billions of rows per
+            # second after the first one, and some stages count steps, not rows.
+            self.bar = tqdm(total=max(total, 0), desc=stage, file=self.stream, leave=False, dynamic_ncols=True,
+                            mininterval=0.3, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                                        "[{elapsed}<{remaining}]")
         if self.bar is not None:
             if total != self.bar.total:
                 self.bar.total = total
