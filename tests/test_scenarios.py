@@ -260,19 +260,21 @@ def test_deck_step_clamps(n, position, delta, expected):
 
 
 # -- storage ---------------------------------------------------------------
-def test_every_write_bumps_the_data_version(db):
-    v0 = store.data_version(db)
+def test_every_write_counts_as_a_scenario_change_not_a_data_change(db):
+    v0, s0 = store.data_version(db), sql.scenarios_version(db)
     sc.save(db, "A", "continuum", {})
     sc.save(db, "B", "continuum", {})
     sc.rename(db, "B", "C")
     sc.save_deck(db, "D", ["A", "C"])
     sc.delete_deck(db, "D")
     sc.delete(db, "C")
-    assert store.data_version(db) == v0 + 6
+    assert sql.scenarios_version(db) == s0 + 6
+    # Saving a view changes no data: the pages' caches, rollups and kept figures stay valid.
+    assert store.data_version(db) == v0
     with pytest.raises(ValueError):
         sc.save(db, "A", "continuum", {})
     sc.delete(db, "missing")
-    assert store.data_version(db) == v0 + 6  # refusals change nothing
+    assert sql.scenarios_version(db) == s0 + 6  # refusals change nothing
 
 
 def test_writes_are_atomic(db, monkeypatch):
@@ -281,8 +283,8 @@ def test_writes_are_atomic(db, monkeypatch):
     def boom(_db):
         raise RuntimeError("disk full")
 
-    # bump_version runs last inside each write's transaction: failing there must undo the write.
-    monkeypatch.setattr(sql, "bump_version", boom)
+    # scenarios_changed runs last inside each write's transaction: failing there must undo the write.
+    monkeypatch.setattr(sql, "scenarios_changed", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         sc.save(db, "B", "continuum", {})
     with pytest.raises(RuntimeError):

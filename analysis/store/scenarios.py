@@ -7,7 +7,22 @@ import sqlite3
 import pandas as pd
 import sqlite_utils
 
-from analysis.store import bump_version, query_df, register_ddl
+from analysis.store import query_df, register_ddl
+
+
+def scenarios_changed(db: sqlite_utils.Database) -> None:
+    """Count a change to the scenarios or decks (inside the caller's transaction).
+
+    Not the data version: a saved view changes no data, and bumping that would make every page's
+    cached figures, the rollups and the kept first views stale in the middle of a workshop.
+    """
+    db.conn.execute("INSERT INTO meta (key, value) VALUES ('scenarios_version', '1') ON CONFLICT (key) "
+                    "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)")
+
+
+def scenarios_version(db: sqlite_utils.Database) -> int:
+    row = db.conn.execute("SELECT value FROM meta WHERE key = 'scenarios_version'").fetchone()
+    return int(row[0]) if row else 0
 
 # AUTOINCREMENT (SQLite's spelling of an identity column) keeps a deleted scenario's id
 # from being reused, so an old link to an id never opens someone else's scenario.
@@ -88,7 +103,7 @@ def insert(db: sqlite_utils.Database, name: str, page: str, notes: str, params_j
             f"ON CONFLICT (name) {conflict}", (name, page, notes, params_json, now, now))
         if cur.rowcount == 0:
             return False
-        bump_version(db)
+        scenarios_changed(db)
     return True
 
 
@@ -108,7 +123,7 @@ def rename(db: sqlite_utils.Database, old: str, new: str, now: str) -> str:
             cur = db.conn.execute("UPDATE scenarios SET name = ?, updated_at = ? WHERE name = ?", (new, now, old))
             if cur.rowcount == 0:
                 return "missing"
-            bump_version(db)
+            scenarios_changed(db)
     except sqlite3.IntegrityError:
         return "taken"
     return "ok"
@@ -123,7 +138,7 @@ def delete(db: sqlite_utils.Database, name: str) -> bool:
         cur = db.conn.execute("DELETE FROM scenarios WHERE name = ?", (name,))
         if cur.rowcount == 0:
             return False
-        bump_version(db)
+        scenarios_changed(db)
     return True
 
 
@@ -163,7 +178,7 @@ def save_deck(db: sqlite_utils.Database, name: str, notes: str, refs: list[int |
         db.conn.execute("DELETE FROM deck_items WHERE deck_id = ?", (deck_id,))
         db.conn.executemany("INSERT INTO deck_items (deck_id, position, scenario_id) VALUES (?, ?, ?)",
                             [(deck_id, pos, sid) for pos, sid in enumerate(ids)])
-        bump_version(db)
+        scenarios_changed(db)
     return True
 
 
@@ -196,5 +211,5 @@ def delete_deck(db: sqlite_utils.Database, name: str) -> bool:
         cur = db.conn.execute("DELETE FROM decks WHERE name = ?", (name,))
         if cur.rowcount == 0:
             return False
-        bump_version(db)
+        scenarios_changed(db)
     return True
