@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from analysis import overview
+from analysis import overview, store
+from analysis.store import rollups
 from pages import _ui
 
 _ui.page_intro(
@@ -21,6 +22,9 @@ def _months(lo: str, hi: str) -> int:
 
 f = _ui.filters()
 k, monthly = _ui.cached(overview.view, f)
+# After a change made in the app (a corrected score, say), filtered figures are counted directly
+# until the rollup behind them is rebuilt, on a thread of its own.
+rollups.refresh_in_background(str(store.db_path()))
 h = _ui.cached(overview.health)
 
 st.subheader("Headline figures")

@@ -177,3 +177,20 @@ def test_overview_view_from_the_rollups_equals_the_direct_view(demo_copy, monkey
         assert asdict(k_fast) == pytest.approx(asdict(k_direct), nan_ok=True), f
         pd.testing.assert_frame_equal(m_fast.reset_index(drop=True), m_direct.reset_index(drop=True),
                                       check_dtype=False)
+
+
+def test_a_stale_rollup_is_rebuilt_in_the_background_once(demo_db, tmp_path):
+    path = tmp_path / "bg.sqlite"
+    shutil.copy(demo_db, path)
+    db = store.connect(path)
+    assert rollups.refresh_in_background(str(path)) is None  # fresh: nothing to do
+    store.upsert_rows(db, "customers", [{"customer_id": "NEWC", "segment": "Value"}])  # a change: stale
+    assert not rollups.fresh(db)
+    thread = rollups.refresh_in_background(str(path))
+    assert thread is not None
+    assert rollups.refresh_in_background(str(path)) is None  # already rebuilding
+    thread.join(60)
+    assert rollups.fresh(db)
+    f = Filters(segments=("Value",))
+    assert rollups.interaction_kpis(db, f) == pytest.approx(_direct(db, f))
+    db.close()

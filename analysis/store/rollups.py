@@ -28,6 +28,8 @@ Plain SQL with window functions (LAG, ROW_NUMBER), which PostgreSQL has too.
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import sqlite_utils
 
@@ -156,6 +158,39 @@ def ensure(db: sqlite_utils.Database) -> bool:
     except Exception:  # a reader must never fail for want of a rollup: callers count directly
         return False
     return True
+
+
+_REBUILDING: set[str] = set()
+_REBUILDING_LOCK = threading.Lock()
+
+
+def refresh_in_background(path: str) -> threading.Thread | None:
+    """Rebuild a stale rollup on a thread of its own (once per file at a time), for changes made in
+    the app (a corrected sentiment score, an edited channel) that no import followed. Readers count
+    directly meanwhile. Returns the thread, or None when the rollup is fresh or already rebuilding."""
+    conn = store.connect(path, create=False)
+    try:
+        if fresh(conn):
+            return None
+    finally:
+        conn.close()
+    with _REBUILDING_LOCK:
+        if path in _REBUILDING:
+            return None
+        _REBUILDING.add(path)
+
+    def work():
+        c = store.connect(path, create=False)
+        try:
+            ensure(c)
+        finally:
+            c.close()
+            with _REBUILDING_LOCK:
+                _REBUILDING.discard(path)
+
+    thread = threading.Thread(target=work, name="continuum-rollups", daemon=True)
+    thread.start()
+    return thread
 
 
 def _where(f: Filters) -> tuple[str, list]:
