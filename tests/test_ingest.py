@@ -129,6 +129,14 @@ BAD_CASES = [
      "interaction_id,customer_id,occurred_at,channel,direction\nI1,C1,2025-01-01,phone,inbound\n"
      "I2,C1,yesterday,phone,inbound\n",
      ["t.csv", "row 3", "column 'occurred_at'", "'yesterday'", "date"]),
+    ("date beyond 2199", "interactions", "t.csv",
+     "interaction_id,customer_id,occurred_at,channel,direction\nI1,C1,2025-01-01,phone,inbound\n"
+     "I2,C1,2300-01-01 10:00:00,phone,inbound\n",
+     ["t.csv", "row 3", "column 'occurred_at'", "'2300-01-01 10:00:00'", "between 1900 and 2199"]),
+    ("date before 1900", "customers", "c.csv", "customer_id,joined_at\nC5,1500-03-01\n",
+     ["c.csv", "row 2", "column 'joined_at'", "'1500-03-01'", "between 1900 and 2199"]),
+    ("slashed date beyond 2199", "customers", "c.csv", "customer_id,joined_at\nC5,2400/03/01\n",
+     ["c.csv", "row 2", "joined_at", "between 1900 and 2199"]),
     ("duplicate key", "interactions", "t.csv",
      "interaction_id,customer_id,occurred_at,channel,direction\nI1,C1,2025-01-01,phone,inbound\n"
      "I2,C1,2025-01-01,phone,inbound\nI1,C2,2025-01-02,email,inbound\n",

