@@ -330,7 +330,7 @@ _CHANNEL_INPUTS = ("counts", "customers", "active", "texts", "posts")
 def channel_inputs(db: sqlite_utils.Database, f: Filters) -> dict:
     """The channel view's inputs from SQL, four scans side by side. Unfiltered (every first visit),
     they are kept in the database per data version, as the other pages' first views are."""
-    version = store.data_version(db)
+    version = store.rows_version(db)
     if f == Filters():
         kept = {n: aggregates.load(db, f"continuum.{n}", version) for n in _CHANNEL_INPUTS}
         if all(v is not None for v in kept.values()):
@@ -444,7 +444,7 @@ def activity_from_frames(fr: dict[str, pd.DataFrame]) -> Activity:
 
 
 def _load_frames(db: sqlite_utils.Database, key: str, names: Iterable[str]) -> dict[str, pd.DataFrame] | None:
-    version = store.data_version(db)
+    version = store.rows_version(db)
     frames = {}
     for name in names:
         frame = aggregates.load(db, f"{key}.{name}", version)
@@ -455,7 +455,7 @@ def _load_frames(db: sqlite_utils.Database, key: str, names: Iterable[str]) -> d
 
 
 def _save_frames(db: sqlite_utils.Database, key: str, frames: dict[str, pd.DataFrame]) -> None:
-    version = store.data_version(db)
+    version = store.rows_version(db)
     for name, frame in frames.items():
         aggregates.save(db, f"{key}.{name}", version, frame)
 

@@ -308,14 +308,27 @@ def _rebuild_indexes(db: sqlite_utils.Database, ddl: Sequence[str]) -> None:
         db.conn.execute(f"PRAGMA threads = {int(threads)}")
 
 
-def bump_version(db: sqlite_utils.Database) -> None:
-    """Mark the data as changed, so caches keyed on ``data_version`` refresh."""
-    db.conn.execute("INSERT INTO meta (key, value) VALUES ('version', '1') ON CONFLICT (key) "
-                    "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)")
+def bump_version(db: sqlite_utils.Database, rows: bool = True) -> None:
+    """Mark the data as changed, so caches keyed on ``data_version`` refresh.
+
+    ``rows``: rows of the data tables changed (an import, a corrected score), so what is kept in
+    the database per ``rows_version`` (aggregates, rollups, Continuum's coded activity) is stale
+    too. A settings change (a channel's publicness) passes False: pages recompute their figures
+    from what is kept, which stays valid.
+    """
+    keys = ("version", "rows_version") if rows else ("version",)
+    for key in keys:
+        db.conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) "
+                        "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)", (key,))
 
 
 def data_version(db: sqlite_utils.Database) -> int:
     return int(scalar(db, "SELECT value FROM meta WHERE key = 'version'") or 0)
+
+
+def rows_version(db: sqlite_utils.Database) -> int:
+    """Counts changes to the rows of the data tables only (see ``bump_version``)."""
+    return int(scalar(db, "SELECT value FROM meta WHERE key = 'rows_version'") or 0)
 
 
 def _frame_to_columns(frame: pd.DataFrame) -> list[list]:
@@ -374,7 +387,7 @@ def set_publicness(db: sqlite_utils.Database, channel: str, publicness: float) -
         raise ValueError(f"publicness of {channel!r} must be between 0 and 1, got {publicness}")
     with db.atomic():
         db.conn.execute("UPDATE channels SET publicness = ? WHERE channel = ?", (float(publicness), channel))
-        bump_version(db)
+        bump_version(db, rows=False)
 
 
 def ensure_channels(db: sqlite_utils.Database, names: Iterable[str], default_publicness: float = 0.5) -> list[str]:

@@ -1,5 +1,6 @@
 """Materialised aggregates: results of heavy unfiltered queries kept in the database,
-keyed on the data version, so a fresh process does not recompute them.
+keyed on the rows version (`store.rows_version`: imports and corrected scores move it, settings
+such as a channel's publicness do not), so a fresh process does not recompute them.
 
 Values are stored as Parquet (DataFrames) or JSON (plain data), never pickled: a database
 file may come from someone else, and loading it must not run code.
@@ -76,7 +77,7 @@ def memo(db: sqlite_utils.Database, key: str, compute: Callable[[], object]):
     """
     if db.conn.execute("PRAGMA database_list").fetchone()[2] == "":  # in-memory: nothing to keep
         return compute()
-    version = store.data_version(db)
+    version = store.rows_version(db)
     hit = load(db, key, version)
     if hit is not None:
         return hit

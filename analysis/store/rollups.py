@@ -122,7 +122,7 @@ def _set_meta(db: sqlite_utils.Database, key: str, value) -> None:
 def fresh(db: sqlite_utils.Database) -> bool:
     """The rollup describes the data as it is now."""
     try:
-        return _meta(db, _VERSION_KEY) == str(store.data_version(db))
+        return _meta(db, _VERSION_KEY) == str(store.rows_version(db))
     except Exception:  # a database from before the rollup existed
         return False
 
@@ -136,7 +136,7 @@ def build(db: sqlite_utils.Database) -> int:
     meanwhile). Not a data change: the data version does not move. Returns its rows."""
     db.conn.executescript(DDL)  # a connection opened before this module was imported lacks it
     with db.atomic():
-        version = store.data_version(db)
+        version = store.rows_version(db)
         db.conn.execute("DELETE FROM rollup_interactions")
         db.conn.execute(_BUILD)
         db.conn.execute("DELETE FROM rollup_posts")
