@@ -424,6 +424,14 @@ def test_figures_on_nothing_say_so():
         assert fig.layout.annotations and not fig.data
 
 
+def assert_same_channel_view(a, b) -> None:
+    pd.testing.assert_frame_equal(a.table, b.table, check_dtype=False, atol=1e-9)
+    key = ["month", "channel", "direction"]
+    pd.testing.assert_frame_equal(a.monthly.sort_values(key).reset_index(drop=True),
+                                  b.monthly.sort_values(key).reset_index(drop=True), check_dtype=False)
+    assert (a.active_customers, a.texts_distinct) == (b.active_customers, b.texts_distinct)
+
+
 def test_channel_view_is_the_same_from_sql_and_from_memory(demo_db_copy):
     conn = store.connect(demo_db_copy, create=False)
     try:
@@ -433,11 +441,7 @@ def test_channel_view_is_the_same_from_sql_and_from_memory(demo_db_copy):
         warm = continuum.channel_view(conn, f)       # from the in-memory copy
     finally:
         conn.close()
-    pd.testing.assert_frame_equal(cold.table, warm.table, check_dtype=False, atol=1e-9)
-    key = ["month", "channel", "direction"]
-    pd.testing.assert_frame_equal(cold.monthly.sort_values(key).reset_index(drop=True),
-                                  warm.monthly.sort_values(key).reset_index(drop=True), check_dtype=False)
-    assert (cold.active_customers, cold.texts_distinct) == (warm.active_customers, warm.texts_distinct)
+    assert_same_channel_view(cold, warm)
 
 
 def test_unfiltered_channel_view_is_kept_in_the_database_and_matches_memory(demo_db_copy):
@@ -453,11 +457,7 @@ def test_unfiltered_channel_view_is_kept_in_the_database_and_matches_memory(demo
         memory = continuum.channel_view(conn, Filters())
     finally:
         conn.close()
-    pd.testing.assert_frame_equal(kept.table, memory.table, check_dtype=False, atol=1e-9)
-    key = ["month", "channel", "direction"]
-    pd.testing.assert_frame_equal(kept.monthly.sort_values(key).reset_index(drop=True),
-                                  memory.monthly.sort_values(key).reset_index(drop=True), check_dtype=False)
-    assert (kept.active_customers, kept.texts_distinct) == (memory.active_customers, memory.texts_distinct)
+    assert_same_channel_view(kept, memory)
 
 
 def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo_db_copy):
