@@ -449,7 +449,7 @@ def test_unfiltered_channel_view_is_kept_in_the_database_and_matches_memory(demo
 
     conn = store.connect(demo_db_copy, create=False)
     try:
-        version = store.data_version(conn)
+        version = store.rows_version(conn)
         # The demo build prepared the first view's inputs, so a fresh server reads them.
         assert aggregates.load(conn, "continuum.counts", version) is not None
         kept = continuum.channel_view(conn, Filters())
@@ -467,7 +467,7 @@ def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo
 
     conn = store.connect(demo_db_copy, create=False)
     try:
-        version = store.data_version(conn)
+        version = store.rows_version(conn)
         # Prepared by the demo build, so a fresh server reads them instead of scanning.
         assert aggregates.load(conn, "continuum.activity.rows", version) is not None
         assert aggregates.load(conn, "continuum.service.threads", version) is not None
