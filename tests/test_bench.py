@@ -1,0 +1,37 @@
+"""The benchmark command: every figure beside its goal, and the filter changes reruns are timed for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from analysis import bench, store
+
+
+def test_filter_changes_are_a_segment_a_recent_quarter_and_a_wide_range(demo_db):
+    conn = store.connect(demo_db, create=False)
+    try:
+        changes = dict(bench.filter_changes(conn))
+        lo, hi = (dt.date.fromisoformat(d) for d in store.date_bounds(conn))
+        segments = store.distinct_values(conn, "customers", "segment")
+    finally:
+        conn.close()
+    assert changes[f"segment {segments[0]}"] == {"segment": [segments[0]]}
+    recent = [dt.date.fromisoformat(d) for d in changes["last 90 days"]["dates"]]
+    assert recent == [hi - dt.timedelta(days=90), hi]
+    wide = [dt.date.fromisoformat(d) for d in changes["all but the first month"]["dates"]]
+    assert wide == [lo + dt.timedelta(days=30), hi]
+
+
+def test_bench_writes_each_figure_with_its_goal_to_json(demo_db, tmp_path):
+    out = tmp_path / "bench.json"
+    result = bench.run(db=str(demo_db), json_path=str(out), skip=("build", "sentiment", "pages", "simulation"))
+    kept = json.loads(out.read_text())
+    assert kept["figures"] == result["figures"]
+    imports = {f["name"]: f for f in kept["figures"] if f["name"].startswith("import ")}
+    assert {name.split(" (")[0] for name in imports} == {
+        "import customers", "import identities", "import interactions", "import follows", "import posts"}
+    for f in imports.values():
+        assert f["unit"] == "rows/s" and f["value"] > 0 and f["goal"]
+    text = bench.table(result)
+    assert "import interactions" in text and "rows/s" in text
