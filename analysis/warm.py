@@ -25,4 +25,4 @@ def warm(db: sqlite_utils.Database, progress=None) -> None:
     for i, (_name, step) in enumerate(STEPS):
         step(db)
         if progress:
-            progress("aggregates", i + 1, len(STEPS))
+            progress("preparing the pages' figures", i + 1, len(STEPS))
