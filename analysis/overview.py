@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -121,3 +122,23 @@ def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     if f == Filters():
         return aggregates.memo(db, "overview.monthly", lambda: q.monthly_activity(db, f))
     return q.monthly_activity(db, f)
+
+
+def partial_months(first_day: dt.date | None, last_day: dt.date | None) -> list[str]:
+    """Months ('YYYY-MM') at the edges of the view that it covers only in part: their counts are
+    low because the view holds fewer of their days, not because activity fell."""
+    if first_day is None or last_day is None:
+        return []
+    out = []
+    if first_day.day != 1:
+        out.append(f"{first_day:%Y-%m}")
+    if (last_day + dt.timedelta(days=1)).day != 1 and f"{last_day:%Y-%m}" not in out:
+        out.append(f"{last_day:%Y-%m}")
+    return out
+
+
+def view_days(f: Filters, data_first: str | None, data_last: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day of the view: the filter's dates, else the data's (ISO day text)."""
+    lo = f.date_from or (dt.date.fromisoformat(data_first[:10]) if data_first else None)
+    hi = f.date_to or (dt.date.fromisoformat(data_last[:10]) if data_last else None)
+    return lo, hi

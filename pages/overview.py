@@ -44,7 +44,9 @@ c[2].metric("Negative posts", f"{k.negative_share:.0%}" if k.posts else "–",
             help="Compound score at most -0.05 (VADER's convention)")
 c[3].metric("Reshares", f"{k.reshares:,}")
 
-_ui.chart(_ui.charts.monthly_activity(monthly, f.caption()), key="monthly")
+_ui.chart(_ui.charts.monthly_activity(monthly, f.caption(),
+                                      partial=overview.partial_months(*overview.view_days(f, *h.date_range))),
+          key="monthly")
 
 st.subheader("Dataset health")
 lo, hi = h.date_range

@@ -63,3 +63,36 @@ def test_view_gives_the_same_figures_as_its_parts(db):
         k, monthly = overview.view(db, f)
         assert k == overview.kpis(db, f)
         assert monthly.equals(overview.monthly_activity(db, f))
+
+
+def test_partial_months_are_the_edges_of_the_view_that_miss_days():
+    import datetime as dt
+
+    from analysis import overview
+    from analysis.filters import Filters
+
+    d = dt.date
+    assert overview.partial_months(d(2025, 5, 29), d(2026, 11, 19)) == ["2025-05", "2026-11"]
+    assert overview.partial_months(d(2025, 5, 1), d(2026, 11, 30)) == []
+    assert overview.partial_months(d(2025, 5, 2), d(2025, 5, 20)) == ["2025-05"]  # one month, once
+    assert overview.partial_months(d(2024, 2, 1), d(2024, 2, 29)) == []  # leap February is whole
+    assert overview.partial_months(None, d(2025, 1, 1)) == []
+    f = Filters(date_from="2025-07-01")
+    assert overview.view_days(f, "2025-05-29", "2026-11-19 10:00:00") == (d(2025, 7, 1), d(2026, 11, 19))
+
+
+def test_monthly_chart_marks_partial_months_hollow_and_says_so():
+    import pandas as pd
+
+    from analysis import charts
+
+    df = pd.DataFrame({"month": ["2025-05", "2025-06", "2025-07"] * 2,
+                       "source": ["Interactions"] * 3 + ["Public posts"] * 3, "n": [5, 50, 60, 1, 10, 12]})
+    fig = charts.monthly_activity(df, "All data", partial=["2025-05"])
+    for trace in fig.data:
+        assert list(trace.marker.symbol) == ["circle-open", "circle", "circle"]
+    title = fig.layout.title.text
+    assert "Hollow points" in title and "May 2025" in title
+    plain = charts.monthly_activity(df, "All data")
+    assert all(list(t.marker.symbol) == ["circle"] * 3 for t in plain.data)
+    assert "Hollow" not in plain.layout.title.text

@@ -7,6 +7,7 @@ each a few lines over ``finish``.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import threading
 
@@ -106,16 +107,28 @@ def empty(title: str, message: str = "No data under these filters") -> go.Figure
     return finish(fig, title, height=260, legend=False)
 
 
-def monthly_activity(df, caption: str | None = None) -> go.Figure:
-    """Interactions and public posts per month (columns month, source, n)."""
+def monthly_activity(df, caption: str | None = None, partial=()) -> go.Figure:
+    """Interactions and public posts per month (columns month, source, n); months in ``partial``
+    ('YYYY-MM', covered only in part by the view) get hollow markers and a note."""
     title = "Interactions and public posts per month"
     if df is None or df.empty:
         return empty(title)
+    cut = set(partial)
     fig = go.Figure()
     for i, (source, part) in enumerate(df.groupby("source", sort=True)):
-        fig.add_trace(go.Scatter(x=part["month"], y=part["n"], name=source, mode="lines+markers",
-                                 line=dict(width=3, color=PALETTE[i % len(PALETTE)]),
-                                 hovertemplate="%{x}: %{y:,} " + source.lower() + "<extra></extra>"))
+        is_partial = part["month"].isin(cut).to_numpy()
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(
+            x=part["month"], y=part["n"], name=source, mode="lines+markers",
+            line=dict(width=3, color=color),
+            marker=dict(size=9, color=color, symbol=["circle-open" if p else "circle" for p in is_partial],
+                        line=dict(width=2, color=color)),
+            customdata=[" (partial month)" if p else "" for p in is_partial],
+            hovertemplate="%{x}: %{y:,} " + source.lower() + "%{customdata}<extra></extra>"))
+    if cut:
+        months = ", ".join(dt.date.fromisoformat(m + "-01").strftime("%b %Y") for m in sorted(cut))
+        note = f"Hollow points: months only partly in the view ({months})."
+        caption = f"{caption.rstrip('.')}. {note}" if caption else note
     return finish(fig, title, caption, x_title="Month", y_title="Count")
 
 
