@@ -20,6 +20,7 @@ import pandas as pd
 import sqlite_utils
 
 from analysis import sentiment, store
+from analysis.store import rollups
 
 # Per table: required columns, optional columns and their kinds.
 # kinds: text, date, number, int, direction, unit (a number in [0, 1]), bit (0/1), group
@@ -437,11 +438,14 @@ def import_frame(db: sqlite_utils.Database, table: str, out: pd.DataFrame, name:
         # A person's correction survives a re-import of the same post.
         overrides = {"sentiment": "CASE WHEN posts.sentiment_corrected = 1 THEN posts.sentiment "
                                   "ELSE excluded.sentiment END"}
+    was_fresh = rollups.fresh(db)
     with db.atomic():
         if table == "interactions":
             report.new_channels = store.ensure_channels(db, out["channel"].unique().tolist())
         store.upsert_rows(db, table, out, overrides=overrides,
                           progress=(lambda d, t: progress("write", d, t)) if progress else None)
+        # The Overview's rollups follow the import in the same transaction (only what it touched).
+        rollups.after_import(db, table, out, was_fresh)
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -22,7 +22,10 @@ STEPS = (
 
 def warm(db: sqlite_utils.Database, progress=None) -> None:
     """Compute and keep each page's unfiltered aggregates (``progress(stage, done, total)``)."""
+    stage = "preparing the pages' figures"
+    if progress:
+        progress(stage, 0, len(STEPS))  # shown while the first step runs
     for i, (_name, step) in enumerate(STEPS):
         step(db)
         if progress:
-            progress("preparing the pages' figures", i + 1, len(STEPS))
+            progress(stage, i + 1, len(STEPS))

@@ -218,3 +218,108 @@ def test_a_publicness_edit_keeps_what_is_kept_valid_and_a_score_correction_does_
     rollups.ensure(db)
     assert rollups.post_kpis(db, Filters(platforms=("x",))) == pytest.approx(
         _direct_posts(db, Filters(platforms=("x",))), nan_ok=True)
+
+
+def _rollup_tables(db) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ri = store.query_df(db, "SELECT * FROM rollup_interactions").sort_values(
+        ["customer_id", "day", "thread_id"], na_position="first").reset_index(drop=True)
+    rp = store.query_df(db, "SELECT * FROM rollup_posts").sort_values(
+        ["platform", "author_handle", "day"], na_position="first").reset_index(drop=True)
+    return ri, rp
+
+
+def _assert_same_as_a_full_build(db) -> None:
+    patched = _rollup_tables(db)
+    rollups.build(db)
+    full = _rollup_tables(db)
+    for a, b in zip(patched, full):
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
+
+
+def _csv(tmp_path, name, frame):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_a_small_import_patches_the_rollups_to_what_a_full_build_gives(demo_copy, tmp_path):
+    from analysis import ingest
+
+    db = demo_copy
+    rollups.ensure(db)
+    customers = store.query_df(db, "SELECT customer_id FROM customers LIMIT 40")["customer_id"].tolist()
+    thread = store.query_df(db, "SELECT thread_id, customer_id FROM interactions WHERE thread_id IS NOT NULL "
+                                "LIMIT 1").iloc[0]
+    new = pd.DataFrame({
+        "interaction_id": [f"P{i}" for i in range(60)] + ["P60"],
+        "customer_id": [customers[i % 40] for i in range(60)] + [thread["customer_id"]],
+        "thread_id": [f"PT{i % 40}" if i % 4 else None for i in range(60)] + [thread["thread_id"]],
+        "occurred_at": [f"2025-{7 + i % 5:02d}-{1 + i % 27:02d} 10:00:00" for i in range(60)] + ["2026-01-02 09:00"],
+        "channel": "email", "direction": ["inbound", "outbound"] * 30 + ["inbound"], "kind": "complaint"})
+    ingest.import_file(db, "interactions", _csv(tmp_path, "i.csv", new))
+    assert rollups.fresh(db) and rollups.shared_threads(db) == 0  # patched inside the import
+    for f in _filters(db):
+        assert rollups.interaction_kpis(db, f) == pytest.approx(_direct(db, f)), f
+    _assert_same_as_a_full_build(db)
+
+
+def test_post_and_identity_imports_patch_the_posts_rollup(demo_copy, tmp_path):
+    from analysis import ingest
+
+    db = demo_copy
+    rollups.ensure(db)
+    handle = store.query_df(db, "SELECT platform, handle FROM identities LIMIT 1").iloc[0]
+    posts = pd.DataFrame({
+        "post_id": [f"NP{i}" for i in range(30)], "platform": [handle["platform"]] * 15 + ["x"] * 15,
+        "author_handle": [handle["handle"]] * 15 + [f"stranger{i}" for i in range(15)],
+        "created_at": [f"2026-0{1 + i % 3}-1{i % 10} 12:00:00" for i in range(30)],
+        "text": ["love it"] * 10 + ["terrible service"] * 10 + [None] * 10})
+    ingest.import_file(db, "posts", _csv(tmp_path, "p.csv", posts))
+    assert rollups.fresh(db)
+    _assert_same_as_a_full_build(db)
+    # Linking an author moves their posts out of the unlinked bucket.
+    customer = store.scalar(db, "SELECT customer_id FROM customers LIMIT 1")
+    ingest.import_file(db, "identities", _csv(tmp_path, "id.csv", pd.DataFrame(
+        {"customer_id": [customer], "platform": ["x"], "handle": ["stranger3"]})))
+    assert rollups.fresh(db)
+    _assert_same_as_a_full_build(db)
+
+
+def test_an_import_that_moves_a_row_to_another_customer_still_gives_a_full_build(demo_copy, tmp_path):
+    from analysis import ingest
+
+    db = demo_copy
+    rollups.ensure(db)
+    row = store.query_df(db, "SELECT * FROM interactions LIMIT 1").iloc[0]
+    other = store.scalar(db, "SELECT customer_id FROM customers WHERE customer_id != ? LIMIT 1",
+                         (row["customer_id"],))
+    moved = pd.DataFrame([{"interaction_id": row["interaction_id"], "customer_id": other,
+                           "occurred_at": row["occurred_at"], "channel": row["channel"],
+                           "direction": row["direction"]}])
+    ingest.import_file(db, "interactions", _csv(tmp_path, "m.csv", moved))
+    assert rollups.fresh(db)
+    _assert_same_as_a_full_build(db)
+
+
+def test_a_stale_rollup_stays_stale_through_an_import_and_a_refused_import_changes_nothing(demo_copy, tmp_path):
+    from analysis import ingest
+
+    db = demo_copy
+    rollups.ensure(db)
+    before = _rollup_tables(db)
+    cid = store.scalar(db, "SELECT customer_id FROM customers LIMIT 1")
+    bad = pd.DataFrame({"interaction_id": ["B1", "B2"], "customer_id": [cid, "NOPE"],
+                        "occurred_at": "2026-01-01", "channel": "email", "direction": "inbound"})
+    with pytest.raises(ingest.ImportProblem):
+        ingest.import_file(db, "interactions", _csv(tmp_path, "b.csv", bad))
+    assert rollups.fresh(db)
+    for a, b in zip(before, _rollup_tables(db)):
+        pd.testing.assert_frame_equal(a, b)
+    store.set_publicness(db, "email", 0.2)  # not a rows change: still fresh
+    assert rollups.fresh(db)
+    listening_post = store.scalar(db, "SELECT post_id FROM posts LIMIT 1")
+    from analysis import listening
+    listening.correct(db, [listening_post], "positive")  # a rows change made in the app: stale
+    assert not rollups.fresh(db)
+    ingest.import_file(db, "interactions", _csv(tmp_path, "g.csv", bad.iloc[:1]))
+    assert not rollups.fresh(db)  # only a full build makes it fresh again

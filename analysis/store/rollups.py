@@ -87,6 +87,7 @@ WITH g AS (
            SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound,
            SUM(CASE WHEN kind = 'purchase' THEN COALESCE(amount, 0) ELSE 0 END) AS revenue
     FROM interactions
+    {where}
     GROUP BY customer_id, substr(occurred_at, 1, 10), thread_id)
 SELECT customer_id, day, thread_id, n, inbound, outbound, revenue,
        CASE WHEN thread_id IS NULL THEN NULL
@@ -105,7 +106,7 @@ SELECT platform, linked_handle, day, COUNT(*), COUNT(sentiment), SUM(sentiment),
 FROM (SELECT p.platform, substr(p.created_at, 1, 10) AS day, p.sentiment, p.reshare_of,
              CASE WHEN (p.platform, p.author_handle) IN (SELECT platform, handle FROM identities)
                   THEN p.author_handle END AS linked_handle
-      FROM posts p) t
+      FROM {source}) t
 GROUP BY platform, linked_handle, day
 """
 
@@ -137,16 +138,89 @@ def build(db: sqlite_utils.Database) -> int:
     db.conn.executescript(DDL)  # a connection opened before this module was imported lacks it
     with db.atomic():
         version = store.rows_version(db)
-        db.conn.execute("DELETE FROM rollup_interactions")
-        db.conn.execute(_BUILD)
-        db.conn.execute("DELETE FROM rollup_posts")
-        db.conn.execute(_BUILD_POSTS)
-        shared = store.scalar(db, """
-            SELECT COUNT(*) FROM (SELECT thread_id FROM interactions WHERE thread_id IS NOT NULL
-                                  GROUP BY thread_id HAVING COUNT(DISTINCT customer_id) > 1) t""")
-        _set_meta(db, _SHARED_KEY, int(shared or 0))
+        _build_interactions(db)
+        _build_posts(db)
         _set_meta(db, _VERSION_KEY, version)
     return int(store.scalar(db, "SELECT COUNT(*) FROM rollup_interactions") or 0)
+
+
+def _build_interactions(db: sqlite_utils.Database) -> None:
+    db.conn.execute("DELETE FROM rollup_interactions")
+    db.conn.execute(_BUILD.format(where=""))
+    _count_shared_threads(db)
+
+
+def _build_posts(db: sqlite_utils.Database) -> None:
+    db.conn.execute("DELETE FROM rollup_posts")
+    db.conn.execute(_BUILD_POSTS.format(source="posts p"))
+
+
+def _count_shared_threads(db: sqlite_utils.Database) -> None:
+    shared = store.scalar(db, """
+        SELECT COUNT(*) FROM (SELECT thread_id FROM interactions WHERE thread_id IS NOT NULL
+                              GROUP BY thread_id HAVING COUNT(DISTINCT customer_id) > 1) t""")
+    _set_meta(db, _SHARED_KEY, int(shared or 0))
+
+
+# Above this many imported rows, rebuilding the whole rollup is as quick as patching it.
+PATCH_MAX_ROWS = 100_000
+
+
+def _keys_table(db: sqlite_utils.Database, name: str, values) -> None:
+    db.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY)")
+    db.conn.execute(f"DELETE FROM temp.{name}")
+    db.conn.executemany(f"INSERT INTO temp.{name} (k) VALUES (?) ON CONFLICT (k) DO NOTHING",
+                        [(v,) for v in values if v is not None])
+
+
+def _consistent(db: sqlite_utils.Database) -> bool:
+    """Every interaction and post counted once: a patch missed nothing (an upsert that moved a row
+    to another customer or day leaves its old place counted, and shows here)."""
+    return (store.scalar(db, "SELECT COALESCE(SUM(n), 0) FROM rollup_interactions")
+            == store.scalar(db, "SELECT COUNT(*) FROM interactions")
+            and store.scalar(db, "SELECT COALESCE(SUM(n), 0) FROM rollup_posts")
+            == store.scalar(db, "SELECT COUNT(*) FROM posts"))
+
+
+def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool) -> bool:
+    """Keep the rollups fresh after an import of ``rows`` (the validated frame) into ``table``,
+    inside the import's transaction, when they were fresh before it: only the customers (for
+    interactions) or days (for posts) the import touched are recomputed; previous-day columns are
+    per customer, so this gives the rows a full build would. Returns whether they are fresh.
+
+    A stale rollup stays stale (the next build covers everything); a large import rebuilds.
+    """
+    if not was_fresh:
+        return False
+    if table == "interactions":
+        if len(rows) > PATCH_MAX_ROWS:
+            _build_interactions(db)
+        else:
+            _keys_table(db, "rollup_customers", rows["customer_id"].unique().tolist())
+            db.conn.execute("DELETE FROM rollup_interactions WHERE customer_id IN "
+                            "(SELECT k FROM temp.rollup_customers)")
+            db.conn.execute(_BUILD.format(where="WHERE customer_id IN (SELECT k FROM temp.rollup_customers)"))
+            _count_shared_threads(db)
+    elif table == "posts":
+        if len(rows) > PATCH_MAX_ROWS:
+            _build_posts(db)
+        else:
+            days = pd.Series(rows["created_at"]).dropna().astype(str).str[:10].unique().tolist()
+            _keys_table(db, "rollup_days", days)
+            db.conn.execute("DELETE FROM rollup_posts WHERE day IN (SELECT k FROM temp.rollup_days)")
+            # Each day's posts through the time index: ISO timestamps of a day sort from 'YYYY-MM-DD'
+            # to before 'YYYY-MM-DD~'.
+            db.conn.execute(_BUILD_POSTS.format(
+                source="temp.rollup_days d JOIN posts p ON p.created_at >= d.k AND p.created_at < d.k || '~'"))
+    elif table == "identities":
+        _build_posts(db)  # which authors are linked changed
+    # customers, follows, survey responses and channels are not in the rollups (segments and
+    # regions are joined when a figure is asked for).
+    if table in ("interactions", "posts") and not _consistent(db):
+        _build_interactions(db)
+        _build_posts(db)
+    _set_meta(db, _VERSION_KEY, store.rows_version(db))
+    return True
 
 
 def ensure(db: sqlite_utils.Database) -> bool:
