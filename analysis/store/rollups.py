@@ -134,7 +134,7 @@ def shared_threads(db: sqlite_utils.Database) -> int:
 
 def build(db: sqlite_utils.Database) -> int:
     """Rebuild the rollup from the interactions in one transaction (readers keep the old one
-    meanwhile). Not a data change: the data version does not move. Returns its rows."""
+    meanwhile). Not a data change: neither version moves. Returns its rows."""
     db.conn.executescript(DDL)  # a connection opened before this module was imported lacks it
     with db.atomic():
         version = store.rows_version(db)
@@ -240,7 +240,7 @@ _REBUILDING_LOCK = threading.Lock()
 
 def refresh_in_background(path: str) -> threading.Thread | None:
     """Rebuild a stale rollup on a thread of its own (once per file at a time), for changes made in
-    the app (a corrected sentiment score, an edited channel) that no import followed. Readers count
+    the app (a corrected sentiment score) that no import followed. Readers count
     directly meanwhile. Returns the thread, or None when the rollup is fresh or already rebuilding."""
     conn = store.connect(path, create=False)
     try:
