@@ -159,14 +159,21 @@ def open_page(pg, url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
     require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture
+def browser(playwright_driver):
+    """A browser of the test's own (under a second to start): nothing a previous test left in the
+    browser (connections to the shared server, say) can hold this one up."""
+    b = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
 
 
 @pytest.fixture
