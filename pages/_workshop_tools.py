@@ -29,7 +29,7 @@ def deck_bar(pages: list[tuple]) -> None:
     try:
         items = scenarios.load_deck(conn, deck)
     except scenarios.DeckNotFound:
-        st.warning(f"No deck named {deck!r}.")
+        st.warning(f"No deck named {_ui.escape_md(repr(deck))}.")  # the name comes from the URL
         return
     finally:
         conn.close()
@@ -74,9 +74,9 @@ def page_tools(url_path: str, title: str) -> None:
                     try:
                         s = scenarios.save(conn, name, url_path, params, notes, overwrite=overwrite)
                     except (ValueError, TypeError) as exc:
-                        st.error(str(exc))
+                        st.error(_ui.escape_md(str(exc)))
                     else:
-                        st.success(f"Saved {s.name!r}: {s.settings() or 'all data'}.")
+                        st.success(_ui.escape_md(f"Saved {s.name!r}: {s.settings() or 'all data'}."))
                         _ui.clear_cache()
                     finally:
                         conn.close()
@@ -118,8 +118,8 @@ def compare_panel(url_path: str) -> None:
         for i, (fa, fb) in enumerate(zip(sa.figures, sb.figures, strict=False)):
             left, right = st.columns(2)
             with left:
-                st.caption(a.name)
+                st.caption(_ui.escape_md(a.name))
                 _ui.chart(fa, key=f"cmp_a_{i}", export=False)
             with right:
-                st.caption(b.name)
+                st.caption(_ui.escape_md(b.name))
                 _ui.chart(fb, key=f"cmp_b_{i}", export=False)

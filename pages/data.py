@@ -36,16 +36,17 @@ with left:
                 report = ingest.import_file(conn, table, upload.getvalue(), name=upload.name, progress=progress)
             except ingest.ImportProblem as exc:
                 status.update(label="Import refused: nothing was written", state="error")
-                st.error(str(exc))
+                st.error(_ui.escape_md(str(exc)))  # quotes the file's own cells
             else:
-                st.success(report.summary())
+                st.success(_ui.escape_md(report.summary()))  # file and channel names
                 # As after a CLI import: the pages' unfiltered figures and the rollup behind filtered
                 # ones, computed now rather than on each page's first view.
                 status.update(label="Import complete; preparing the pages' figures…")
                 try:
                     warm.warm(conn, progress)
                 except Exception as exc:  # noqa: BLE001 - the import is committed; pages compute on first view
-                    st.warning(f"The import succeeded, but preparing the pages' figures failed ({exc}); "
+                    st.warning(f"The import succeeded, but preparing the pages' figures failed "
+                               f"({_ui.escape_md(str(exc))}); "
                                "each page will compute its own on first view.")
                 status.update(label="Import complete", state="complete")
                 _ui.clear_cache()

@@ -23,7 +23,7 @@ def apply(fn, *args, **kwargs) -> None:
     try:
         fn(conn, *args, **kwargs)
     except (ValueError, LookupError) as exc:
-        st.error(str(exc))
+        st.error(_ui.escape_md(str(exc)))  # may quote a scenario's name
         return
     finally:
         conn.close()

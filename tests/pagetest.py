@@ -26,5 +26,10 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def plain(markdown: str) -> str:
+    """The text of a Markdown body the page escaped (user text is shown literally)."""
+    return markdown.replace("\\", "")
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}

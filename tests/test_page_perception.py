@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from analysis import perception as P
 from analysis import store
 from tests import pagetest
+from tests.pagetest import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/perception.py"
@@ -27,11 +28,6 @@ def assert_clean(at: AppTest) -> None:
 
 def html_text(at: AppTest) -> str:
     return "\n".join(h.proto.body for h in at.get("html"))
-
-
-def plain(markdown: str) -> str:
-    """The text of a Markdown body the page escaped (user text is shown literally)."""
-    return markdown.replace("\\", "")
 
 
 def metrics(at: AppTest) -> dict[str, object]:

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.bench import page_files
 from tests import pagetest
-from tests.pagetest import assert_clean
+from tests.pagetest import assert_clean, plain
 
 
 def run_page(page: str, **query) -> AppTest:
@@ -76,7 +76,8 @@ def test_importing_on_the_data_page_prepares_the_pages_figures(demo_db_copy, mon
     at.run()
     at.button(key="import_go").click().run()
     assert_clean(at)
-    assert any("2 rows" in s.value or "2" in s.value for s in at.success), [s.value for s in at.success]
+    assert any(plain(s.value).startswith("Imported 2 rows into interactions from two.csv") for s in at.success), \
+        [s.value for s in at.success]
     conn = store.connect(demo_db_copy)
     try:
         assert store.scalar(conn, "SELECT COUNT(*) FROM interactions") == before + 2
@@ -87,9 +88,23 @@ def test_importing_on_the_data_page_prepares_the_pages_figures(demo_db_copy, mon
     at.file_uploader(key="import_file").upload("bad.csv", bad, "text/csv")
     at.run()
     at.button(key="import_go").click().run()
-    assert at.error and "bad.csv" in at.error[0].value and "occurred_at" in at.error[0].value
+    assert at.error and "bad.csv, row 2, column 'occurred_at'" in plain(at.error[0].value)
     conn = store.connect(demo_db_copy)
     try:
         assert store.scalar(conn, "SELECT COUNT(*) FROM interactions") == before + 2
     finally:
         conn.close()
+
+
+def test_import_messages_show_the_files_text_literally(demo_db_copy, monkeypatch):
+    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
+    at = run_page("pages/data.py")
+    at.selectbox(key="import_table").select("customers").run()
+    hostile = b"customer_id,lifetime_value\nC9,![x](http://example.invalid/p.png) **lots**\n"
+    at.file_uploader(key="import_file").upload("evil_[1].csv", hostile, "text/csv")
+    at.run()
+    at.button(key="import_go").click().run()
+    body = at.error[0].value
+    # Escaped: Markdown would otherwise fetch the image and embolden the text.
+    assert "\\!\\[x\\]\\(http" in body and "\\*\\*lots\\*\\*" in body
+    assert "evil_[1].csv, row 2, column 'lifetime_value'" in plain(body)
