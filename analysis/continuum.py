@@ -268,6 +268,17 @@ class ChannelView:
     def touches(self) -> int:
         return int(self.table["total"].sum()) if len(self.table) else 0
 
+    @property
+    def public_share(self) -> float | None:
+        """Share of the touches on channels of the public half (None without touches)."""
+        if not self.touches:
+            return None
+        return float(self.table.loc[self.table["side"] == "public", "total"].sum()) / self.touches
+
+    @property
+    def channels_used(self) -> int:
+        return int((self.table["total"] > 0).sum()) if len(self.table) else 0
+
 
 def summarise_channels(vocab: pd.DataFrame, counts: pd.DataFrame, customers: pd.DataFrame, active: int,
                        text_sent: pd.DataFrame, post_sent: pd.DataFrame) -> pd.DataFrame:

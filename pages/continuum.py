@@ -114,15 +114,12 @@ with tabs[0]:
     if tabs[0].open:
         cv = _ui.cached(continuum.channel_view, f)
         table = cv.table
-        used = table[table["total"] > 0]
-        touches = int(used["total"].sum())
-        public_touches = int(used.loc[used["side"] == "public", "total"].sum())
         m = st.columns(4)
-        m[0].metric("Touches", f"{touches:,}", help="Every company–customer interaction under the filters")
-        m[1].metric("On the public half", _pct(public_touches / touches if touches else None),
+        m[0].metric("Touches", f"{cv.touches:,}", help="Every company–customer interaction under the filters")
+        m[1].metric("On the public half", _pct(cv.public_share),
                     help=f"Touches on channels with publicness of at least {store.PUBLIC_THRESHOLD}")
         m[2].metric("Active customers", f"{cv.active_customers:,}")
-        m[3].metric("Channels in use", f"{len(used):,} of {len(table):,}")
+        m[3].metric("Channels in use", f"{cv.channels_used:,} of {len(table):,}")
         _ui.chart(cc.channel_continuum(table, chan_caption, focus, store.PUBLIC_THRESHOLD), key="continuum_chart",
                   on_select=_focus_from_chart, selection_mode="points")
         st.caption(

@@ -311,6 +311,10 @@ def test_views_through_the_store(small_db):
     cv = continuum.channel_view(small_db, f)
     t = cv.table.set_index("channel")
     assert cv.active_customers == 3 and cv.touches == len(TOUCHES)
+    vocab = store.channels(small_db)
+    public = set(vocab.loc[vocab["publicness"] >= store.PUBLIC_THRESHOLD, "channel"])
+    assert cv.public_share == pytest.approx(TOUCHES["channel"].isin(public).mean())
+    assert cv.channels_used == TOUCHES["channel"].nunique()
     assert t.loc["dm", ["inbound", "outbound"]].tolist() == [1, 3]
     assert t.loc["phone", "sentiment"] == pytest.approx(sentiment.score("Terrible service, still broken"))
     assert t.loc["post", "sentiment_source"] == "customers' public posts"  # the inbound post carries no text
