@@ -351,6 +351,20 @@ RULES: list[Callable[[CustomerView], list[Signal]]] = [
 ]
 
 
+def timeline_rows(v: CustomerView, grouped: bool) -> pd.DataFrame:
+    """The timeline's rows, newest first, with ``service_thread`` (the thread when it is a service
+    thread). ``grouped``: each service thread's touches together in time order, newest-opened thread
+    first, then everything outside a service thread, newest first."""
+    service = set(v.threads["thread_id"]) if len(v.threads) else set()
+    items = v.items.assign(service_thread=v.items["thread_id"].where(v.items["thread_id"].isin(service)))
+    if not grouped:
+        return items.sort_values("when", ascending=False)
+    in_thread = items[items["service_thread"].notna()]
+    in_thread = in_thread.assign(_opened=in_thread.groupby("service_thread")["when"].transform("min")).sort_values(
+        ["_opened", "service_thread", "when"], ascending=[False, True, True]).drop(columns="_opened")
+    return pd.concat([in_thread, items[items["service_thread"].isna()].sort_values("when", ascending=False)])
+
+
 def signals(v: CustomerView) -> list[Signal]:
     """Every rule's signals, most urgent first, then most recent."""
     out = [s for rule in RULES for s in rule(v)]

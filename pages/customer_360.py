@@ -161,17 +161,9 @@ st.caption(
     "went public: a post or reply (not a reshare), or an inbound touch on a public channel, while a service "
     "thread was open.")
 
-service = set(v.threads["thread_id"])
 grouped = st.toggle("Group by service thread", key="c360_group",
                     help="Touches of one complaint or inquiry together (newest thread first), then everything else")
-items = v.items.assign(service_thread=v.items["thread_id"].where(v.items["thread_id"].isin(service)))
-if grouped:
-    in_thread = items[items["service_thread"].notna()]
-    in_thread = in_thread.assign(_opened=in_thread.groupby("service_thread")["when"].transform("min")).sort_values(
-        ["_opened", "service_thread", "when"], ascending=[False, True, True]).drop(columns="_opened")
-    items = pd.concat([in_thread, items[items["service_thread"].isna()].sort_values("when", ascending=False)])
-else:
-    items = items.sort_values("when", ascending=False)
+items = customer360.timeline_rows(v, grouped)
 text_table(pd.DataFrame({
     "When": items["when"].dt.strftime("%Y-%m-%d %H:%M"),
     "Channel": items["place"],

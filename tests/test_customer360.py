@@ -135,6 +135,21 @@ def test_threads_status_and_going_public(db):
     assert math.isclose(b.higher_value_share, 0.0) and math.isclose(v.higher_value_share, 1 / 3)
 
 
+def test_timeline_rows_newest_first_or_grouped_by_service_thread(db):
+    seed(db)
+    v = c360.view(db, "C1")
+    flat = c360.timeline_rows(v, grouped=False)
+    assert flat["when"].is_monotonic_decreasing and len(flat) == len(v.items)
+    assert set(flat.loc[flat["service_thread"].notna(), "service_thread"]) == {"S1"}
+    grouped = c360.timeline_rows(v, grouped=True)
+    in_s1 = grouped["service_thread"].eq("S1").to_numpy()
+    n = int(in_s1.sum())
+    assert n == 3 and in_s1[:n].all()  # the service thread first, its touches together
+    assert grouped["when"].iloc[:n].is_monotonic_increasing  # in time order inside the thread
+    assert grouped["when"].iloc[n:].is_monotonic_decreasing  # then the rest, newest first
+    assert sorted(grouped["item_id"]) == sorted(v.items["item_id"])
+
+
 def test_signals_of_the_seeded_customers(db):
     seed(db)
     rules = {s.rule: s for s in c360.view(db, "C1").signals}
