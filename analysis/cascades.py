@@ -247,6 +247,15 @@ def largest(table: pd.DataFrame, n: int = 50) -> pd.DataFrame:
                              kind="stable").head(n)
 
 
+def with_followers(top: pd.DataFrame, followers: pd.DataFrame) -> pd.DataFrame:
+    """``top`` cascades with their root author's follower count (``followers``: platform, handle,
+    followers, as ``store.cascades.follower_counts`` gives them); 0 for an author nobody follows."""
+    out = top.merge(followers.rename(columns={"handle": "author_handle"}), on=["platform", "author_handle"],
+                    how="left")
+    out["followers"] = out["followers"].fillna(0).astype(int)
+    return out
+
+
 # --- one cascade ------------------------------------------------------------------------------------------
 
 

@@ -93,10 +93,8 @@ def observed_view() -> None:
     if top.empty:
         st.info(f"No post under these filters was {('reshared' if kind == 'reshare' else 'replied to')}.")
         return
-    followers = _ui.cached(q.follower_counts, tuple(zip(top["platform"], top["author_handle"])))
-    top = top.merge(followers.rename(columns={"handle": "author_handle"}), on=["platform", "author_handle"],
-                    how="left")
-    top["followers"] = top["followers"].fillna(0).astype(int)
+    top = cascades.with_followers(top, _ui.cached(q.follower_counts, tuple(zip(top["platform"],
+                                                                          top["author_handle"]))))
     top["customer"] = [_ui.customer_url(c) if isinstance(c, str) else None for c in top["customer_id"]]
     shown = top[["root_id", "platform", "author_handle", "followers", "customer", "segment", "lifetime_value",
                  "sentiment", "size", "depth", "breadth", "virality", "t50_h", "t90_h", "created_at"]]

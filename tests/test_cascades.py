@@ -340,3 +340,14 @@ def test_follow_graph_flows_from_followee_to_follower(db):
     g = cascades.follow_graph(db, "x")
     star = list(g.labels).index("star")
     assert g.n == 3 and g.out_degree[star] == 2  # the star's posts reach its two followers on x
+
+
+def test_largest_cascades_get_their_root_authors_followers():
+    top = pd.DataFrame({"root_id": ["r1", "r2", "r3"], "platform": ["x", "x", "instagram"],
+                        "author_handle": ["ann", "bob", "ann"], "size": [9, 5, 3]})
+    followers = pd.DataFrame({"platform": ["x", "instagram", "x"], "handle": ["ann", "bob", "zed"],
+                              "followers": [120, 7, 1]})
+    out = cascades.with_followers(top, followers)
+    assert out["root_id"].tolist() == ["r1", "r2", "r3"]  # the order of the largest is kept
+    # Followers are per platform: ann on instagram and bob on x have none.
+    assert out["followers"].tolist() == [120, 0, 0] and out["followers"].dtype.kind == "i"
