@@ -124,11 +124,10 @@ def _prepare_pvalues(pvalues) -> tuple[np.ndarray, np.ndarray, bool]:
     return p, np.isfinite(p), scalar
 
 
-def holm(pvalues):
-    """Holm step-down adjusted p-values (family-wise error), vectorised.
+def _adjusted(pvalues, step):
+    """Adjusted p-values: ``step(ascending p-values, m)`` gives them in ascending order, capped at 1.
 
     NaN entries are left NaN and do not count towards the number of tests m.
-    adj_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)) over the ascending p-values.
     """
     p, ok, scalar = _prepare_pvalues(pvalues)
     out = np.full(p.shape, np.nan)
@@ -136,31 +135,26 @@ def holm(pvalues):
     m = vals.size
     if m:
         order = np.argsort(vals, kind="mergesort")
-        stepped = np.maximum.accumulate((m - np.arange(m)) * vals[order])
         adj = np.empty(m)
-        adj[order] = np.minimum(stepped, 1.0)
+        adj[order] = np.minimum(step(vals[order], m), 1.0)
         out[ok] = adj
     return float(out[0]) if scalar else out
+
+
+def holm(pvalues):
+    """Holm step-down adjusted p-values (family-wise error), vectorised.
+
+    adj_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)) over the ascending p-values.
+    """
+    return _adjusted(pvalues, lambda asc, m: np.maximum.accumulate((m - np.arange(m)) * asc))
 
 
 def benjamini_hochberg(pvalues):
     """Benjamini-Hochberg step-up adjusted p-values (false discovery rate), vectorised.
 
-    NaN entries are left NaN and do not count towards m.
     adj_(i) = min_{j >= i} min(1, m p_(j) / j) over the ascending p-values.
     """
-    p, ok, scalar = _prepare_pvalues(pvalues)
-    out = np.full(p.shape, np.nan)
-    vals = p[ok]
-    m = vals.size
-    if m:
-        order = np.argsort(vals, kind="mergesort")
-        scaled = vals[order] * m / np.arange(1, m + 1)
-        stepped = np.minimum.accumulate(scaled[::-1])[::-1]
-        adj = np.empty(m)
-        adj[order] = np.minimum(stepped, 1.0)
-        out[ok] = adj
-    return float(out[0]) if scalar else out
+    return _adjusted(pvalues, lambda asc, m: np.minimum.accumulate((asc * m / np.arange(1, m + 1))[::-1])[::-1])
 
 
 # -- rank correlation ----------------------------------------------------------------
