@@ -161,7 +161,7 @@ st.caption(
     "went public: a post or reply (not a reshare), or an inbound touch on a public channel, while a service "
     "thread was open.")
 
-grouped = st.toggle("Group by service thread", key="c360_group",
+grouped = st.toggle("Group by service thread", key="c360_group", bind="query-params", persist_state="session",
                     help="Touches of one complaint or inquiry together (newest thread first), then everything else")
 items = customer360.timeline_rows(v, grouped)
 text_table(pd.DataFrame({

@@ -108,6 +108,9 @@ def test_grouping_by_thread_keeps_every_item(app_db):
     threads = grouped["Thread"].dropna()
     # Touches of one service thread sit together.
     assert (threads != threads.shift()).sum() == threads.nunique()
+    again = open_page(customer=cid, c360_group="true")  # a shared link keeps the grouping
+    assert_clean(again)
+    assert again.toggle(key="c360_group").value is True
 
 
 def test_typing_an_exact_email_puts_the_id_in_the_url(app_db):
