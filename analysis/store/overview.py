@@ -89,11 +89,7 @@ def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
 def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     """Interactions and posts per month under the filters (month as 'YYYY-MM')."""
     if f != Filters() and rollups.fresh(db):
-        inter = pd.DataFrame(rollups.monthly_interactions(db, f), columns=["month", "n"])
-        posts = pd.DataFrame(rollups.monthly_posts(db, f), columns=["month", "n"])
-        out = pd.concat([inter.assign(source="Interactions"), posts.assign(source="Public posts")],
-                        ignore_index=True)[["month", "source", "n"]]
-        return out.sort_values(["month", "source"]).reset_index(drop=True)
+        return rollups.overview(db, f)[2]
     wi, pi = f.interactions_where()
     wp, pp = f.posts_where("p")
     return query_df(db, f"""

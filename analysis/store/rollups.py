@@ -284,50 +284,6 @@ def _where(f: Filters) -> tuple[str, list]:
     return (" AND ".join(clauses) or "1=1"), params
 
 
-def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
-    """The Overview's interaction figures under ``f``, from the rollup (call ``fresh`` first)."""
-    where, params = _where(f)
-    start = f.date_from.isoformat() if f.date_from else ""  # '' sorts before every day
-    row = db.conn.execute(f"""
-        SELECT COALESCE(SUM(n), 0),
-               COALESCE(SUM(CASE WHEN day_first = 1 AND (cust_prev IS NULL OR cust_prev < ?) THEN 1 ELSE 0 END), 0),
-               COALESCE(SUM(CASE WHEN thread_id IS NOT NULL AND (thread_prev IS NULL OR thread_prev < ?)
-                                 THEN 1 ELSE 0 END), 0),
-               COALESCE(SUM(inbound), 0), COALESCE(SUM(outbound), 0), COALESCE(SUM(revenue), 0)
-        FROM rollup_interactions WHERE {where}""", [start, start, *params]).fetchone()
-    keys = ("interactions", "active_customers", "threads", "inbound", "outbound", "revenue")
-    return {k: float(v or 0) for k, v in zip(keys, row)}
-
-
-def monthly_interactions(db: sqlite_utils.Database, f: Filters) -> list[tuple[str, int]]:
-    """(month 'YYYY-MM', touches) under ``f``, from the rollup."""
-    where, params = _where(f)
-    months: dict[str, int] = {}
-    for day, n in db.conn.execute(f"SELECT day, SUM(n) FROM rollup_interactions WHERE {where} GROUP BY day",
-                                  params):
-        months[day[:7]] = months.get(day[:7], 0) + int(n)
-    return sorted(months.items())
-
-
-def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
-    """The Overview's post figures under ``f``, from the rollup (call ``fresh`` first)."""
-    where, params = f.posts_where("r", time_column="day")
-    row = db.conn.execute(f"""
-        SELECT COALESCE(SUM(n), 0), SUM(sentiment_sum) / NULLIF(SUM(scored), 0), SUM(negative), SUM(positive),
-               SUM(reshares)
-        FROM rollup_posts r WHERE {where}""", params).fetchone()
-    keys = ("posts", "mean_sentiment", "negative", "positive", "reshares")
-    return {k: (float(v) if v is not None else float("nan")) for k, v in zip(keys, row)}
-
-
-def monthly_posts(db: sqlite_utils.Database, f: Filters) -> list[tuple[str, int]]:
-    """(month 'YYYY-MM', posts) under ``f``, from the rollup."""
-    where, params = f.posts_where("r", time_column="day")
-    return db.conn.execute(f"""
-        SELECT substr(day, 1, 7) AS month, SUM(n) FROM rollup_posts r WHERE {where}
-        GROUP BY substr(day, 1, 7) ORDER BY 1""", params).fetchall()
-
-
 def interaction_days(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     """Per day under ``f``: touches, customers and conversations counted on their first day in
     the window (so each column sums to the window's figure), inbound, outbound, revenue. One scan."""
@@ -352,18 +308,37 @@ def post_days(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
         FROM rollup_posts r WHERE {where} GROUP BY day ORDER BY day""", params)
 
 
+_INTERACTION_FIGURES = ("interactions", "active_customers", "threads", "inbound", "outbound", "revenue")
+
+
+def _interaction_totals(days: pd.DataFrame) -> dict[str, float]:
+    return {k: float(days[k].sum()) if len(days) else 0.0 for k in _INTERACTION_FIGURES}
+
+
+def _post_totals(posts: pd.DataFrame) -> dict[str, float]:
+    scored = float(posts["scored"].sum()) if len(posts) else 0.0
+    row = {"posts": float(posts["posts"].sum()) if len(posts) else 0.0,
+           "mean_sentiment": float(posts["sentiment_sum"].sum()) / scored if scored else float("nan")}
+    for k in ("negative", "positive", "reshares"):
+        row[k] = float(posts[k].sum()) if len(posts) else float("nan")
+    return row
+
+
+def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
+    """The Overview's interaction figures under ``f`` (call ``fresh`` first)."""
+    return _interaction_totals(interaction_days(db, f))
+
+
+def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
+    """The Overview's post figures under ``f`` (call ``fresh`` first)."""
+    return _post_totals(post_days(db, f))
+
+
 def overview(db: sqlite_utils.Database, f: Filters) -> tuple[dict, dict, pd.DataFrame]:
     """The Overview's interaction figures, post figures and monthly series under ``f`` from two
     scans of the rollups (call ``fresh`` first): (interaction row, post row, monthly frame)."""
     days = interaction_days(db, f)
     posts = post_days(db, f)
-    keys = ("interactions", "active_customers", "threads", "inbound", "outbound", "revenue")
-    irow = {k: float(days[k].sum()) if len(days) else 0.0 for k in keys}
-    scored = float(posts["scored"].sum()) if len(posts) else 0.0
-    prow = {"posts": float(posts["posts"].sum()) if len(posts) else 0.0,
-            "mean_sentiment": float(posts["sentiment_sum"].sum()) / scored if scored else float("nan")}
-    for k in ("negative", "positive", "reshares"):
-        prow[k] = float(posts[k].sum()) if len(posts) else float("nan")
     monthly = pd.concat([
         days.groupby(days["day"].str[:7])["interactions"].sum().rename("n").reset_index()
             .rename(columns={"day": "month"}).assign(source="Interactions"),
@@ -371,4 +346,5 @@ def overview(db: sqlite_utils.Database, f: Filters) -> tuple[dict, dict, pd.Data
              .rename(columns={"day": "month"}).assign(source="Public posts"),
     ], ignore_index=True)[["month", "source", "n"]]
     monthly["n"] = monthly["n"].astype(int)
-    return irow, prow, monthly.sort_values(["month", "source"]).reset_index(drop=True)
+    return (_interaction_totals(days), _post_totals(posts),
+            monthly.sort_values(["month", "source"]).reset_index(drop=True))
