@@ -341,20 +341,13 @@ _CHANNEL_INPUTS = ("counts", "customers", "active", "texts", "posts")
 def channel_inputs(db: sqlite_utils.Database, f: Filters) -> dict:
     """The channel view's inputs from SQL, four scans side by side. Unfiltered (every first visit),
     they are kept in the database per rows version, as the other pages' first views are."""
-    version = store.rows_version(db)
-    if f == Filters():
-        kept = {n: aggregates.load(db, f"continuum.{n}", version) for n in _CHANNEL_INPUTS}
-        if all(v is not None for v in kept.values()):
-            return kept
-    r = q.run_parallel(db, {
-        "counts": lambda c: q.channel_month_counts(c, f), "customers": lambda c: q.channel_customers(c, f),
-        "texts": lambda c: q.inbound_texts(c, f), "posts": lambda c: q.customer_post_sentiment(c, f)})
-    out = {"counts": r["counts"], "customers": r["customers"][0], "active": int(r["customers"][1]),
-           "texts": r["texts"], "posts": r["posts"]}
-    if f == Filters():
-        for name in _CHANNEL_INPUTS:
-            aggregates.save(db, f"continuum.{name}", version, out[name])
-    return out
+    def scan() -> dict:
+        r = q.run_parallel(db, {
+            "counts": lambda c: q.channel_month_counts(c, f), "customers": lambda c: q.channel_customers(c, f),
+            "texts": lambda c: q.inbound_texts(c, f), "posts": lambda c: q.customer_post_sentiment(c, f)})
+        return {"counts": r["counts"], "customers": r["customers"][0], "active": int(r["customers"][1]),
+                "texts": r["texts"], "posts": r["posts"]}
+    return aggregates.memo_parts(db, "continuum", _CHANNEL_INPUTS, scan) if f == Filters() else scan()
 
 
 # -- channel activity in memory ------------------------------------------------------------------
@@ -454,23 +447,6 @@ def activity_from_frames(fr: dict[str, pd.DataFrame]) -> Activity:
         texts=_objects(fr["words"]["text"]), posts=fr["posts"].reset_index(drop=True))
 
 
-def _load_frames(db: sqlite_utils.Database, key: str, names: Iterable[str]) -> dict[str, pd.DataFrame] | None:
-    version = store.rows_version(db)
-    frames = {}
-    for name in names:
-        frame = aggregates.load(db, f"{key}.{name}", version)
-        if frame is None:
-            return None
-        frames[name] = frame
-    return frames
-
-
-def _save_frames(db: sqlite_utils.Database, key: str, frames: dict[str, pd.DataFrame]) -> None:
-    version = store.rows_version(db)
-    for name, frame in frames.items():
-        aggregates.save(db, f"{key}.{name}", version, frame)
-
-
 _ACTIVITY_PARTS = ("rows", "texts", "customers", "names", "words", "posts")
 
 
@@ -478,16 +454,12 @@ def activity_base(db: sqlite_utils.Database) -> Activity:
     """All interactions, inbound texts and linked posts of the database, once per data version in this
     process: read from the copy kept in the database per rows version when there is one (0.04 s at 1M
     interactions, against 3 s of scans), else scanned, coded and kept for the next process."""
-    def load():
-        kept = _load_frames(db, "continuum.activity", _ACTIVITY_PARTS)
-        if kept is not None:
-            return activity_from_frames(kept)
+    def scan() -> dict[str, pd.DataFrame]:
         r = q.run_parallel(db, {"rows": q.activity_rows, "texts": q.inbound_text_rows,
                                 "attrs": q.customer_attributes, "posts": q.post_sentiment_cube})
-        act = build_activity(*r["rows"], *r["texts"], r["attrs"], r["posts"])
-        _save_frames(db, "continuum.activity", activity_frames(act))
-        return act
-    return _memo(db, "activity", (), load)
+        return activity_frames(build_activity(*r["rows"], *r["texts"], r["attrs"], r["posts"]))
+    return _memo(db, "activity", (), lambda: activity_from_frames(
+        aggregates.memo_parts(db, "continuum.activity", _ACTIVITY_PARTS, scan)))
 
 
 def _customer_ok(act: Activity, f: Filters) -> np.ndarray | None:
@@ -759,16 +731,11 @@ def build_service_base(touches: pd.DataFrame, customers: pd.DataFrame | None = N
 def service_base(db: sqlite_utils.Database) -> ServiceBase:
     """The conversations of the whole database, once per data version: read from the copy kept in
     the database when there is one, else fetched, prepared and kept for the next process."""
-    def load():
-        kept = _load_frames(db, "continuum.service", ("touches", "moves", "threads"))
-        if kept is not None:
-            return ServiceBase(**kept)
+    def scan() -> dict[str, pd.DataFrame]:
         r = q.run_parallel(db, {"touches": q.service_touches, "attrs": q.customer_attributes})
-        base = build_service_base(r["touches"], r["attrs"])
-        _save_frames(db, "continuum.service", {"touches": base.touches, "moves": base.moves,
-                                               "threads": base.threads})
-        return base
-    return _memo(db, "service_base", (), load)
+        return vars(build_service_base(r["touches"], r["attrs"]))
+    return _memo(db, "service_base", (), lambda: ServiceBase(**aggregates.memo_parts(
+        db, "continuum.service", ("touches", "moves", "threads"), scan)))
 
 
 def thread_mask(base: ServiceBase, f: Filters, focus: Iterable[str] = (), path: str | None = None) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import sqlite_utils
@@ -84,3 +84,18 @@ def memo(db: sqlite_utils.Database, key: str, compute: Callable[[], object]):
     value = compute()
     save(db, key, version, value)
     return value
+
+
+def memo_parts(db: sqlite_utils.Database, key: str, names: Sequence[str], compute: Callable[[], dict]) -> dict:
+    """``memo`` for a result made of several parts (``compute()`` returns {name: frame or plain data}),
+    each kept under ``key.name``: all parts from the database, or all computed and kept."""
+    if db.conn.execute("PRAGMA database_list").fetchone()[2] == "":  # in-memory: nothing to keep
+        return compute()
+    version = store.rows_version(db)
+    kept = {name: load(db, f"{key}.{name}", version) for name in names}
+    if all(v is not None for v in kept.values()):
+        return kept
+    parts = compute()
+    for name in names:
+        save(db, f"{key}.{name}", version, parts[name])
+    return parts
