@@ -30,7 +30,9 @@ PAGES = [
 
 pages = [st.Page(str(ROOT / f), title=t, icon=i, url_path=u, default=(u == "overview"))
          for f, t, i, u in PAGES if (ROOT / f).exists()]
-current = st.navigation(pages, position="sidebar")
+# A slide opened from its link has present=true in the URL before the toggle has run.
+presenting = bool(st.session_state.get("present", st.query_params.get("present") == "true"))
+current = st.navigation(pages, position="hidden" if presenting else "sidebar")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -59,41 +61,44 @@ def _sidebar_filters() -> Filters:
     with st.sidebar:
         st.markdown("### Filters")
         st.caption("Every page honours these; they are kept in the URL.")
-        date_from = date_to = None
+        dates = None
+        # The widgets' keys are Filters' URL vocabulary: what the URL, scenarios and summaries read.
         if opts["lo"] and opts["hi"]:
-            picked = st.date_input("Date range", value=(opts["lo"], opts["hi"]), min_value=opts["lo"],
-                                   max_value=opts["hi"], key="dates", bind="query-params",
-                                   persist_state="session", format="YYYY-MM-DD")
-            if isinstance(picked, (tuple, list)) and len(picked) == 2:
-                date_from, date_to = picked
-            elif isinstance(picked, (tuple, list)) and len(picked) == 1:
-                date_from = picked[0]
-        segments = st.multiselect("Segment", opts["segments"], key="segment", bind="query-params",
+            dates = st.date_input("Date range", value=(opts["lo"], opts["hi"]), min_value=opts["lo"],
+                                  max_value=opts["hi"], key=Filters.DATES, bind="query-params",
+                                  persist_state="session", format="YYYY-MM-DD")
+        segments = st.multiselect("Segment", opts["segments"], key=Filters.SEGMENT, bind="query-params",
                                   persist_state="session", placeholder="All segments")
-        regions = st.multiselect("Region", opts["regions"], key="region", bind="query-params",
+        regions = st.multiselect("Region", opts["regions"], key=Filters.REGION, bind="query-params",
                                  persist_state="session", placeholder="All regions")
-        platforms = st.multiselect("Platform", opts["platforms"], key="platform", bind="query-params",
+        platforms = st.multiselect("Platform", opts["platforms"], key=Filters.PLATFORM, bind="query-params",
                                    persist_state="session", placeholder="All platforms")
         st.toggle("Presentation mode", key="present", bind="query-params", persist_state="session",
                   help="Hide the controls and enlarge text and charts for a projector.")
-    # The full range means "no date filter": captions stay short and shared links stay clean.
-    if date_from == opts["lo"]:
-        date_from = None
-    if date_to == opts["hi"]:
-        date_to = None
-    return Filters(date_from=date_from, date_to=date_to, segments=tuple(segments), regions=tuple(regions),
-                   platforms=tuple(platforms))
+    return Filters.from_widgets(dates, segments, regions, platforms, opts["lo"], opts["hi"])
+
+
+# In presentation mode: no sidebar, no controls (the slide states its settings in words), large type.
+PRESENTATION_CSS = (
+    "<style>section[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], "
+    "[data-testid='stExpandSidebarButton'], [data-testid='stSidebarNav'] {display:none !important;} "
+    + ", ".join(f"[data-testid='stMain'] [data-testid='{w}']" for w in (
+        "stSlider", "stSelectbox", "stMultiSelect", "stRadio", "stCheckbox", "stTextInput", "stDateInput",
+        "stNumberInput", "stButtonGroup", "stPopover", "stDownloadButton", "stFileUploader", "stForm",
+        "stTextArea", "stExpander"))
+    + " {display:none !important;} "
+    "[data-testid='stMain'] h1 {font-size: 3rem !important;} "
+    "[data-testid='stMarkdownContainer'] p, [data-testid='stCaptionContainer'] {font-size: 1.3rem;} "
+    "[data-testid='stMetricValue'] div, [data-testid='stMetricValue'] p {font-size: 2.8rem !important;} "
+    "[data-testid='stMetricLabel'] p {font-size: 1.25rem !important;}</style>")
 
 
 st.session_state["_router"] = True
 st.session_state["filters"] = _sidebar_filters()
 charts.set_presentation(bool(st.session_state.get("present")))
 if st.session_state.get("present"):
-    st.html("<style>section[data-testid='stSidebar']{display:none;} "
-            "[data-testid='stMarkdownContainer'] p, [data-testid='stCaptionContainer'] {font-size: 1.25rem;} "
-            "[data-testid='stMetricValue'] div, [data-testid='stMetricValue'] p {font-size: 2.8rem !important;} "
-            "[data-testid='stMetricLabel'] p {font-size: 1.2rem !important;}</style>")
-    st.button("Exit presentation mode", key="exit_present", icon=":material/close_fullscreen:",
+    st.html(PRESENTATION_CSS)
+    st.button("Exit presentation mode", key="exit_present", icon=":material/close_fullscreen:", shortcut="Esc",
               on_click=lambda: st.session_state.update(present=False))
 _workshop.deck_bar(PAGES)
 st.session_state["_report"] = {"figures": [], "tables": []}  # what this run shows, for the page report

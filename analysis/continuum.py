@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -1073,9 +1073,52 @@ class WhatIf:
     effects: dict[str, dict[str, float]]  # outcome -> whatif.expected_change result
     resolution_cut: float
     first_response_cap_h: float | None
+    warnings: list[str] = field(default_factory=list)  # where the scenario leaves the data's range
 
 
 MIN_EVENTS = 10
+# A scenario extrapolates when it puts more than this share of the conversations beyond the
+# observed 1st (or 99th) percentile of a predictor: ten times as many as the data has there.
+EXTRAPOLATION_SHARE = 0.10
+
+
+def whatif_words(resolution_cut: float, first_response_cap_h: float | None) -> str:
+    """The scenario in words: "resolution 50% faster and a first reply within 4 hours"."""
+    parts = ([f"resolution {resolution_cut:.0%} faster"] if resolution_cut else []) + \
+        ([f"a first reply within {first_response_cap_h:g} hours"] if first_response_cap_h is not None else [])
+    return " and ".join(parts) or "no change"
+
+
+def _hours(h: float) -> str:
+    return f"{h * 60:.0f} minutes" if h < 1 else f"{h:,.1f} hours"
+
+
+def extrapolation(population: pd.DataFrame, resolution_cut: float,
+                  first_response_cap_h: float | None) -> list[str]:
+    """Warnings, in words, when the scenario moves many conversations outside the observed range of
+    resolution or first-response time: the model has seen almost no conversations there, so what it
+    predicts is an extrapolation of its fitted curve, not something the data shows."""
+    out = []
+    res = population["resolution_h"].to_numpy(dtype=float) if len(population) else np.array([])
+    res = res[~np.isnan(res)]
+    if resolution_cut > 0 and len(res) >= 20:
+        p1 = float(np.quantile(res, 0.01))
+        below = float(np.mean(res * (1.0 - resolution_cut) < p1))
+        if below > EXTRAPOLATION_SHARE:
+            out.append(f"Beyond the data: resolution {resolution_cut:.0%} faster puts {below:.0%} of the resolved "
+                       f"conversations below {_hours(p1)}, faster than all but 1% of the conversations observed. "
+                       "The model has seen almost none that fast; its figures there extend the fitted curve and "
+                       "are not supported by the data.")
+    frt = population["first_response_h"].to_numpy(dtype=float) if len(population) else np.array([])
+    frt = frt[~np.isnan(frt)]
+    if first_response_cap_h is not None and len(frt) >= 20:
+        p1 = float(np.quantile(frt, 0.01))
+        moved = float(np.mean(np.minimum(frt, first_response_cap_h) < p1))
+        if moved > EXTRAPOLATION_SHARE:
+            out.append(f"Beyond the data: a first reply within {first_response_cap_h:g} hours puts {moved:.0%} of "
+                       f"the answered conversations below {_hours(p1)}, faster than all but 1% observed; the "
+                       "model's figures there are an extrapolation.")
+    return out
 
 
 def fit_models(labelled: pd.DataFrame, ridge: float = whatif.DEFAULT_RIDGE,
@@ -1155,4 +1198,5 @@ def whatif_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, ...] = 
     effects = scenario_effects(models, labelled, resolution_cut, first_response_cap_h)
     return WhatIf(models=models, notes=notes, population=len(labelled),
                   observed={o: int(labelled[o].sum()) if len(labelled) else 0 for o in OUTCOMES},
-                  effects=effects, resolution_cut=float(resolution_cut), first_response_cap_h=first_response_cap_h)
+                  effects=effects, resolution_cut=float(resolution_cut), first_response_cap_h=first_response_cap_h,
+                  warnings=extrapolation(labelled, resolution_cut, first_response_cap_h) if effects else [])

@@ -139,6 +139,58 @@ def _with_index(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- tables -----------------------------------------------------------------
+_WORDS = {"id": "ID", "ci95": "95% CI", "p": "p", "n": "n", "ltv": "LTV", "url": "Link", "frt": "first response",
+          "pct": "%", "h": "(hours)", "s": "(s)", "avg": "average", "std": "std. dev.", "pg": "", "ls": "",
+          "wi": "what-if", "qty": "quantity"}
+
+
+def column_label(name) -> str:
+    """A column name as a report prints it: "mean_sentiment" → "Mean sentiment", "p_value" → "P value",
+    "first_response_h" → "First response (hours)". Names that already read as words are kept."""
+    text = str(name)
+    if "_" not in text and (not text.islower() or " " in text):
+        return text
+    words = [_WORDS.get(w, w) for w in text.split("_") if w]
+    words = [w for w in words if w]
+    out = " ".join(words) or text
+    return out[:1].upper() + out[1:]
+
+
+def _round_significant(values: np.ndarray, digits: int = 4) -> np.ndarray:
+    """Round to ``digits`` significant figures (whole numbers above 10^digits keep their integer part)."""
+    x = values.astype(float)
+    finite = np.isfinite(x) & (x != 0)
+    out = x.copy()
+    mag = np.zeros_like(x)
+    mag[finite] = np.floor(np.log10(np.abs(x[finite])))
+    decimals = np.clip(digits - 1 - mag, 0, 12)
+    scale = 10.0 ** decimals
+    out[finite] = np.round(x[finite] * scale[finite]) / scale[finite]
+    return out
+
+
+def readable(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """A table for people: readable column names, floats to ``digits`` significant figures, missing
+    values blank (never "None" or "nan"). Numbers stay numbers; text stays text."""
+    frame = _with_index(df)
+    out = {}
+    for i in range(frame.shape[1]):
+        col = frame.iloc[:, i]
+        if pd.api.types.is_float_dtype(col.dtype):
+            col = pd.Series(_round_significant(col.to_numpy(dtype=float, na_value=np.nan), digits), index=col.index)
+        elif col.dtype == object:
+            col = col.where(col.notna(), None).map(lambda v: "" if v is None else v)
+        out[i] = col
+    result = pd.DataFrame(out, index=frame.index)
+    result.columns = [column_label(c) for c in frame.columns]
+    return result
+
+
+def report_title(page_title: str) -> str:
+    """A page report's title, named after the page: "Report: Continuum page"."""
+    return f"Report: {page_title} page"
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """CSV as UTF-8 with a byte-order mark (so Excel reads accents), formula-safe."""
     frame = safe_frame(_with_index(df))

@@ -166,28 +166,104 @@ class Filters:
         return "All data" if not parts else "Filtered: " + "; ".join(parts)
 
     # -- URL / state -----------------------------------------------------
-    def to_params(self) -> dict[str, str]:
-        d = {}
-        if self.date_from:
-            d["from"] = self.date_from.isoformat()
-        if self.date_to:
-            d["to"] = self.date_to.isoformat()
-        for k in ("segments", "regions", "platforms"):
-            if getattr(self, k):
-                d[k] = ",".join(getattr(self, k))
+    # The one URL vocabulary of the global filters. The sidebar's widgets use these names as
+    # their keys (Streamlit binds a widget to the query parameter of its key), scenarios store
+    # them, and summaries, compare, reports and slides read them back through from_params.
+    DATES, SEGMENT, REGION, PLATFORM = "dates", "segment", "region", "platform"
+    URL_KEYS = (DATES, SEGMENT, REGION, PLATFORM)
+    # An earlier spelling (from/to and comma-joined plurals), still read so old saved views open.
+    LEGACY_KEYS = ("from", "to", "segments", "regions", "platforms")
+
+    def to_params(self) -> dict[str, list[str]]:
+        """The filters as URL parameters: ``dates`` (one or two ISO days; an open start is
+        written as an empty first value), ``segment``, ``region``, ``platform`` (lists).
+        Only what is set appears; ``Filters.from_params(f.to_params()) == f``."""
+        d: dict[str, list[str]] = {}
+        if self.date_from or self.date_to:
+            d[self.DATES] = [self.date_from.isoformat() if self.date_from else ""]
+            if self.date_to:
+                d[self.DATES].append(self.date_to.isoformat())
+        for key, values in ((self.SEGMENT, self.segments), (self.REGION, self.regions),
+                            (self.PLATFORM, self.platforms)):
+            if values:
+                d[key] = list(values)
         return d
 
+    def widget_state(self, lo: dt.date | None, hi: dt.date | None) -> dict:
+        """The sidebar widgets' values for these filters (an open end takes the data's bound)."""
+        out: dict = {self.SEGMENT: list(self.segments), self.REGION: list(self.regions),
+                     self.PLATFORM: list(self.platforms)}
+        if lo and hi:
+            out[self.DATES] = (max(lo, min(hi, self.date_from or lo)), min(hi, max(lo, self.date_to or hi)))
+        return out
+
     @classmethod
-    def from_params(cls, params: dict) -> Filters:
-        def split(v):
-            if v is None:
-                return ()
-            if isinstance(v, (list, tuple)):
-                return tuple(v)
-            return tuple(x for x in str(v).split(",") if x)
-        return cls(date_from=params.get("from"), date_to=params.get("to"),
-                   segments=split(params.get("segments")), regions=split(params.get("regions")),
-                   platforms=split(params.get("platforms")))
+    def from_widgets(cls, dates, segments, regions, platforms, lo: dt.date | None = None,
+                     hi: dt.date | None = None) -> Filters:
+        """From the sidebar's values; a date range equal to the data's bounds means "no date filter"
+        (captions stay short and shared links clean)."""
+        dates = list(dates) if isinstance(dates, (tuple, list)) else ([dates] if dates else [])
+        date_from = dates[0] if dates else None
+        date_to = dates[1] if len(dates) > 1 else None
+        if lo is not None and date_from == lo:
+            date_from = None
+        if hi is not None and date_to == hi:
+            date_to = None
+        return cls(date_from=date_from, date_to=date_to, segments=tuple(segments or ()),
+                   regions=tuple(regions or ()), platforms=tuple(platforms or ()))
+
+    @classmethod
+    def from_params(cls, params) -> Filters:
+        """Parse URL parameters (a dict of text or lists, or ``st.query_params``).
+
+        Reads the URL vocabulary above and translates the legacy one. Raises FilterError, whose
+        message says which parameter is wrong and how, for a date that is not a date, more than
+        two dates, or a start after the end. Other keys (a page's own settings) are ignored.
+        """
+        def values(key: str, split: bool = False) -> list[str]:
+            if key not in params:
+                return []
+            raw = params.get_all(key) if hasattr(params, "get_all") else params.get(key)
+            items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+            out = ["" if v is None else str(v).strip() for v in items]
+            if split:
+                out = [y.strip() for x in out for y in x.split(",")]
+            return out
+
+        def day(text: str, key: str) -> dt.date | None:
+            if text == "":
+                return None
+            try:
+                return dt.date.fromisoformat(text[:10])
+            except ValueError:
+                raise FilterError(f"{key}={text!r} is not a date (write YYYY-MM-DD).") from None
+
+        dates = values(cls.DATES)
+        if len(dates) > 2:
+            raise FilterError(f"dates has {len(dates)} values; a date range has a start and an end.")
+        date_from = day(dates[0], cls.DATES) if dates else None
+        date_to = day(dates[1], cls.DATES) if len(dates) > 1 else None
+        for key in ("from", "to"):  # legacy spelling
+            legacy = [v for v in values(key) if v]
+            if len(legacy) > 1:
+                raise FilterError(f"{key} has {len(legacy)} values; give one date.")
+            if legacy:
+                if key == "from":
+                    date_from = day(legacy[0], key)
+                else:
+                    date_to = day(legacy[0], key)
+        if date_from and date_to and date_from > date_to:
+            raise FilterError(f"the date range is empty: it starts on {date_from} and ends on {date_to}.")
+
+        def names(key: str, legacy: str) -> tuple[str, ...]:
+            return tuple(v for v in values(key) + values(legacy, split=True) if v)
+
+        return cls(date_from=date_from, date_to=date_to, segments=names(cls.SEGMENT, "segments"),
+                   regions=names(cls.REGION, "regions"), platforms=names(cls.PLATFORM, "platforms"))
+
+    @classmethod
+    def is_filter_key(cls, key: str) -> bool:
+        return key in cls.URL_KEYS or key in cls.LEGACY_KEYS
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -196,6 +272,10 @@ class Filters:
         d["segments"], d["regions"], d["platforms"] = (list(self.segments), list(self.regions),
                                                        list(self.platforms))
         return d
+
+
+class FilterError(ValueError):
+    """URL parameters that do not make a set of filters; the message names the parameter."""
 
 
 def _or_list(values: tuple[str, ...]) -> str:

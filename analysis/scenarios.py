@@ -1,9 +1,11 @@
 """Saved "what if" views (scenarios) and ordered decks of them for workshops: validation, links, comparison.
 
 A scenario is a name, notes, the page it was made on and that page's state: the
-query parameters of the view (the sidebar filters' widget keys ``dates``,
-``segment``, ``region``, ``platform`` plus the page's own what-if settings), so
-``Scenario.url()`` reopens exactly that view. SQL lives in ``analysis.store.scenarios``.
+query parameters of the view (the global filters in ``Filters``' URL vocabulary, plus the
+page's own selections and what-if settings), so ``Scenario.url()`` reopens exactly that
+view. Settings are checked when saved and again when read: a scenario whose stored settings
+cannot be used keeps its row and says why (``Scenario.problem``) instead of breaking a page.
+SQL lives in ``analysis.store.scenarios``.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from urllib.parse import urlencode
 import pandas as pd
 import sqlite_utils
 
-from analysis.filters import Filters
+from analysis.filters import FilterError, Filters
 from analysis.store import scenarios as sql
 
 __all__ = [
     "Scenario", "ScenarioNotFound", "DeckNotFound", "save", "list_scenarios", "load", "rename", "delete",
     "compare", "describe", "params_from_query", "save_deck", "load_deck", "list_decks", "delete_deck",
-    "deck_step", "MAX_NAME_LENGTH",
+    "deck_step", "MAX_NAME_LENGTH", "SETTINGS", "label_of", "value_words",
 ]
 
 MAX_NAME_LENGTH = 120
@@ -83,11 +85,132 @@ def _words(value) -> str:
         _display(value), _display(value))
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One view setting as people read it: a label, how a value reads, and (for numbers) its range."""
+
+    label: str
+    unit: str = ""                         # appended to numbers: "% faster", " hours", " days"
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()                    # allowed values, compared as URL text
+    words: dict = field(default_factory=dict)  # URL text -> words
+
+
+def _onoff(label: str) -> Setting:
+    return Setting(label, choices=("true", "false"))
+
+
+# Every setting a page keeps in the URL, by key: what the Workshop table, the save message,
+# compare, the report and the slides print instead of the key, and what a saved value is checked
+# against. A key not listed here is shown as it is and not checked.
+SETTINGS: dict[str, Setting] = {
+    Filters.DATES: Setting("Dates"), Filters.SEGMENT: Setting("Segment"), Filters.REGION: Setting("Region"),
+    Filters.PLATFORM: Setting("Platform"),
+    # Overview
+    "ov_missing": _onoff("Count missing values"),
+    # Continuum
+    "focus": Setting("Focus channel"), "focus_path": Setting("Focus journey"), "section": Setting("Tab"),
+    "sankey_level": Setting("Moves shown between"), "gp_window": Setting("Days after resolution that count",
+                                                                         " days", 0, 30),
+    "gp_brand": _onoff("Only posts addressed to the brand"), "tl_scope": Setting("Touches counted"),
+    "wi_cut": Setting("What if: resolution faster by", "%", 0, 90),
+    "wi_frt": Setting("What if: first response within", " hours",
+                      choices=("no change", "72", "48", "24", "12", "8", "4", "2", "1")),
+    # Perception
+    "pg_source": Setting("Survey source"), "pg_a": Setting("Group A"), "pg_b": Setting("Group B"),
+    "pg_by": Setting("Consumers broken down by"),
+    **{f"pg_wi_s{i}": Setting(f"What if: content shift {i}", " points", -50, 50) for i in range(1, 4)},
+    # Cascades
+    "cascade_view": Setting("View", words={"observed": "Observed cascades", "influence": "Influence in context",
+                                           "lab": "Simulation lab"}),
+    "cascade_kind": Setting("Trees built from"), "cascade_pick": Setting("Cascade"),
+    "lab_source": Setting("Lab network"), "lab_platform": Setting("Lab platform"),
+    "lab_generator": Setting("Lab generator"), "lab_model": Setting("Lab model"),
+    "lab_k": Setting("Lab seeds per strategy", "", 1, 1000), "lab_runs": Setting("Lab runs", "", 10, 1000),
+    "lab_seed": Setting("Lab random seed", "", 0, 2**31 - 1), "lab_global": Setting("Lab global cascade above",
+                                                                                   "", 0.05, 0.95),
+    "lab_strategies": Setting("Lab seeding strategies"),
+    # Listening
+    "ls_grain": Setting("Time grain"), "ls_reshares": _onoff("Reshares counted"),
+    "ls_recent": Setting("Recent period", " days"), "ls_baseline": Setting("Compared with (days before; 0: all)"),
+    "ls_search": Setting("Text contains"), "ls_label": Setting("Sentiment shown"), "ls_term": Setting("Term"),
+    "ls_spike": Setting("Spike day"),
+    # Customer 360
+    "customer": Setting("Customer"), "c360_group": _onoff("Grouped by service thread"),
+}
+
+
+def label_of(key: str) -> str:
+    """A setting's label ("What if: resolution faster by"), or the key itself when it has none."""
+    return SETTINGS[key].label if key in SETTINGS else key
+
+
+def value_words(key: str, value) -> str:
+    """A setting's value as people read it: "50%", "4 hours", "on", "Value, Premium", "–" for cleared."""
+    spec = SETTINGS.get(key)
+    if value is _MISSING:
+        return "default"
+    if value is None or value == "" or value == []:
+        return "–"
+    if key == Filters.DATES:
+        days = value if isinstance(value, list) else [value]
+        days = [str(d) for d in days]
+        if len(days) == 2:
+            return f"{days[0] or 'start'} to {days[1]}"
+        return f"from {days[0]}"
+    if isinstance(value, list):
+        return ", ".join(value_words(key, v) for v in value)
+    text = _display(value)
+    if spec is None:
+        return text
+    if text in ("true", "false"):
+        return "on" if text == "true" else "off"
+    if text in spec.words:
+        return spec.words[text]
+    if spec.unit and _number(text) is not None:
+        return f"{text}{spec.unit}"
+    return text
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def setting_problems(params: Mapping) -> list[str]:
+    """What is wrong with a view's settings, in words (empty when they can be used)."""
+    problems = []
+    try:
+        Filters.from_params(params)
+    except FilterError as exc:
+        problems.append(f"filters: {exc}")
+    for key, value in params.items():
+        spec = SETTINGS.get(key)
+        if spec is None or value is None or value == "":
+            continue
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            text = _url_value(v)
+            if spec.choices and text not in spec.choices:
+                problems.append(f"{spec.label} is {text!r}; it can be {', '.join(spec.choices)}.")
+            elif spec.lo is not None or spec.hi is not None:
+                number = _number(text)
+                if number is None:
+                    problems.append(f"{spec.label} is {text!r}, not a number.")
+                elif (spec.lo is not None and number < spec.lo) or (spec.hi is not None and number > spec.hi):
+                    problems.append(f"{spec.label} is {text}; it must be between {spec.lo:g} and {spec.hi:g}.")
+    return problems
+
+
 def describe(params: Mapping) -> str:
-    """The settings in words, e.g. "segment: Value, Premium; focus: phone"."""
+    """The settings in words, e.g. "Segment: Value, Premium; What if: resolution faster by: 50%"."""
     if not params:
         return "No settings: the page's default view"
-    return "; ".join(f"{k}: {_display(v)}" for k, v in params.items())
+    return "; ".join(f"{label_of(k)}: {value_words(k, v)}" for k, v in params.items())
 
 
 # -- the scenario -----------------------------------------------------------
@@ -102,6 +225,7 @@ class Scenario:
     created_at: str | None = None
     updated_at: str | None = None
     scenario_id: int | None = None
+    unreadable: str | None = None  # why the stored settings could not be read (the row is kept)
 
     def url(self) -> str:
         """The page's URL path and query, e.g. 'continuum?segment=Value&segment=Premium&focus=phone'.
@@ -119,31 +243,26 @@ class Scenario:
         return self.page + ("?" + urlencode(pairs) if pairs else "")
 
     def filters(self) -> Filters:
-        """The global filters this view was saved under (sidebar keys, or Filters.to_params keys)."""
-        p = self.params
-
-        def values(key: str, split: bool = False) -> list[str]:
-            v = p.get(key)
-            if v is None or v == "":
-                return []
-            items = v if isinstance(v, list) else [v]
-            out = [str(x) for x in items if x not in (None, "")]
-            return [y for x in out for y in x.split(",") if y] if split else out
-
-        dates = values("dates")
-        date_from = p.get("from") or (dates[0] if dates else None)
-        date_to = p.get("to") or (dates[1] if len(dates) > 1 else None)
+        """The global filters this view was saved under (read by ``Filters.from_params``)."""
+        if self.unreadable:
+            raise ValueError(f"Scenario {self.name!r} cannot be opened: {self.unreadable}")
         try:
-            return Filters(date_from=date_from, date_to=date_to,
-                           segments=tuple(values("segment") + values("segments", True)),
-                           regions=tuple(values("region") + values("regions", True)),
-                           platforms=tuple(values("platform") + values("platforms", True)))
-        except ValueError as exc:
+            return Filters.from_params(self.params)
+        except FilterError as exc:
             raise ValueError(f"Scenario {self.name!r} has filters that cannot be read: {exc}") from exc
 
+    @property
+    def problem(self) -> str | None:
+        """Why this saved view cannot be shown as saved, in words; None when it can."""
+        if self.unreadable:
+            return f"its stored settings cannot be read ({self.unreadable}); delete it or save it again."
+        found = setting_problems(self.params)
+        return ("; ".join(found) + " Save the view again to replace it.") if found else None
+
     def caption(self) -> str:
-        """The filters in words, as printed under every chart."""
-        return self.filters().caption()
+        """The filters in words, as printed under every chart ("Cannot be shown: ..." for a bad scenario)."""
+        problem = self.problem
+        return f"Cannot be shown: {problem}" if problem else self.filters().caption()
 
     def settings(self) -> str:
         return describe(self.params)
@@ -217,13 +336,18 @@ def _now() -> str:
 
 
 def _from_row(row: Mapping) -> Scenario:
+    """A stored row as a Scenario. Settings that cannot be read do not raise: the scenario says so
+    (``unreadable``), so one bad row never breaks a list, a page or a comparison."""
+    unreadable = None
     try:
         params = json.loads(row["params"])
+        if not isinstance(params, dict):
+            raise ValueError(f"expected an object of settings, found {type(params).__name__}")
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"Scenario {row['name']!r} has unreadable settings in the database: {exc}") from exc
+        params, unreadable = {}, str(exc)
     return Scenario(name=row["name"], page=row["page"], params=params, notes=row["notes"] or "",
                     created_at=row["created_at"], updated_at=row["updated_at"],
-                    scenario_id=int(row["scenario_id"]))
+                    scenario_id=int(row["scenario_id"]), unreadable=unreadable)
 
 
 # -- scenarios --------------------------------------------------------------
@@ -232,7 +356,10 @@ def save(db: sqlite_utils.Database, name: str, page: str, params: Mapping | None
     """Save a view under a name. A name in use raises ValueError unless ``overwrite=True``
     (which keeps the scenario's id, creation time and places in decks)."""
     name, page, notes = _clean_name(name), _clean_page(page), _clean_notes(notes)
-    _, text = _clean_params(params)
+    clean, text = _clean_params(params)
+    problems = setting_problems(clean)
+    if problems:
+        raise ValueError(f"The view was not saved: {'; '.join(problems)}")
     if not sql.insert(db, name, page, notes, text, _now(), overwrite):
         raise ValueError(f"A scenario called {name!r} already exists: choose another name, or overwrite it.")
     return load(db, name)
@@ -256,16 +383,18 @@ def params_from_query(query, exclude: Sequence[str] = ("present",)) -> dict:
 
 def list_scenarios(db: sqlite_utils.Database, page: str | None = None) -> pd.DataFrame:
     """Saved scenarios, most recently changed first: scenario_id, name, page, notes, settings (in
-    words), url, created_at, updated_at. ``page`` keeps one page's scenarios."""
+    words), url, created_at, updated_at and problem (why a scenario cannot be shown, else empty).
+    ``page`` keeps one page's scenarios."""
     rows = sql.list_rows(db, _clean_page(page) if page else None)
-    cols = ["scenario_id", "name", "page", "notes", "settings", "url", "created_at", "updated_at"]
+    cols = ["scenario_id", "name", "page", "notes", "settings", "url", "created_at", "updated_at", "problem"]
     if rows.empty:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "scenario_id" else object) for c in cols})
     found = [_from_row(r) for r in rows.to_dict("records")]
     return pd.DataFrame({"scenario_id": [s.scenario_id for s in found], "name": [s.name for s in found],
                          "page": [s.page for s in found], "notes": [s.notes for s in found],
                          "settings": [s.settings() for s in found], "url": [s.url() for s in found],
-                         "created_at": [s.created_at for s in found], "updated_at": [s.updated_at for s in found]},
+                         "created_at": [s.created_at for s in found], "updated_at": [s.updated_at for s in found],
+                         "problem": [s.problem or "" for s in found]},
                         columns=cols)
 
 
@@ -321,9 +450,12 @@ def compare(a: Scenario, b: Scenario) -> pd.DataFrame:
     for key in keys:
         va, vb = a.params.get(key, _MISSING), b.params.get(key, _MISSING)
         differs = _url_form(va) != _url_form(vb)
-        words = (f"{key} is {_words(va)} in “{a.name}” but {_words(vb)} in “{b.name}”" if differs
-                 else f"{key} is {_words(va)} in both")
-        rows.append({"setting": key, col_a: _display(va), col_b: _display(vb), "differs": differs,
+        label = label_of(key)
+        wa, wb = (_words(v) if key not in SETTINGS else value_words(key, v) for v in (va, vb))
+        words = (f"{label} is {wa} in “{a.name}” but {wb} in “{b.name}”" if differs
+                 else f"{label} is {wa} in both")
+        rows.append({"setting": label, col_a: _display(va) if key not in SETTINGS else value_words(key, va),
+                     col_b: _display(vb) if key not in SETTINGS else value_words(key, vb), "differs": differs,
                      "in words": words})
     out = pd.DataFrame(rows, columns=["setting", col_a, col_b, "differs", "in words"])
     out["differs"] = out["differs"].astype(bool)

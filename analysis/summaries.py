@@ -1,15 +1,15 @@
-"""Key numbers and charts of a view, computed from its filters and settings alone.
+"""Key numbers and charts of a saved view, computed from its filters and settings alone.
 
-Used to compare two saved scenarios side by side and to build reports of decks:
-everything here comes from a scenario's stored state, not from widgets. A page can
-register a richer summary with ``register(page, fn)``; every page gets the
-headline figures under the scenario's filters.
+Compare, the deck report (HTML) and the slides (PPTX) show a scenario through ``summarise``:
+everything comes from the scenario's stored state (its filters read by ``Filters.from_params``,
+its page's settings), never from widgets. Each page registers its own summary below, what-if
+results included; a page without one shows the headline figures under the scenario's filters.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -24,12 +24,13 @@ class Summary:
     metrics: dict[str, float] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
     figures: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # what a reader must know (a what-if that extrapolates)
 
     def formatted(self) -> dict[str, str]:
         return {k: format_value(v, self.formats.get(k, ",.0f")) for k, v in self.metrics.items()}
 
 
-def format_value(value: float, fmt: str) -> str:
+def format_value(value, fmt: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return format(value, fmt)
@@ -39,45 +40,135 @@ SummaryFn = Callable[[sqlite_utils.Database, Filters, dict], Summary]
 _REGISTRY: dict[str, SummaryFn] = {}
 
 
-def register(page: str, fn: SummaryFn) -> None:
-    """Let a page add its own key numbers and charts to scenario comparisons."""
+def register(page: str, fn: SummaryFn | None = None):
+    """Register ``fn(db, filters, params) -> Summary`` as ``page``'s own summary (usable as a decorator)."""
+    if fn is None:
+        return lambda f: register(page, f)
     _REGISTRY[page] = fn
+    return fn
+
+
+def registered() -> dict[str, SummaryFn]:
+    return dict(_REGISTRY)
 
 
 def headline(db: sqlite_utils.Database, f: Filters, params: dict | None = None) -> Summary:
+    """The Overview's headline figures under the filters, and activity per month."""
     k = overview.kpis(db, f)
     s = Summary(
         metrics={"Interactions": k.interactions, "Active customers": k.active_customers,
-                 "Conversations": k.threads, "Company talk share": k.outbound_share,
-                 "Public posts": k.posts, "Mean sentiment": k.mean_sentiment,
-                 "Negative posts": k.negative_share, "Reshares": k.reshares},
+                 "Conversations": k.threads, "Company talk share": k.outbound_share if k.interactions else None,
+                 "Public posts": k.posts, "Mean sentiment": k.mean_sentiment if k.posts else None,
+                 "Negative posts": k.negative_share if k.posts else None, "Reshares": k.reshares},
         formats={"Company talk share": ".0%", "Mean sentiment": "+.2f", "Negative posts": ".0%"},
     )
     s.figures.append(charts.monthly_activity(overview.monthly_activity(db, f), f.caption()))
     return s
 
 
-def summarise(db: sqlite_utils.Database, page: str, params: dict) -> Summary:
-    """The headline figures under the scenario's filters, plus the page's own summary if it has one."""
-    f = Filters.from_params(params)
-    s = headline(db, f, params)
-    extra = _REGISTRY.get(page)
-    if extra is not None:
-        more = extra(db, f, params)
-        s.metrics.update(more.metrics)
-        s.formats.update(more.formats)
-        s.figures.extend(more.figures)
+register("overview", headline)
+
+
+# -- what each page's own view reads from its settings --------------------------------------------
+def _get(params: Mapping, key: str, default=None):
+    v = params.get(key, default)
+    if isinstance(v, list):
+        v = v[0] if v else default
+    return default if v is None or v == "" else v
+
+
+def _flag(params: Mapping, key: str, default: bool) -> bool:
+    v = _get(params, key, None)
+    return default if v is None else str(v).lower() in ("true", "1", "on")
+
+
+def _values(params: Mapping, key: str) -> list[str]:
+    v = params.get(key)
+    if v is None or v == "":
+        return []
+    return [str(x) for x in (v if isinstance(v, list) else [v]) if x not in (None, "")]
+
+
+def whatif_settings(params: Mapping) -> tuple[float, float | None]:
+    """(resolution cut as a share, first-response cap in hours or None) as Continuum's sliders read them."""
+    cut = float(_get(params, "wi_cut", 30))
+    cap = _get(params, "wi_frt", 24)
+    return cut / 100.0, (None if str(cap) == "no change" else float(cap))
+
+
+@register("continuum")
+def continuum_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summary:
+    """Continuum: conversations in view and the what-if's expected vents and kudos, now and under
+    the scenario's faster resolution / first response, with the what-if chart."""
+    from analysis import continuum
+    from analysis.charts import continuum as cc
+
+    k = overview.kpis(db, f)
+    s = Summary(metrics={"Interactions": k.interactions, "Conversations": k.threads,
+                         "Company talk share": k.outbound_share if k.interactions else None},
+                formats={"Company talk share": ".0%"})
+    labels = continuum.labels_of(continuum.vocabulary(db))
+    by_label = {v: c for c, v in labels.items()}
+    focus = tuple(by_label.get(v, v) for v in _values(params, "focus"))
+    raw_path = _get(params, "focus_path")
+    path = continuum.path_from_label(str(raw_path), labels) if raw_path else None
+    window = int(float(_get(params, "gp_window", 7)))
+    brand_only = _flag(params, "gp_brand", True) and continuum.brand_accounts_known(db)
+    cut, cap = whatif_settings(params)
+    wi = continuum.whatif_view(db, f, focus, path or None, window, brand_only, cut, cap)
+    s.metrics["Conversations in the what-if"] = wi.population
+    for outcome, e in wi.effects.items():
+        name = "Vents" if outcome == "vent" else "Kudos"
+        s.metrics[f"{name} expected now"] = e["baseline"]
+        s.metrics[f"{name} expected under the what-if"] = e["scenario"]
+        s.metrics[f"{name}: change"] = e["relative"]
+        s.formats[f"{name}: change"] = "+.0%"
+    s.notes += list(getattr(wi, "warnings", []) or [])
+    words = continuum.whatif_words(cut, cap) if hasattr(continuum, "whatif_words") else ""
+    s.figures.append(cc.whatif_effect(wi.effects, f.caption(), scenario=f"Scenario: {words}" if words else ""))
     return s
 
 
+@register("listening")
+def listening_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summary:
+    """Listening: posts, mean sentiment and label shares under the filters, volume over time."""
+    from analysis import listening
+    from analysis.charts import listening as lcharts
+
+    grain = str(_get(params, "ls_grain", "week"))
+    if grain not in listening.GRAINS:
+        grain = "week"
+    rows = listening.daily(db, listening.sql_filters(f))
+    view = listening.narrow(rows, f, _flag(params, "ls_reshares", True))
+    sm = listening.summary(view)
+    s = Summary(metrics={"Posts": sm.posts, "Mean sentiment": sm.mean_sentiment, "Positive": sm.positive_share,
+                         "Negative": sm.negative_share},
+                formats={"Mean sentiment": "+.2f", "Positive": ".0%", "Negative": ".0%"})
+    if sm.posts:
+        s.figures.append(lcharts.volume_by_platform(listening.over_time(view, grain), grain, f.caption()))
+    return s
+
+
+def summarise(db: sqlite_utils.Database, page: str, params: Mapping) -> Summary:
+    """The page's own summary under the scenario's filters (the headline figures for a page without one).
+
+    Raises ValueError (FilterError) when the stored filters cannot be read: the caller shows it as a
+    note on that scenario.
+    """
+    f = Filters.from_params(params)
+    fn = _REGISTRY.get(page, headline)
+    return fn(db, f, dict(params))
+
+
 def difference(a: Summary, b: Summary) -> pd.DataFrame:
-    """Key numbers of two summaries side by side with B − A."""
+    """Key numbers of two summaries side by side with B − A ("–" where either lacks the figure)."""
     rows = []
     for label in dict.fromkeys([*a.metrics, *b.metrics]):
         va, vb = a.metrics.get(label), b.metrics.get(label)
         fmt = a.formats.get(label) or b.formats.get(label) or ",.0f"
-        diff = (vb - va) if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else float("nan")
+        numbers = all(isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)) for v in (va, vb))
+        diff = (vb - va) if numbers else None
         dfmt = "+" + fmt.lstrip("+")
         rows.append({"figure": label, "A": format_value(va, fmt), "B": format_value(vb, fmt),
-                     "B − A": format_value(diff, dfmt)})
-    return pd.DataFrame(rows)
+                     "B − A": format_value(diff, dfmt), "difference": diff})
+    return pd.DataFrame(rows, columns=["figure", "A", "B", "B − A", "difference"])

@@ -100,9 +100,9 @@ def table_downloads(df: pd.DataFrame, name: str, key: str) -> None:
 
     caption_text = filters().caption()
     c1, c2 = st.columns(2)
-    c1.download_button("CSV", data=lambda: exports.to_csv_bytes(df), file_name=f"{_slug(name)}.csv",
+    c1.download_button("CSV", data=lambda: exports.to_csv_bytes(exports.readable(df)), file_name=f"{_slug(name)}.csv",
                        mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/table:")
-    c2.download_button("Excel", data=lambda: exports.to_xlsx_bytes(df, caption=caption_text),
+    c2.download_button("Excel", data=lambda: exports.to_xlsx_bytes(exports.readable(df), caption=caption_text),
                        file_name=f"{_slug(name)}.xlsx", key=f"xlsx_{key}", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/grid_on:")

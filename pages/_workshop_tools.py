@@ -3,10 +3,17 @@ compare this page's scenarios, the page report, and the deck bar of presentation
 
 from __future__ import annotations
 
+import html
+import json
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from analysis import exports, scenarios, summaries
 from pages import _ui
+
+# Keys in the URL that steer the workshop, not the view: never saved as part of a scenario.
+NOT_A_SETTING = ("present", "deck", "step", "cmp_a", "cmp_b", "deck_pick")
 
 
 def page_file(url_path: str, pages: list[tuple]) -> str | None:
@@ -20,8 +27,57 @@ def summary_of(db, page: str, params: dict) -> summaries.Summary:
     return summaries.summarise(db, page, params)
 
 
+def slide_url(item: scenarios.Scenario, deck: str, step: int, present: bool = True) -> str:
+    """A slide is its scenario's own link plus the deck and the slide number.
+
+    Each slide is opened as a link (a fresh page load), exactly as the scenario's "Open view" link
+    opens: the page's widgets take every setting from the URL, so a slide always shows its own
+    filters and what-if settings, whatever the previous slide had set. (Setting bound widgets'
+    query parameters from Python is refused by Streamlit, and carrying them in session state would
+    need every widget's value type.)
+    """
+    extra = urlencode([("deck", deck), ("step", str(step))] + ([("present", "true")] if present else []))
+    url = item.url()
+    return url + ("&" if "?" in url else "?") + extra
+
+
+def _deck_nav_html(urls: dict[str, str | None], position: str) -> str:
+    """Previous / Next / First / Last as plain links (Tab and Enter reach them) and arrow keys,
+    Page Up/Down (what presentation clickers send), Home and End."""
+    def link(name: str, label: str, key_hint: str) -> str:
+        url = urls.get(name)
+        if url is None:
+            return (f'<span class="deck-nav deck-off" aria-disabled="true" data-testid="deck-{name}">'
+                    f'{html.escape(label)}</span>')
+        return (f'<a class="deck-nav" href="{html.escape(url)}" target="_self" data-testid="deck-{name}" '
+                f'title="{html.escape(key_hint)}">{html.escape(label)}</a>')
+
+    keys = json.dumps({k: v for k, v in {
+        "ArrowRight": urls.get("next"), "PageDown": urls.get("next"), " ": urls.get("next"),
+        "ArrowLeft": urls.get("previous"), "PageUp": urls.get("previous"),
+        "Home": urls.get("first"), "End": urls.get("last")}.items() if v})
+    return (
+        "<style>.deck-bar{display:flex;gap:.6rem;align-items:center;flex-wrap:wrap;margin:.2rem 0 .4rem 0}"
+        ".deck-nav{padding:.35rem .9rem;border:1px solid #bbb;border-radius:.5rem;text-decoration:none;"
+        "color:inherit;font-size:1.05rem}.deck-nav:focus{outline:3px solid #0072B2}"
+        ".deck-off{opacity:.35}.deck-pos{font-weight:600;font-size:1.1rem;margin:0 .4rem}</style>"
+        f'<nav class="deck-bar" aria-label="Deck slides">{link("first", "⏮ First", "Home")}'
+        f'{link("previous", "◀ Previous", "Left arrow or Page Up")}'
+        f'<span class="deck-pos" data-testid="deck-position">{html.escape(position)}</span>'
+        f'{link("next", "Next ▶", "Right arrow, Page Down or Space")}{link("last", "Last ⏭", "End")}</nav>'
+        # The keys only follow the links above; they are ignored while typing in a field.
+        "<script>(function(){const keys=" + keys.replace("<", "\\u003c") + ";"
+        "if(window.__deckKeys){window.removeEventListener('keydown',window.__deckKeys);}"
+        "window.__deckKeys=function(e){const t=e.target&&e.target.tagName;"
+        "if(t==='INPUT'||t==='TEXTAREA'||e.altKey||e.ctrlKey||e.metaKey)return;"
+        "const u=keys[e.key];if(u){e.preventDefault();window.location.assign(u);}};"
+        "window.addEventListener('keydown',window.__deckKeys);})();</script>"
+    )
+
+
 def deck_bar(pages: list[tuple]) -> None:
-    """Previous / next through a deck of scenarios (``?deck=NAME&step=i`` in the URL)."""
+    """First / Previous / Next / Last through a deck of scenarios (``?deck=NAME&step=i`` in the URL),
+    with the slide's scenario, its filters and settings in words."""
     deck = st.query_params.get("deck")
     if not deck:
         return
@@ -34,28 +90,32 @@ def deck_bar(pages: list[tuple]) -> None:
     finally:
         conn.close()
     if not items:
+        st.warning(f"The deck {_ui.escape_md(repr(deck))} has no scenarios.")
         return
     try:
         step = scenarios.deck_step(len(items), int(st.query_params.get("step", 0)), 0)
     except ValueError:
         step = 0
     current = items[step]
-
-    def go(delta: int) -> None:
-        target = items[scenarios.deck_step(len(items), step, delta)]
-        new_step = scenarios.deck_step(len(items), step, delta)
-        f = page_file(target.page, pages)
-        if f:
-            st.switch_page(f, query_params={**{k: v for k, v in target.params.items() if v not in (None, [])},
-                                            "present": "true", "deck": deck, "step": str(new_step)})
-
-    left, mid, right = st.columns([1, 6, 1])
-    left.button("◀ Previous", key="deck_prev", disabled=step == 0, on_click=go, args=(-1,))
-    right.button("Next ▶", key="deck_next", disabled=step >= len(items) - 1, on_click=go, args=(1,))
-    mid.markdown(f"**{len(items) and step + 1} / {len(items)}** · deck *{_ui.escape_md(deck)}* · "
-                 f"scenario **{_ui.escape_md(current.name)}**")
-    if current.notes:
-        mid.text(current.notes)
+    present = _ui.presentation()
+    last = len(items) - 1
+    urls = {"first": slide_url(items[0], deck, 0, present) if step > 0 else None,
+            "previous": slide_url(items[step - 1], deck, step - 1, present) if step > 0 else None,
+            "next": slide_url(items[step + 1], deck, step + 1, present) if step < last else None,
+            "last": slide_url(items[last], deck, last, present) if step < last else None}
+    with st.container(key="deck_bar"):
+        st.html(_deck_nav_html(urls, f"{step + 1} / {len(items)}"), unsafe_allow_javascript=True)
+        st.markdown(f"Deck *{_ui.escape_md(deck)}* · scenario **{_ui.escape_md(current.name)}**")
+        problem = current.problem
+        if problem:
+            st.warning(_ui.escape_md(f"This scenario cannot be shown as saved: {problem}"))
+        else:
+            st.caption(_ui.escape_md(f"{current.caption()} · {current.settings()}"))
+        if current.notes:
+            st.text(current.notes)
+        if not present:
+            st.html(f'<a href="{html.escape(current.url())}" target="_self" data-testid="deck-leave">'
+                    "Leave the deck (keep this view)</a>")
 
 
 def page_tools(url_path: str, title: str) -> None:
@@ -69,14 +129,14 @@ def page_tools(url_path: str, title: str) -> None:
                 notes = st.text_area("Notes", height=80)
                 overwrite = st.checkbox("Replace a scenario with the same name")
                 if st.form_submit_button("Save", type="primary"):
-                    params = scenarios.params_from_query(st.query_params)
+                    params = scenarios.params_from_query(st.query_params, exclude=NOT_A_SETTING)
                     conn = _ui.db()
                     try:
                         s = scenarios.save(conn, name, url_path, params, notes, overwrite=overwrite)
                     except (ValueError, TypeError) as exc:
                         st.error(_ui.escape_md(str(exc)))
                     else:
-                        st.success(_ui.escape_md(f"Saved {s.name!r}: {s.settings() or 'all data'}."))
+                        st.success(_ui.escape_md(f"Saved “{s.name}”: {s.caption()}; {s.settings()}."))
                         _ui.clear_cache()
                     finally:
                         conn.close()
@@ -85,11 +145,21 @@ def page_tools(url_path: str, title: str) -> None:
         figures, tables = list(report.get("figures", [])), list(report.get("tables", []))
         caption = _ui.filters().caption()
         section = {"heading": title, "caption": caption, "figures": figures,
-                   "tables": [df for _name, df in tables]}
+                   "tables": [exports.readable(df) for _name, df in tables]}
         st.download_button("Report of this page (HTML)", icon=":material/description:", key="page_report",
-                           data=lambda: exports.html_report(f"Continuum · {title}", [section], caption),
+                           data=lambda: exports.html_report(exports.report_title(title), [section], caption),
                            file_name=f"continuum-{url_path}.html", mime="text/html", on_click="ignore",
                            disabled=not (figures or tables))
+
+
+def _scenario_side(conn, page: str, s: scenarios.Scenario):
+    """A scenario's summary, or the note that says why it cannot be shown (never an exception)."""
+    if s.problem:
+        return None, s.problem
+    try:
+        return _ui.cached(summary_of, page, s.params), None
+    except (ValueError, TypeError, KeyError) as exc:
+        return None, f"its figures could not be computed ({exc})."
 
 
 def compare_panel(url_path: str) -> None:
@@ -111,9 +181,19 @@ def compare_panel(url_path: str) -> None:
             a, b = scenarios.load(conn, a_name), scenarios.load(conn, b_name)
         finally:
             conn.close()
-        sa = _ui.cached(summary_of, url_path, a.params)
-        sb = _ui.cached(summary_of, url_path, b.params)
-        st.dataframe(summaries.difference(sa, sb).rename(columns={"A": a.name, "B": b.name}), hide_index=True)
+        sa, note_a = _scenario_side(conn, url_path, a)
+        sb, note_b = _scenario_side(conn, url_path, b)
+        for s, note in ((a, note_a), (b, note_b)):
+            if note:
+                st.warning(_ui.escape_md(f"“{s.name}” cannot be compared: {note}"))
+        if sa is None or sb is None:
+            _ui.text_table(scenarios.compare(a, b))
+            return
+        st.caption(_ui.escape_md(f"A: {a.caption()} · B: {b.caption()}"))
+        diff = summaries.difference(sa, sb).drop(columns="difference")
+        st.dataframe(diff.rename(columns={"A": a.name, "B": b.name}), hide_index=True, key="cmp_figures")
+        for note in dict.fromkeys(sa.notes + sb.notes):
+            st.warning(note)
         _ui.text_table(scenarios.compare(a, b))
         for i, (fa, fb) in enumerate(zip(sa.figures, sb.figures, strict=False)):
             left, right = st.columns(2)

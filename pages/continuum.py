@@ -317,9 +317,7 @@ with tabs[4]:
                                help="Every first reply that came later than this arrives at this time")
         cap_h = None if cap == "no change" else float(cap)
         wi = _ui.cached(continuum.whatif_view, f, focus_t, path or None, window, brand_only, cut / 100, cap_h)
-        scenario_words = " and ".join(
-            ([f"resolution {cut}% faster"] if cut else []) +
-            ([f"a first reply within {cap} hours"] if cap_h is not None else [])) or "no change"
+        scenario_words = continuum.whatif_words(cut / 100, cap_h)
         st.markdown(f"**Scenario:** {scenario_words}, applied to the {wi.population:,} conversations with a "
                     "linked customer in view. Going public is counted as on the Going public tab "
                     f"(posts up to {window} days after resolution"
@@ -339,6 +337,8 @@ with tabs[4]:
                             "probabilities over the conversations in view.")
         for outcome, note in wi.notes.items():
             st.info(f"{cc.OUTCOME_NAMES[outcome]}: {note}")
+        for warning in wi.warnings:  # the slider went beyond what the data contains
+            st.warning(warning, icon=":material/warning:")
         _ui.chart(cc.whatif_effect(wi.effects, conv_caption, scenario=f"Scenario: {scenario_words}"), key="whatif")
         st.markdown(
             "**What this assumes.** The model describes how going public went together with resolution time, "

@@ -1,5 +1,7 @@
 """Workshop: saved scenarios, decks for presentation mode, and hand-outs (HTML report, PPTX)."""
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -15,6 +17,13 @@ _ui.page_intro(
     "present the deck full screen with next/previous, and download it as a one-file HTML report or slides.",
 )
 
+
+TITLES = {"overview": "Overview", "continuum": "Continuum", "perception": "Perception gap", "cascades": "Cascades",
+          "listening": "Listening", "customer_360": "Customer 360", "workshop": "Workshop", "data": "Data"}
+
+
+def _page_title(path: str) -> str:
+    return TITLES.get(path, path)
 
 
 def apply(fn, *args, **kwargs) -> None:
@@ -43,9 +52,18 @@ if saved.empty:
     st.info("No scenarios yet. On any page, set the filters and what-if controls, then use "
             "**Save this view as a scenario** at the bottom of the page.")
 else:
-    view = saved.assign(open=saved["url"])[["name", "page", "settings", "notes", "updated_at", "open"]]
+    # The link comes right after the name, so it is visible without scrolling sideways.
+    view = pd.DataFrame({
+        "Scenario": saved["name"], "Open": saved["url"], "Page": saved["page"].map(_page_title),
+        "Settings": saved["settings"], "Notes": saved["notes"].fillna(""),
+        "Problem": saved["problem"].fillna(""), "Saved": saved["updated_at"].fillna("")})
+    if not view["Problem"].str.len().any():
+        view = view.drop(columns="Problem")
+    for row in saved[saved["problem"].str.len() > 0].itertuples():
+        st.warning(_ui.escape_md(f"“{row.name}” cannot be shown as saved: {row.problem}"))
     _ui.text_table(view, export_name="scenarios", key="scenario_table",
-                   column_config={"open": st.column_config.LinkColumn("Open", display_text="Open view")})
+                   column_config={"Open": st.column_config.LinkColumn("Open", display_text="Open view", width="small"),
+                                  "Scenario": st.column_config.TextColumn(width="medium")})
     names = saved["name"].tolist()
     c1, c2 = st.columns(2)
     with c1.form("rename_scenario", border=True):
@@ -76,7 +94,9 @@ if not saved.empty:
 if decks.empty:
     st.caption("No decks yet.")
 else:
-    _ui.text_table(decks[["name", "n_scenarios", "scenarios", "notes"]], key="deck_table")
+    _ui.text_table(decks[["name", "n_scenarios", "scenarios", "notes"]].fillna("").rename(columns={
+        "name": "Deck", "n_scenarios": "Slides", "scenarios": "Scenarios in order", "notes": "Notes"}),
+        key="deck_table")
     deck = st.selectbox("Deck", decks["name"].tolist(), key="deck_pick", bind="query-params")
     conn = _ui.db()
     try:
@@ -84,35 +104,38 @@ else:
     finally:
         conn.close()
     if items:
-        first = items[0]
-        params = {k: v for k, v in first.params.items() if v not in (None, [])}
         c1, c2, c3, c4 = st.columns(4)
-        c1.page_link(f"pages/{first.page}.py" if _ui.page_exists(first.page) else "pages/overview.py",
-                     label="Present this deck", icon=":material/slideshow:",
-                     query_params={**params, "present": "true", "deck": deck, "step": "0"})
+        # A link, not in-app navigation: the slide opens like a shared link, every setting from its URL.
+        c1.html(f'<a href="{html.escape(_workshop.slide_url(items[0], deck, 0))}" target="_self" '
+                'data-testid="present-deck" style="display:inline-block;padding:.45rem 1rem;border-radius:.5rem;'
+                'background:#0072B2;color:#fff;text-decoration:none;font-weight:600">▶ Present this deck</a>')
 
         def deck_sections() -> list[dict]:
             out = []
             conn = _ui.db()
             try:
                 for s in items:
+                    section = {"heading": f"{s.name} ({_page_title(s.page)})", "notes": [s.notes] if s.notes else []}
+                    if s.problem:
+                        out.append({**section, "text": f"This scenario cannot be shown as saved: {s.problem}"})
+                        continue
                     summ = _workshop.summary_of(conn, s.page, s.params)
-                    out.append({"heading": s.name, "text": s.settings(), "caption": s.caption(),
-                                "notes": s.notes, "metrics": list(summ.formatted().items()),
-                                "figures": summ.figures})
+                    out.append({**section, "text": f"Settings: {s.settings()}", "caption": s.caption(),
+                                "notes": section["notes"] + summ.notes,
+                                "metrics": list(summ.formatted().items()), "figures": summ.figures})
             finally:
                 conn.close()
             return out
 
         deck_row = decks.set_index("name").loc[deck]
         c2.download_button("Deck report (HTML)", icon=":material/description:", key="deck_html",
-                           data=lambda: exports.html_report(f"Continuum · {deck}", deck_sections(),
+                           data=lambda: exports.html_report(f"Deck: {deck}", deck_sections(),
                                                             "Each section states its own filters",
                                                             notes=str(deck_row["notes"] or "")),
                            file_name=f"continuum-deck-{_ui._slug(deck)}.html", mime="text/html",
                            on_click="ignore")
         c3.download_button("Deck slides (PPTX)", icon=":material/slideshow:", key="deck_pptx",
-                           data=lambda: exports.pptx_deck(f"Continuum · {deck}", deck_sections(),
+                           data=lambda: exports.pptx_deck(f"Deck: {deck}", deck_sections(),
                                                           "Each slide states its own filters",
                                                           notes=str(deck_row["notes"] or "")),
                            file_name=f"continuum-deck-{_ui._slug(deck)}.pptx",
@@ -121,5 +144,6 @@ else:
         with c4.form("delete_deck", border=False):
             if st.form_submit_button("Delete this deck"):
                 apply(scenarios.delete_deck, deck)
-        st.dataframe(pd.DataFrame([{"#": i + 1, "scenario": s.name, "page": s.page, "settings": s.settings(),
-                                    "notes": s.notes} for i, s in enumerate(items)]), hide_index=True)
+        st.dataframe(pd.DataFrame([{"#": i + 1, "Scenario": s.name, "Page": _page_title(s.page),
+                                    "Filters": s.caption(), "Settings": s.settings(), "Notes": s.notes}
+                                   for i, s in enumerate(items)]), hide_index=True, key="deck_items")

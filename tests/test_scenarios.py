@@ -146,7 +146,7 @@ def test_list_scenarios_columns_order_and_page_filter(db):
     empty = sc.list_scenarios(db)
     assert empty.empty
     assert list(empty.columns) == ["scenario_id", "name", "page", "notes", "settings", "url", "created_at",
-                                   "updated_at"]
+                                   "updated_at", "problem"]
     sc.save(db, "one", "continuum", {"focus": "phone"})
     sc.save(db, "two", "cascades", {})
     sc.save(db, "three", "continuum", {"segment": ["A", "B"]})
@@ -154,7 +154,7 @@ def test_list_scenarios_columns_order_and_page_filter(db):
     assert names(db) == ["three", "two", "one"]
     only = sc.list_scenarios(db, page="continuum")
     assert only["name"].tolist() == ["three", "one"]
-    assert only["settings"].tolist() == ["segment: A, B", "focus: phone"]
+    assert only["settings"].tolist() == ["Segment: A, B", "Focus channel: phone"]
     assert sc.list_scenarios(db, page="cascades")["settings"].tolist() == ["No settings: the page's default view"]
 
 
@@ -179,15 +179,16 @@ def test_compare_marks_differences_in_words():
     table = sc.compare(a, b)
     assert list(table.columns) == ["setting", "Phone", "Email", "differs", "in words"]
     got = dict(zip(table["setting"], table["differs"]))
-    assert got == {"page": False, "segment": False, "focus": True, "threshold": False, "present": True,
+    # Known settings read by their labels (the Workshop, compare and slides never show internal keys).
+    assert got == {"page": False, "Segment": False, "Focus channel": True, "threshold": False, "present": True,
                    "extra": True}
     assert table["differs"].dtype == bool
     row = table.set_index("setting")
-    assert row.loc["focus", "in words"] == "focus is phone in “Phone” but email in “Email”"
+    assert row.loc["Focus channel", "in words"] == "Focus channel is phone in “Phone” but email in “Email”"
     assert row.loc["present", "Email"] == "(default)"
     assert row.loc["present", "Phone"] == "on"
     assert row.loc["extra", "in words"] == "extra is the default in “Phone” but cleared in “Email”"
-    assert row.loc["segment", "in words"] == "segment is Value, Premium in both"
+    assert row.loc["Segment", "in words"] == "Segment is Value, Premium in both"
     assert row.loc["page", "in words"] == "both on continuum"
 
 
