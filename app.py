@@ -87,6 +87,8 @@ PRESENTATION_CSS = (
         "stNumberInput", "stButtonGroup", "stPopover", "stDownloadButton", "stFileUploader", "stForm",
         "stTextArea", "stExpander"))
     + " {display:none !important;} "
+    "[data-testid='stMain'] [data-testid='stButton'] {display:none;} "
+    "[data-testid='stMain'] .st-key-exit_present [data-testid='stButton'] {display:block;} "
     "[data-testid='stMain'] h1 {font-size: 3rem !important;} "
     "[data-testid='stMarkdownContainer'] p, [data-testid='stCaptionContainer'] {font-size: 1.3rem;} "
     "[data-testid='stMetricValue'] div, [data-testid='stMetricValue'] p {font-size: 2.8rem !important;} "

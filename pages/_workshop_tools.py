@@ -61,10 +61,10 @@ def _deck_nav_html(urls: dict[str, str | None], position: str) -> str:
         ".deck-nav{padding:.35rem .9rem;border:1px solid #bbb;border-radius:.5rem;text-decoration:none;"
         "color:inherit;font-size:1.05rem}.deck-nav:focus{outline:3px solid #0072B2}"
         ".deck-off{opacity:.35}.deck-pos{font-weight:600;font-size:1.1rem;margin:0 .4rem}</style>"
-        f'<nav class="deck-bar" aria-label="Deck slides">{link("first", "⏮ First", "Home")}'
+        f'<nav class="deck-bar" aria-label="Deck slides">{link("first", "« First", "Home")}'
         f'{link("previous", "◀ Previous", "Left arrow or Page Up")}'
         f'<span class="deck-pos" data-testid="deck-position">{html.escape(position)}</span>'
-        f'{link("next", "Next ▶", "Right arrow, Page Down or Space")}{link("last", "Last ⏭", "End")}</nav>'
+        f'{link("next", "Next ▶", "Right arrow, Page Down or Space")}{link("last", "Last »", "End")}</nav>'
         # The keys only follow the links above; they are ignored while typing in a field.
         "<script>(function(){const keys=" + keys.replace("<", "\\u003c") + ";"
         "if(window.__deckKeys){window.removeEventListener('keydown',window.__deckKeys);}"

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import threading
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -90,11 +93,86 @@ def finish(fig: go.Figure, title: str, caption: str | None = None, *, height: in
 
     fig.for_each_xaxis(scale_axis)
     fig.for_each_yaxis(scale_axis)
+    readable_ticks(fig)
     if x_title is not None:
         fig.update_xaxes(title_text=x_title)
     if y_title is not None:
         fig.update_yaxes(title_text=y_title)
     return fig
+
+
+_DAY_MS = 86_400_000
+_DATE_TEXT = re.compile(r"^\d{4}-\d{2}(-\d{2})?([ T]|$)")
+
+
+def _as_days(values) -> pd.DatetimeIndex | None:
+    """Trace x values as dates, or None when they are not dates (categories, numbers)."""
+    if values is None or len(values) == 0:
+        return None
+    arr = np.asarray(values)
+    if np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+        return None
+    if not np.issubdtype(arr.dtype, np.datetime64) and not _DATE_TEXT.match(str(arr.flat[0])):
+        return None
+    parsed = pd.to_datetime(pd.Series(arr, dtype=object).astype(str), errors="coerce", format="mixed")
+    return None if parsed.isna().any() else pd.DatetimeIndex(parsed)
+
+
+def _whole_numbers(values) -> float | None:
+    """The largest value when every value is a whole number (a count), else None."""
+    if values is None or len(values) == 0:
+        return None
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    arr = arr[np.isfinite(arr)]
+    if len(arr) == 0 or not np.all(arr == np.round(arr)):
+        return None
+    return float(np.max(np.abs(arr)))
+
+
+def readable_ticks(fig: go.Figure) -> None:
+    """Ticks that read on small data: a date axis over a few days or one month shows whole days
+    (never hours or milliseconds), and an axis of small counts steps by whole numbers (no 0.5)."""
+    days: dict[str, list] = {}
+    counts: dict[str, list] = {}
+    for trace in fig.data:
+        if trace.type not in ("scatter", "bar", "scattergl"):
+            continue
+        horizontal = getattr(trace, "orientation", None) == "h"
+        xa = "xaxis" + (trace.xaxis or "x")[1:]
+        ya = "yaxis" + (trace.yaxis or "y")[1:]
+        along, across = (ya, xa) if horizontal else (xa, ya)
+        d = _as_days(trace.y if horizontal else trace.x)
+        if d is not None:
+            days.setdefault(along, []).append(d)
+        counts.setdefault(across, []).append(_whole_numbers(trace.x if horizontal else trace.y))
+    for name, parts in days.items():
+        ax = fig.layout[name]
+        if ax is None or ax.dtick is not None or ax.tickformat:
+            continue
+        allday = parts[0].append(parts[1:]) if len(parts) > 1 else parts[0]
+        lo, hi = allday.min(), allday.max()
+        span = (hi - lo).days
+        monthly = all(d.day.max() == 1 for d in parts)  # one point per month
+        if monthly and span <= 92:
+            update = dict(dtick="M1", tickformat="%b %Y")
+            if span < 27:
+                update["range"] = [lo - pd.Timedelta(days=20), hi + pd.Timedelta(days=20)]
+            fig.layout[name].update(**update)
+        elif span <= 14:
+            update = dict(dtick=_DAY_MS, tickformat="%d %b %Y")
+            if span < 2:
+                update["range"] = [lo - pd.Timedelta(days=3), hi + pd.Timedelta(days=3)]
+            fig.layout[name].update(**update)
+    for name, maxima in counts.items():
+        ax = fig.layout[name]
+        if ax is None or ax.dtick is not None or ax.tickformat or any(m is None for m in maxima):
+            continue
+        top = max(maxima)
+        if top <= 10:
+            fig.layout[name].update(dtick=1 if top <= 6 else 2, tick0=0, tickformat=",d")
 
 
 def empty(title: str, message: str = "No data under these filters") -> go.Figure:
