@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import sqlite_utils
@@ -142,3 +142,54 @@ def view_days(f: Filters, data_first: str | None, data_last: str | None) -> tupl
     lo = f.date_from or (dt.date.fromisoformat(data_first[:10]) if data_first else None)
     hi = f.date_to or (dt.date.fromisoformat(data_last[:10]) if data_last else None)
     return lo, hi
+
+
+# -- change against the previous period ---------------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    """The period just before the view, of the same length, as filters and in words."""
+
+    filters: Filters
+    first: dt.date
+    last: dt.date
+    days: int
+
+    def words(self) -> str:
+        return (f"Change against the {self.days:,} days before: {self.first:%d %b %Y} to {self.last:%d %b %Y}")
+
+
+def previous_period(f: Filters, data_first: str | None, data_last: str | None) -> Period | None:
+    """The same filters over the ``n`` days just before the view's ``n`` days; None when the data do not
+    cover all of that earlier period (a change against a half-empty period would mislead)."""
+    lo, hi = view_days(f, data_first, data_last)
+    if lo is None or hi is None or not data_first:
+        return None
+    days = (hi - lo).days + 1
+    last = lo - dt.timedelta(days=1)
+    first = lo - dt.timedelta(days=days)
+    if first < dt.date.fromisoformat(data_first[:10]):
+        return None
+    return Period(replace(f, date_from=first, date_to=last), first, last, days)
+
+
+def kpi_changes(now: Kpis, before: Kpis) -> dict[str, str]:
+    """Each headline figure's change in words: counts as +n (+x%), shares in percentage points,
+    mean sentiment in score units. A figure with nothing to compare gets no entry."""
+    out: dict[str, str] = {}
+
+    def count(name: str, a: int, b: int) -> None:
+        rel = f" ({(a - b) / b:+.0%})" if b else ""
+        out[name] = f"{a - b:+,}{rel}"
+
+    count("interactions", now.interactions, before.interactions)
+    count("active_customers", now.active_customers, before.active_customers)
+    count("threads", now.threads, before.threads)
+    count("posts", now.posts, before.posts)
+    count("reshares", now.reshares, before.reshares)
+    if now.interactions and before.interactions:
+        out["outbound_share"] = f"{(now.outbound_share - before.outbound_share) * 100:+.1f} pts"
+    if now.posts and before.posts:
+        out["negative_share"] = f"{(now.negative_share - before.negative_share) * 100:+.1f} pts"
+        if now.mean_sentiment == now.mean_sentiment and before.mean_sentiment == before.mean_sentiment:
+            out["mean_sentiment"] = f"{now.mean_sentiment - before.mean_sentiment:+.2f}"
+    return out

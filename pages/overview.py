@@ -26,23 +26,30 @@ k, monthly = _ui.cached(overview.view, f)
 # until the rollup behind them is rebuilt, on a thread of its own.
 rollups.refresh_in_background(str(store.db_path()))
 h = _ui.cached(overview.health)
+# Each card's change against the period of the same length just before the view.
+before = overview.previous_period(f, *h.date_range)
+d = overview.kpi_changes(k, _ui.cached(overview.kpis, before.filters)) if before else {}
 
 st.subheader("Headline figures")
 _ui.caption(f)
+st.caption(before.words() if before else "No change shown: the data do not cover a period of the same length "
+           "before this one (narrow the date range in the sidebar to compare with the days before it).")
 c = st.columns(4)
-c[0].metric("Interactions", f"{k.interactions:,}", help="Every company–customer touch under the filters")
-c[1].metric("Active customers", f"{k.active_customers:,}")
-c[2].metric("Conversations (threads)", f"{k.threads:,}")
-c[3].metric("Company talk share", f"{k.outbound_share:.0%}" if k.interactions else "–",
+c[0].metric("Interactions", f"{k.interactions:,}", d.get("interactions"),
+            help="Every company–customer touch under the filters")
+c[1].metric("Active customers", f"{k.active_customers:,}", d.get("active_customers"))
+c[2].metric("Conversations (threads)", f"{k.threads:,}", d.get("threads"))
+c[3].metric("Company talk share", f"{k.outbound_share:.0%}" if k.interactions else "–", d.get("outbound_share"),
+            delta_color="off",
             help="The company's share of the conversation: outbound touches / all touches. Practitioners aim "
                  "for about 25% talk, 75% listen.")
 c = st.columns(4)
-c[0].metric("Public posts", f"{k.posts:,}")
-c[1].metric("Mean sentiment", f"{k.mean_sentiment:+.2f}" if k.posts else "–",
+c[0].metric("Public posts", f"{k.posts:,}", d.get("posts"))
+c[1].metric("Mean sentiment", f"{k.mean_sentiment:+.2f}" if k.posts else "–", d.get("mean_sentiment"),
             help="VADER compound score in [-1, 1]")
-c[2].metric("Negative posts", f"{k.negative_share:.0%}" if k.posts else "–",
-            help="Compound score at most -0.05 (VADER's convention)")
-c[3].metric("Reshares", f"{k.reshares:,}")
+c[2].metric("Negative posts", f"{k.negative_share:.0%}" if k.posts else "–", d.get("negative_share"),
+            delta_color="inverse", help="Compound score at most -0.05 (VADER's convention)")
+c[3].metric("Reshares", f"{k.reshares:,}", d.get("reshares"))
 
 _ui.chart(_ui.charts.monthly_activity(monthly, f.caption(),
                                       partial=overview.partial_months(*overview.view_days(f, *h.date_range))),

@@ -63,15 +63,19 @@ def test_compare_panel_shows_both_scenarios_and_their_difference(writable_app):
     conn = store.connect(writable_app)
     scenarios.save(conn, "All", "overview", {})
     scenarios.save(conn, "Value only", "overview", {"segment": ["Value"]})
+    everyone = store.scalar(conn, "SELECT COUNT(*) FROM interactions")
+    value = store.scalar(conn, "SELECT COUNT(*) FROM interactions WHERE customer_id IN "
+                               "(SELECT customer_id FROM customers WHERE segment = 'Value')")
     conn.close()
     at = app()
     assert not at.exception, [e.value for e in at.exception]
     diff = next(d.value for d in at.dataframe if "B − A" in d.value.columns)
     row = diff.set_index("figure").loc["Interactions"]
-    assert row["B − A"].startswith(("-", "+"))
+    # A is the newest scenario ("Value only"), B the other: the difference is counted, not just signed.
+    assert value < everyone and row["B − A"] == f"{everyone - value:+,}"
 
 
-def test_deck_presentation_steps_through_scenarios(writable_app):
+def test_deck_presentation_shows_the_slide_and_links_to_its_neighbours(writable_app):
     conn = store.connect(writable_app)
     scenarios.save(conn, "All", "overview", {})
     scenarios.save(conn, "Value only", "overview", {"segment": ["Value"]})
@@ -79,8 +83,11 @@ def test_deck_presentation_steps_through_scenarios(writable_app):
     conn.close()
     at = app(deck="Monday", step="0", present="true")
     assert not at.exception, [e.value for e in at.exception]
-    assert any("1 / 2" in m.value for m in at.markdown)
-    assert at.button(key="deck_prev").disabled and not at.button(key="deck_next").disabled
+    nav = next(h.proto.body for h in at.get("html") if "deck-bar" in h.proto.body)
+    assert '<span class="deck-pos" data-testid="deck-position">1 / 2</span>' in nav
+    assert 'data-testid="deck-previous">' in nav and "deck-off" in nav  # nothing before the first slide
+    assert 'href="overview?segment=Value&amp;deck=Monday&amp;step=1&amp;present=true"' in nav
+    assert at.session_state["present"] is True
 
 
 def test_summary_difference_by_hand(db):
