@@ -1085,8 +1085,12 @@ EXTRAPOLATION_SHARE = 0.10
 def whatif_words(resolution_cut: float, first_response_cap_h: float | None) -> str:
     """The scenario in words: "resolution 50% faster and a first reply within 4 hours"."""
     parts = ([f"resolution {resolution_cut:.0%} faster"] if resolution_cut else []) + \
-        ([f"a first reply within {first_response_cap_h:g} hours"] if first_response_cap_h is not None else [])
+        ([f"a first reply within {_n_hours(first_response_cap_h)}"] if first_response_cap_h is not None else [])
     return " and ".join(parts) or "no change"
+
+
+def _n_hours(h: float) -> str:
+    return f"{h:g} hour" + ("" if h == 1 else "s")
 
 
 def _hours(h: float) -> str:
@@ -1115,7 +1119,7 @@ def extrapolation(population: pd.DataFrame, resolution_cut: float,
         p1 = float(np.quantile(frt, 0.01))
         moved = float(np.mean(np.minimum(frt, first_response_cap_h) < p1))
         if moved > EXTRAPOLATION_SHARE:
-            out.append(f"Beyond the data: a first reply within {first_response_cap_h:g} hours puts {moved:.0%} of "
+            out.append(f"Beyond the data: a first reply within {_n_hours(first_response_cap_h)} puts {moved:.0%} of "
                        f"the answered conversations below {_hours(p1)}, faster than all but 1% observed; the "
                        "model's figures there are an extrapolation.")
     return out

@@ -1,0 +1,83 @@
+"""Reading like a report: labels instead of keys, readable tables, KPI changes against the previous
+period, chart ticks on small data, and a what-if that says when it leaves the data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import charts, continuum, exports, overview, scenarios
+from analysis.filters import Filters
+
+
+def test_settings_in_words_not_keys():
+    words = scenarios.describe({"wi_cut": "50", "wi_frt": "4", "segment": ["Value"], "ls_reshares": "false"})
+    assert words == ("What if: resolution faster by: 50%; What if: first response within: 4 hours; "
+                     "Segment: Value; Reshares counted: off")
+    assert "wi_" not in words
+    assert scenarios.value_words("dates", ["2024-01-01", "2024-03-31"]) == "2024-01-01 to 2024-03-31"
+    assert scenarios.value_words("focus", None) == "–"
+
+
+def test_readable_tables_round_and_leave_missing_blank():
+    df = pd.DataFrame({"mean_sentiment": [0.123456, np.nan], "p_value": [1.23456e-8, 0.5],
+                       "first_response_h": [123.456789, 2.0], "notes": [None, "ok"]})
+    out = exports.readable(df)
+    assert list(out.columns) == ["Mean sentiment", "P value", "First response (hours)", "Notes"]
+    assert out["Mean sentiment"].iloc[0] == 0.1235 and out["P value"].iloc[0] == pytest.approx(1.235e-8)
+    assert out["First response (hours)"].iloc[0] == 123.5
+    csv = exports.to_csv_bytes(out).decode("utf-8-sig")
+    assert "None" not in csv and "nan" not in csv.lower()
+    assert csv.splitlines()[2] == ",0.5,2.0,ok"
+    assert exports.report_title("Continuum") == "Report: Continuum page"
+
+
+def test_previous_period_of_the_same_length():
+    f = Filters(date_from="2024-03-11", date_to="2024-03-20", segments=("A",))
+    p = overview.previous_period(f, "2024-01-01 08:00:00", "2024-06-30 10:00:00")
+    assert (p.first, p.last, p.days) == (dt.date(2024, 3, 1), dt.date(2024, 3, 10), 10)
+    assert p.filters == Filters(date_from="2024-03-01", date_to="2024-03-10", segments=("A",))
+    assert p.words() == "Change against the 10 days before: 01 Mar 2024 to 10 Mar 2024"
+    # All data: nothing of the same length comes before it.
+    assert overview.previous_period(Filters(), "2024-01-01", "2024-06-30") is None
+    # An earlier period only partly covered by the data is not compared with.
+    assert overview.previous_period(Filters(date_from="2024-01-05"), "2024-01-01", "2024-06-30") is None
+
+
+def test_kpi_changes_by_hand():
+    now = overview.Kpis(interactions=120, active_customers=10, threads=30, inbound=90, outbound=30, revenue=0.0,
+                        posts=50, mean_sentiment=0.20, negative_share=0.10, positive_share=0.5, reshares=5)
+    before = overview.Kpis(interactions=100, active_customers=12, threads=30, inbound=80, outbound=20,
+                           revenue=0.0, posts=40, mean_sentiment=0.25, negative_share=0.15, positive_share=0.5,
+                           reshares=0)
+    d = overview.kpi_changes(now, before)
+    assert d["interactions"] == "+20 (+20%)" and d["active_customers"] == "-2 (-17%)"
+    assert d["threads"] == "+0 (+0%)" and d["reshares"] == "+5"   # nothing to divide by before
+    assert d["outbound_share"] == "+5.0 pts"                     # 25% now, 20% before
+    assert d["negative_share"] == "-5.0 pts" and d["mean_sentiment"] == "-0.05"
+
+
+def test_one_month_of_data_has_readable_axes():
+    one = charts.monthly_activity(pd.DataFrame({"month": ["2024-03"], "source": ["Interactions"], "n": [3]}))
+    assert one.layout.xaxis.dtick == "M1" and one.layout.xaxis.tickformat == "%b %Y"
+    assert one.layout.yaxis.dtick == 1 and one.layout.yaxis.tickformat == ",d"  # no half-steps on counts
+    days = pd.DataFrame({"month": ["2024-03-02", "2024-03-05"], "source": ["Posts"] * 2, "n": [2, 4]})
+    fig = charts.monthly_activity(days)
+    assert fig.layout.xaxis.dtick == 86_400_000 and fig.layout.xaxis.tickformat == "%d %b %Y"
+    big = charts.monthly_activity(pd.DataFrame({"month": [f"2024-{m:02d}" for m in range(1, 13)],
+                                                "source": ["Posts"] * 12, "n": range(1000, 1012)}))
+    assert big.layout.xaxis.dtick is None and big.layout.yaxis.dtick is None  # plotly's own choice
+
+
+def test_whatif_warns_beyond_the_observed_range():
+    # 100 resolved conversations, 1 to 100 hours; the observed 1st percentile is 1.99 hours.
+    pop = pd.DataFrame({"resolution_h": np.arange(1, 101, dtype=float), "first_response_h": np.full(100, 5.0)})
+    assert continuum.extrapolation(pop, 0.3, None) == []         # 0.7 × 1..100 h: 1% below 1.99 h
+    warn = continuum.extrapolation(pop, 0.9, None)               # 0.1 × 1..100 h: 19 of 100 below 1.99 h
+    assert len(warn) == 1 and "19%" in warn[0] and "Beyond the data" in warn[0]
+    # Every first reply at 5 h: a cap of 1 h puts them all below anything observed.
+    assert "first reply within 1 hour puts" in continuum.extrapolation(pop, 0.0, 1.0)[0]
+    assert continuum.whatif_words(0.5, 4.0) == "resolution 50% faster and a first reply within 4 hours"
