@@ -267,6 +267,11 @@ class Scenario:
     def settings(self) -> str:
         return describe(self.params)
 
+    def page_settings(self) -> str:
+        """The page's own settings in words, without the filters (which ``caption`` says); "" if none."""
+        own = {k: v for k, v in self.params.items() if not Filters.is_filter_key(k)}
+        return describe(own) if own else ""
+
 
 # -- validation -------------------------------------------------------------
 def _clean_name(name, what: str = "scenario") -> str:

@@ -23,6 +23,16 @@ def page_file(url_path: str, pages: list[tuple]) -> str | None:
     return None
 
 
+DEFAULT_PAGE = "overview"
+
+
+def href(url: str) -> str:
+    """A scenario's link as the browser must follow it: Streamlit serves the default page at the app's
+    root (its own path answers "Page not found"), so "overview?x=1" becomes "./?x=1"."""
+    page, sep, query = url.partition("?")
+    return ("./" + sep + query) if page == DEFAULT_PAGE else url
+
+
 def summary_of(db, page: str, params: dict) -> summaries.Summary:
     return summaries.summarise(db, page, params)
 
@@ -37,7 +47,7 @@ def slide_url(item: scenarios.Scenario, deck: str, step: int, present: bool = Tr
     need every widget's value type.)
     """
     extra = urlencode([("deck", deck), ("step", str(step))] + ([("present", "true")] if present else []))
-    url = item.url()
+    url = href(item.url())
     return url + ("&" if "?" in url else "?") + extra
 
 
@@ -110,11 +120,12 @@ def deck_bar(pages: list[tuple]) -> None:
         if problem:
             st.warning(_ui.escape_md(f"This scenario cannot be shown as saved: {problem}"))
         else:
-            st.caption(_ui.escape_md(f"{current.caption()} · {current.settings()}"))
+            own = current.page_settings()
+            st.caption(_ui.escape_md(current.caption() + (f" · {own}" if own else "")))
         if current.notes:
             st.text(current.notes)
         if not present:
-            st.html(f'<a href="{html.escape(current.url())}" target="_self" data-testid="deck-leave">'
+            st.html(f'<a href="{html.escape(href(current.url()))}" target="_self" data-testid="deck-leave">'
                     "Leave the deck (keep this view)</a>")
 
 

@@ -54,7 +54,7 @@ if saved.empty:
 else:
     # The link comes right after the name, so it is visible without scrolling sideways.
     view = pd.DataFrame({
-        "Scenario": saved["name"], "Open": saved["url"], "Page": saved["page"].map(_page_title),
+        "Scenario": saved["name"], "Open": saved["url"].map(_workshop.href), "Page": saved["page"].map(_page_title),
         "Settings": saved["settings"], "Notes": saved["notes"].fillna(""),
         "Problem": saved["problem"].fillna(""), "Saved": saved["updated_at"].fillna("")})
     if not view["Problem"].str.len().any():

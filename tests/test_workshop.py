@@ -86,7 +86,7 @@ def test_deck_presentation_shows_the_slide_and_links_to_its_neighbours(writable_
     nav = next(h.proto.body for h in at.get("html") if "deck-bar" in h.proto.body)
     assert '<span class="deck-pos" data-testid="deck-position">1 / 2</span>' in nav
     assert 'data-testid="deck-previous">' in nav and "deck-off" in nav  # nothing before the first slide
-    assert 'href="overview?segment=Value&amp;deck=Monday&amp;step=1&amp;present=true"' in nav
+    assert 'href="./?segment=Value&amp;deck=Monday&amp;step=1&amp;present=true"' in nav
     assert at.session_state["present"] is True
 
 

@@ -60,7 +60,7 @@ def test_save_a_view_as_a_scenario_and_reopen_it(demo_db_copy, browser):
         page.get_by_label("Name", exact=True).fill("Premium view")
         page.get_by_label("Notes", exact=True).fill("For the <b>Monday</b> workshop")
         page.get_by_role("button", name="Save").click()
-        page.get_by_text("Saved 'Premium view'").wait_for(timeout=20_000)
+        page.get_by_text("Saved “Premium view”").wait_for(timeout=20_000)
         conn = store.connect(demo_db_copy)
         s = scenarios.load(conn, "Premium view")
         conn.close()
