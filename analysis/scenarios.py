@@ -131,6 +131,7 @@ SETTINGS: dict[str, Setting] = {
     "lab_seed": Setting("Lab random seed", "", 0, 2**31 - 1), "lab_global": Setting("Lab global cascade above",
                                                                                    "", 0.05, 0.95),
     "lab_strategies": Setting("Lab seeding strategies"),
+    "lab_run": Setting("Lab simulation (settings of the last run)"),
     # Listening
     "ls_grain": Setting("Time grain"), "ls_reshares": _onoff("Reshares counted"),
     "ls_recent": Setting("Recent period", " days"), "ls_baseline": Setting("Compared with (days before; 0: all)"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -343,6 +345,9 @@ def lab_view() -> None:
 
     options = [k for k, v in cascades.LAB_STRATEGIES.items() if source_kind == "data" or not v.get("customers")]
     default = ["random", "degree", "value"] if source_kind == "data" else ["random", "degree", "betweenness"]
+    # A shared link carries the last run's settings (?lab_run=...): put them in the form and run them
+    # again (same seed, same settings: the same results).
+    from_link = _lab_settings_from_url(source_kind, generator, model, options)
     with st.form("cascade_lab", border=True):
         gen_params = {}
         if generator is not None:
@@ -377,17 +382,74 @@ def lab_view() -> None:
                                               "this share of the network."))
         submitted = st.form_submit_button("Run simulation", type="primary", icon=":material/play_arrow:")
 
-    if submitted:
+    if submitted or from_link:
         if not strategies:
             st.warning("Choose at least one seeding strategy.")
         else:
+            st.query_params[LAB_URL_KEY] = json.dumps(
+                {"gen": gen_params, "model": model_params, "strategies": list(strategies), "k": k, "runs": runs,
+                 "seed": seed, "global": threshold}, separators=(",", ":"), default=float)
+            st.session_state["_lab_run_applied"] = st.query_params[LAB_URL_KEY]
             source = ("data", platform) if platform is not None else \
                 ("generated", generator, tuple(sorted(gen_params.items())), seed)
             _run_lab(simulate, source, model, model_params, strategies, k, runs, seed, threshold)
     _show_lab_result()
 
 
+LAB_URL_KEY = "lab_run"
+
+
+def _lab_settings_from_url(source_kind: str, generator: str | None, model: str, options: list[str]) -> bool:
+    """Put a shared link's lab settings into the form's widgets (before they are drawn); True when the
+    link's run is new to this session and should run now. Bad settings are named and ignored."""
+    from analysis import simulate
+
+    raw = st.query_params.get(LAB_URL_KEY)
+    if not raw or st.session_state.get("_lab_run_applied") == raw:
+        return False
+    st.session_state["_lab_run_applied"] = raw
+    try:
+        run = json.loads(raw)
+        values = {"lab_k": int(run["k"]), "lab_runs": int(run["runs"]), "lab_seed": int(run["seed"]),
+                  "lab_global": float(run["global"])}
+        if not (1 <= values["lab_k"] <= 1000 and 10 <= values["lab_runs"] <= 1000 and values["lab_runs"] % 10 == 0
+                and 0 <= values["lab_seed"] < 2**31 and 0.05 <= values["lab_global"] <= 0.95):
+            raise ValueError("seeds, runs, random seed or global threshold out of range")
+        strategies = [str(x) for x in run["strategies"]]
+        if not strategies or len(strategies) > 4 or any(x not in options for x in strategies):
+            raise ValueError(f"strategies {strategies} are not among {options}")
+        values[f"lab_strategies_{source_kind}"] = strategies
+        for name, spec in simulate.MODELS[model]["params"].items():
+            if name in run.get("model", {}):
+                values[f"lab_{model}_{name}"] = _checked(spec, run["model"][name], name)
+        if generator is not None:
+            for name, spec in graphs.GENERATORS[generator]["params"].items():
+                if name in run.get("gen", {}):
+                    values[f"lab_gen_{generator}_{name}"] = _checked(spec, run["gen"][name], name)
+    except (ValueError, TypeError, KeyError) as exc:
+        st.warning(f"The simulation settings in this link could not be used ({_md(exc)}); set them below.")
+        return False
+    st.session_state.update(values)
+    return True
+
+
+def _checked(spec: dict, value, name: str):
+    kind = spec.get("type")
+    if kind == "bool":
+        return bool(value)
+    if kind == "choice":
+        if value not in spec["options"]:
+            raise ValueError(f"{name} must be one of {spec['options']}")
+        return value
+    lo, hi = spec["range"]
+    v = int(value) if kind == "int" else float(value)
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi}")
+    return v
+
+
 def _run_lab(simulate, source, model, model_params, strategies, k, runs, seed, threshold) -> None:
+    started = time.perf_counter()
     with st.status("Running the simulation…", expanded=True) as status:
         bar = st.progress(0.0, text="Preparing the network")
         if source[0] == "data":
@@ -400,6 +462,7 @@ def _run_lab(simulate, source, model, model_params, strategies, k, runs, seed, t
             meta = cascades.LAB_STRATEGIES[key]
             label = meta["label"]
             bar.progress(i / len(strategies), text=f"{label}: choosing seeds")
+            seeding_started = time.perf_counter()
             if key == "random":
                 pick = np.random.default_rng([seed, 1])
                 seeds = np.stack([graphs.choose_seeds(g, k, "random", pick) for _ in range(runs)])
@@ -426,6 +489,7 @@ def _run_lab(simulate, source, model, model_params, strategies, k, runs, seed, t
                 if len(seeds) == 0:
                     continue
             n_seeds = seeds.shape[-1]
+            seeding_s = time.perf_counter() - seeding_started
 
             def progress(stage, done, total, i=i, label=label):
                 bar.progress(min(1.0, (i + done / max(total, 1)) / len(strategies)),
@@ -433,10 +497,11 @@ def _run_lab(simulate, source, model, model_params, strategies, k, runs, seed, t
 
             res = simulate.simulate(g, model, seeds, runs=runs, rng=np.random.default_rng(seed), progress=progress,
                                     **model_params)
-            summaries.append(cascades.run_summary(label, res, n_seeds, threshold))
+            summaries.append({**cascades.run_summary(label, res, n_seeds, threshold), "seeding_s": seeding_s})
         bar.progress(1.0, text="Done")
-        total = sum(s["elapsed_s"] for s in summaries)
-        status.update(label=f"Simulation finished: {len(summaries)} strategies × {runs:,} runs in {total:.2f} s",
+        # Everything the user waited for: the network, the seeds (betweenness too) and the runs.
+        waited = time.perf_counter() - started
+        status.update(label=f"Simulation finished: {len(summaries)} strategies × {runs:,} runs in {waited:.2f} s",
                       state="complete", expanded=False)
     if source[0] == "data":
         where = f"follower graph of {source[1]} ({g.n:,} accounts, {g.n_arcs:,} follows)"
@@ -450,6 +515,7 @@ def _run_lab(simulate, source, model, model_params, strategies, k, runs, seed, t
              + (f"{source[1]} follower graph" if source[0] == "data" else graphs.GENERATORS[source[1]]["label"])
              + f" · k={k} · {runs:,} runs · seed {seed}")
     st.session_state[RESULT_KEY] = {"summaries": summaries, "setup": setup, "short": short, "notes": notes,
+                                    "waited_s": waited,
                                     "threshold": threshold, "filters": f.caption(),
                                     "customers": any(cascades.LAB_STRATEGIES[s].get("customers") for s in strategies)}
 
@@ -471,7 +537,12 @@ def _show_lab_result() -> None:
                  "nothing else in the simulation depends on the filters.")
     else:
         scope = "The sidebar's filters do not apply to simulations."
-    st.caption(f"{_md(cap_)}. {scope}")
+    seeding = sum(s.get("seeding_s", 0.0) for s in summaries)
+    runs_s = sum(s["elapsed_s"] for s in summaries)
+    waited = result.get("waited_s", seeding + runs_s)
+    st.caption(f"{_md(cap_)}. {scope} Took {waited:.2f} s in all: {runs_s:.2f} s of runs, {seeding:.2f} s choosing "
+               f"seeds (betweenness included), the rest loading the network. The link of this page reruns these "
+               "settings.")
     table = cascades.lab_table(summaries)
     st.dataframe(table, hide_index=True, key="lab_table", column_config={
         "Mean reach": st.column_config.NumberColumn(format="percent"),
@@ -482,7 +553,8 @@ def _show_lab_result() -> None:
             format="percent", help=f"Share of runs that reached more than {result['threshold']:.0%} of the network"),
         "P 95% CI low": st.column_config.NumberColumn(format="percent"),
         "P 95% CI high": st.column_config.NumberColumn(format="percent"),
-        "Seconds": st.column_config.NumberColumn(format="%.2f"),
+        "Seconds": st.column_config.NumberColumn(format="%.2f", help="Choosing the seeds and running the runs"),
+        "Of which seeding": st.column_config.NumberColumn(format="%.2f"),
     })
     left, right = st.columns(2)
     with left:

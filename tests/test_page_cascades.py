@@ -135,3 +135,50 @@ def test_hostile_handles_and_texts_stay_inert_on_the_page(demo_db_copy, monkeypa
     assert "popup.innerHTML" not in html and "cdn.jsdelivr.net" not in html
     top = next(d.value for d in at.dataframe if "root_id" in d.value.columns)
     assert top.iloc[0]["author_handle"] == evil[0]  # shown as text in the table, unchanged
+
+
+def test_a_shared_link_restores_the_lab_settings_and_its_results(app_db):
+    at = open_page("lab")
+    at.radio(key="lab_source").set_value("generated").run()
+    at.selectbox(key="lab_generator").set_value("barabasi_albert").run()
+    at.slider(key="lab_gen_barabasi_albert_n").set_value(200)
+    at.slider(key="lab_runs").set_value(30)
+    at.number_input(key="lab_seed").set_value(7)
+    at.multiselect(key="lab_strategies_generated").set_value(["random", "betweenness"])
+    next(b for b in at.button if b.label == "Run simulation").click().run()
+    assert_clean(at)
+    first = at.session_state["cascade_lab_result"]
+    link = dict(at.query_params)
+    assert "lab_run" in link
+    # AppTest does not copy bound widgets into its query parameters; in the browser they are in the URL,
+    # as the labels the widgets show.
+    from analysis import graphs
+    link.update(cascade_view="Simulation lab", lab_source="A generated network",
+                lab_generator=graphs.GENERATORS["barabasi_albert"]["label"])
+    # Everything waited for is reported: seeding (betweenness) is counted beside the runs.
+    table = next(d.value for d in at.dataframe if "Strategy" in d.value.columns)
+    assert (table["Seconds"] >= table["Of which seeding"]).all() and table["Of which seeding"].iloc[1] > 0
+    assert first["waited_s"] >= sum(s["elapsed_s"] + s["seeding_s"] for s in first["summaries"])
+
+    # A new visitor opens the link: the form shows the settings and the same results appear unasked.
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    for k, v in link.items():
+        again.query_params[k] = v
+    again.switch_page("pages/cascades.py").run()
+    assert_clean(again)
+    assert again.slider(key="lab_runs").value == 30 and again.number_input(key="lab_seed").value == 7
+    assert again.slider(key="lab_gen_barabasi_albert_n").value == 200
+    second = again.session_state["cascade_lab_result"]
+    assert [s["label"] for s in second["summaries"]] == ["Random accounts", "Top betweenness"]
+    for a, b in zip(first["summaries"], second["summaries"]):
+        assert (a["runs"] == b["runs"]).all() and a["mean"] == b["mean"]  # same seed, same results
+
+
+def test_a_tampered_lab_link_is_named_and_ignored(app_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params.update(cascade_view="Simulation lab", lab_source="A generated network",
+                           lab_run='{"k": 5, "runs": 7, "seed": 1, "global": 0.5, "strategies": ["random"]}')
+    at.switch_page("pages/cascades.py").run()
+    assert_clean(at)
+    assert any("could not be used" in w.value and "out of range" in w.value for w in at.warning)
+    assert "cascade_lab_result" not in at.session_state
