@@ -820,3 +820,83 @@ def reallocate(content_mix: pd.Series | pd.DataFrame | Mapping[str, float],
     else:
         new[~is_named] = base[~is_named] * (1.0 - named_total) / rest
     return new.rename("share")
+
+
+# -- uncertainty of the content-mix what-if ------------------------------------------------
+
+ALIGNMENT_DRAWS = 400
+ALIGNMENT_SEED = 2010
+
+
+def _shift_shares(base: np.ndarray, named: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """``reallocate`` on many mixes at once: rows of shares, ``named`` columns moved by ``delta`` (shares)."""
+    new = base.copy()
+    new[:, named] = np.maximum(0.0, base[:, named] + delta)
+    named_total = new[:, named].sum(axis=1)
+    rest = np.delete(base, named, axis=1).sum(axis=1)
+    others = np.setdiff1d(np.arange(base.shape[1]), named)
+    spill = named_total >= 1.0
+    scale = np.where(rest > 0, (1.0 - np.minimum(named_total, 1.0)) / np.where(rest > 0, rest, 1.0), 0.0)
+    new[:, others] = base[:, others] * scale[:, None]
+    new[spill] = new[spill] / new[spill].sum(axis=1, keepdims=True)
+    return new
+
+
+def alignment_whatif(content_mix: pd.DataFrame, shares: pd.DataFrame, changes: Mapping[str, float],
+                     draws: int = ALIGNMENT_DRAWS, seed: int = ALIGNMENT_SEED) -> dict:
+    """The alignment score before and after a content shift, each with a 95% interval, and the change.
+
+    Two sources of uncertainty are redrawn, like the Continuum what-if redraws its coefficients: the
+    brand's mix is a sample of its messages (Dirichlet(counts + ½) draws), and each consumer share
+    is a survey proportion (a Beta(selected + ½, n − selected + ½) draw where the sample size is known;
+    held fixed where it is not, as for the IBM preset, which the result says). Fixed seed: the same
+    inputs give the same interval. Returns before, after, change as (estimate, low, high), draws and
+    ``fixed_interest`` (True when no consumer sample size was known).
+    """
+    counts = _as_series(content_mix, ("messages",)).fillna(0.0)
+    w = shares.set_index("motive")["consumer_share"].astype(float).dropna().drop(labels=[OTHER], errors="ignore")
+    n = (shares.set_index("motive")["consumer_n"].astype(float).reindex(w.index)
+         if "consumer_n" in shares else pd.Series(np.nan, index=w.index))
+    motives = list(dict.fromkeys(list(counts.index) + [m for m in changes if m not in counts.index]))
+    counts = counts.reindex(motives, fill_value=0.0)
+    before = alignment_score(counts, w)
+    after = alignment_score(reallocate(counts, changes), w) if changes else before
+    out = {"before": (before.score, math.nan, math.nan), "after": (after.score, math.nan, math.nan),
+           "change": (after.score - before.score, math.nan, math.nan), "draws": int(draws),
+           "fixed_interest": bool(n.isna().all())}
+    if counts.sum() <= 0 or w.empty or not math.isfinite(before.score):
+        return out
+    rng = np.random.default_rng(seed)
+    mix = rng.dirichlet(counts.to_numpy() + 0.5, size=draws)                       # draws × motives
+    known = n.notna().to_numpy() & (n.to_numpy() > 0)
+    interest = np.tile(w.to_numpy(), (draws, 1))
+    if known.any():
+        sel = w.to_numpy()[known] * n.to_numpy()[known]
+        interest[:, known] = rng.beta(sel + 0.5, n.to_numpy()[known] - sel + 0.5, size=(draws, int(known.sum())))
+    cols = [motives.index(m) for m in w.index if m in motives]
+    compared = [m for m in w.index if m in motives]
+    iw = interest[:, [list(w.index).index(m) for m in compared]]
+
+    def scores(m: np.ndarray) -> np.ndarray:
+        c = m[:, cols]
+        c_sum = c.sum(axis=1, keepdims=True)
+        cn = np.divide(c, c_sum, out=np.full_like(c, np.nan), where=c_sum > 0)
+        wn = iw / iw.sum(axis=1, keepdims=True)
+        return 100.0 * (1.0 - 0.5 * np.abs(cn - wn).sum(axis=1))
+
+    s0 = scores(mix)
+    if changes:
+        named = np.array([motives.index(m) for m in changes])
+        delta = np.array([float(v) / 100.0 for v in changes.values()])
+        s1 = scores(_shift_shares(mix, named, delta))
+    else:
+        s1 = s0
+
+    def interval(x: np.ndarray) -> tuple[float, float]:
+        x = x[np.isfinite(x)]
+        return (float(np.quantile(x, 0.025)), float(np.quantile(x, 0.975))) if len(x) else (math.nan, math.nan)
+
+    out["before"] = (before.score, *interval(s0))
+    out["after"] = (after.score, *interval(s1))
+    out["change"] = (after.score - before.score, *interval(s1 - s0))
+    return out

@@ -449,15 +449,28 @@ else:
             if m != NONE and pts:
                 changes[m] = changes.get(m, 0.0) + float(pts)
     after = P.alignment_score(P.reallocate(mix, changes), interest) if changes else before
+    # Like Continuum's what-if: intervals from redrawing what was sampled (the brand's messages and,
+    # where the sample size is known, the consumer shares).
+    unc = P.alignment_whatif(mix, shares, changes)
     c = st.columns([1, 2])
     moved = changes and np.isfinite(after.score) and np.isfinite(before.score)
+    _, a_lo, a_hi = unc["after"]
+    _, d_lo, d_hi = unc["change"]
     c[0].metric("Alignment after the what-if", f"{after.score:.0f} / 100" if np.isfinite(after.score) else "–",
-                delta=f"{after.score - before.score:+.1f} points" if moved else None,
-                help="The same score on the re-allocated content mix.")
+                delta=(f"{after.score - before.score:+.1f} points; 95% interval {d_lo:+.1f} to {d_hi:+.1f}"
+                       if moved and np.isfinite(d_lo) else None),
+                help=f"The same score on the re-allocated content mix; 95% interval {a_lo:.0f} to {a_hi:.0f}."
+                if np.isfinite(a_lo) else "The same score on the re-allocated content mix.")
     with c[1]:
         if moved:
             shifts = "; ".join(f"'{m}' {v:+.0f} points" for m, v in changes.items())
-            _html_list([f"Before → after: {before.score:.0f} → {after.score:.0f} of 100 ({shifts}).", after.reading])
+            b_lo, b_hi = unc["before"][1:]
+            spread = (f"95% intervals: before {b_lo:.0f} to {b_hi:.0f}, after {a_lo:.0f} to {a_hi:.0f}, change "
+                      f"{d_lo:+.1f} to {d_hi:+.1f} points, from {unc['draws']} redraws of the brand's messages"
+                      + (" (the consumer shares are held fixed: this source publishes no sample sizes)."
+                         if unc["fixed_interest"] else " and of the consumer shares (fixed seed)."))
+            _html_list([f"Before → after: {before.score:.0f} → {after.score:.0f} of 100 ({shifts}).", after.reading,
+                        spread])
         else:
             st.caption("Pick a motive and move its slider to see the score move.")
     caption = f"Brand accounts and public channels · {f.caption()} · consumer interest: {a_label}" + (

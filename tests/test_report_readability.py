@@ -81,3 +81,25 @@ def test_whatif_warns_beyond_the_observed_range():
     # Every first reply at 5 h: a cap of 1 h puts them all below anything observed.
     assert "first reply within 1 hour puts" in continuum.extrapolation(pop, 0.0, 1.0)[0]
     assert continuum.whatif_words(0.5, 4.0) == "resolution 50% faster and a first reply within 4 hours"
+
+
+def test_content_mix_whatif_has_an_interval_that_narrows_with_more_messages():
+    from analysis import perception as P
+
+    shares = pd.DataFrame({"motive": ["a", "b", "c"], "consumer_share": [0.2, 0.3, 0.5],
+                           "consumer_n": [400, 400, 400]})
+    small = pd.DataFrame({"motive": ["a", "b", "c"], "messages": [12, 6, 2]})
+    large = small.assign(messages=small["messages"] * 1000)
+    s, big = P.alignment_whatif(small, shares, {"c": 20}), P.alignment_whatif(large, shares, {"c": 20})
+    # By hand: mix (0.6, 0.3, 0.1) against interest (0.2, 0.3, 0.5): TVD 0.4, score 60; shifting 'c' by
+    # 20 points gives (0.4667, 0.2333, 0.3): TVD 0.2667, score 73.3.
+    assert s["before"][0] == pytest.approx(60.0) and s["after"][0] == pytest.approx(73.33, abs=0.01)
+    for est in (s, big):
+        for key in ("before", "after"):
+            value, lo, hi = est[key]
+            assert lo <= value + 1 and hi >= value - 1 and lo < hi
+    width = lambda r, k: r[k][2] - r[k][1]  # noqa: E731
+    assert width(big, "before") < width(s, "before") / 2
+    assert P.alignment_whatif(small, shares, {"c": 20}) == s  # fixed seed: the same interval
+    none = P.alignment_whatif(small, shares.drop(columns="consumer_n"), {})
+    assert none["change"] == (0.0, 0.0, 0.0) and none["fixed_interest"]
