@@ -103,3 +103,17 @@ def test_content_mix_whatif_has_an_interval_that_narrows_with_more_messages():
     assert P.alignment_whatif(small, shares, {"c": 20}) == s  # fixed seed: the same interval
     none = P.alignment_whatif(small, shares.drop(columns="consumer_n"), {})
     assert none["change"] == (0.0, 0.0, 0.0) and none["fixed_interest"]
+
+
+def test_a_legend_under_the_plot_gets_its_own_band_below_the_axis_title():
+    import plotly.graph_objects as go
+
+    fig = go.Figure([go.Scatter(x=["2024-01-01", "2024-06-01"], y=[1.5, 2.5], name=f"series number {i}")
+                     for i in range(8)])
+    fig.update_layout(legend=dict(orientation="h", y=-0.16, x=0))
+    out = charts.finish(fig, "t", x_title="Date")
+    # Pinned to the figure's bottom edge, in a margin tall enough for the axis title and its rows
+    # (8 names of 15 characters, with their symbols, take three rows of 520 px).
+    assert out.layout.legend.yref == "container" and out.layout.legend.y == 0
+    assert out.layout.legend.yanchor == "bottom"
+    assert out.layout.margin.b == 78 + 24 * 3 + 10

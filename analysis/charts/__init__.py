@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import re
 import threading
 
@@ -94,6 +95,8 @@ def finish(fig: go.Figure, title: str, caption: str | None = None, *, height: in
     fig.for_each_xaxis(scale_axis)
     fig.for_each_yaxis(scale_axis)
     readable_ticks(fig)
+    if legend:
+        legend_below(fig, s)
     if x_title is not None:
         fig.update_xaxes(title_text=x_title)
     if y_title is not None:
@@ -173,6 +176,23 @@ def readable_ticks(fig: go.Figure) -> None:
         top = max(maxima)
         if top <= 10:
             fig.layout[name].update(dtick=1 if top <= 6 else 2, tick0=0, tickformat=",d")
+
+
+def legend_below(fig: go.Figure, scale: float = 1.0) -> None:
+    """A horizontal legend under the plot gets a band of its own at the bottom of the figure, below the
+    x-axis title, with room for as many rows as its entries need on a narrow (half-width) chart; placed at
+    a fixed fraction of the plot height instead, it lands on the axis title whenever the chart is short."""
+    leg = fig.layout.legend
+    if leg.orientation != "h" or leg.y is None or leg.y >= 0:
+        return
+    names = [str(t.name) for t in fig.data if t.showlegend is not False and t.name]
+    if leg.title and leg.title.text:
+        names.append(str(leg.title.text))
+    chars = sum(len(n) + 5 for n in names)
+    rows = max(1, math.ceil(chars * 7.5 * scale / 520))
+    band = round((24 * rows + 10) * scale)
+    fig.update_layout(legend=dict(yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
+                      margin=dict(b=round(78 * scale) + band))
 
 
 def empty(title: str, message: str = "No data under these filters") -> go.Figure:

@@ -85,7 +85,7 @@ def sentiment_by_platform(df: pd.DataFrame, grain: str, caption: str | None = No
     fig.add_hline(y=0, line=dict(color="#BBBBBB", width=1))
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0, title_text=""))
     return finish(fig, title, caption, height=480, x_title=X_TITLE[grain],
-                  y_title="Mean compound score (−1 to +1)")
+                  y_title="Mean sentiment<br>(−1 to +1)")
 
 
 def sentiment_shares(df: pd.DataFrame, grain: str, caption: str | None = None) -> go.Figure:
