@@ -121,6 +121,7 @@ SETTINGS: dict[str, Setting] = {
     "pg_source": Setting("Survey source"), "pg_a": Setting("Group A"), "pg_b": Setting("Group B"),
     "pg_by": Setting("Consumers broken down by"),
     **{f"pg_wi_s{i}": Setting(f"What if: content shift {i}", " points", -50, 50) for i in range(1, 4)},
+    **{f"pg_wi_m{i}": Setting(f"What if: motive {i}") for i in range(1, 4)},
     # Cascades
     "cascade_view": Setting("View", words={"observed": "Observed cascades", "influence": "Influence in context",
                                            "lab": "Simulation lab"}),

@@ -149,6 +149,88 @@ def listening_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Su
     return s
 
 
+@register("perception")
+def perception_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summary:
+    """Perception gap: the brand's content alignment with consumer interest (the IBM reference), before
+    and after the scenario's content shifts, with their 95% intervals, and the alignment chart."""
+    from analysis import perception as P
+    from analysis.charts import perception as pcharts
+
+    shares = P.load_reference()
+    mix, voice = P.brand_content(db, f)
+    changes: dict[str, float] = {}
+    for i in range(1, 4):
+        motive, points = _get(params, f"pg_wi_m{i}"), _get(params, f"pg_wi_s{i}", 0)
+        if motive and motive != "—" and float(points):
+            changes[str(motive)] = changes.get(str(motive), 0.0) + float(points)
+    s = Summary(metrics={"Brand messages": voice["total"]}, formats={})
+    if not voice["total"]:
+        return s
+    interest = shares[["motive", "consumer_share"]]
+    before = P.alignment_score(mix, interest)
+    after = P.alignment_score(P.reallocate(mix, changes), interest) if changes else before
+    unc = P.alignment_whatif(mix, shares, changes)
+    s.metrics.update({"Alignment score": before.score, "Alignment after the what-if": after.score,
+                      "Alignment change (95% low)": unc["change"][1], "Alignment change": after.score - before.score,
+                      "Alignment change (95% high)": unc["change"][2]})
+    s.formats.update({"Alignment score": ".0f", "Alignment after the what-if": ".0f",
+                      "Alignment change": "+.1f", "Alignment change (95% low)": "+.1f",
+                      "Alignment change (95% high)": "+.1f"})
+    source = _get(params, "pg_source")
+    if source and "IBM" not in str(source):
+        s.notes.append(f"Alignment is measured against the IBM 2010 reference here; the view itself compares with "
+                       f"the survey '{source}'.")
+    caption = f"Brand accounts and public channels · {f.caption()} · consumer interest: IBM IBV 2010"
+    s.figures.append(pcharts.content_alignment(before.table, caption, after=after.table if changes else None,
+                                               interest_label="Consumers"))
+    return s
+
+
+@register("cascades")
+def cascades_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summary:
+    """Cascades: the observed cascades under the filters (reshares or replies, as the view shows)."""
+    from analysis import cascades
+    from analysis.charts import cascades as cc
+    from analysis.store import cascades as q
+
+    kind = str(_get(params, "cascade_kind", "reshare"))
+    kind = "reply" if kind.lower().startswith("repl") else "reshare"
+    table = cascades.filter_cascades(cascades.observed_cascades(db, kind).table, f)
+    n_roots = q.root_count(db, f, kind)
+    sm = cascades.summary(table, n_roots)
+    s = Summary(metrics={"Original posts": sm["originals"], "Cascades": sm["cascades"],
+                         "Ever passed on": sm["reshared_share"] if sm["originals"] else None,
+                         "Largest cascade (posts)": sm["largest"] if sm["cascades"] else None,
+                         "Deepest chain (steps)": sm["deepest"] if sm["cascades"] else None,
+                         "Median structural virality": sm["median_virality"] if sm["cascades"] else None},
+                formats={"Ever passed on": ".1%", "Median structural virality": ".2f"})
+    if _get(params, "lab_run"):
+        s.notes.append("The simulation lab's results are not repeated here: open the view to rerun them "
+                       "(same seed, same results).")
+    s.figures.append(cc.cascade_ccdf(cascades.size_counts(table, n_roots), f.caption()))
+    return s
+
+
+@register("customer_360")
+def customer_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summary:
+    """Customer 360: the chosen customer's history in figures and the timeline (not narrowed by filters)."""
+    from analysis import customer360
+    from analysis.charts import customer360 as ccharts
+
+    customer = _get(params, "customer")
+    v = customer360.view(db, str(customer)) if customer else None
+    if v is None:
+        s = headline(db, f, params)
+        s.notes.append("No customer chosen in this view: the headline figures are shown instead.")
+        return s
+    items = v.items
+    s = Summary(metrics={"Interactions": int((items["source"] == "interaction").sum()),
+                         "Public posts": int((items["source"] == "post").sum()),
+                         "Open threads": len(v.open_threads), "Went public": int(items["went_public"].sum())})
+    s.figures.append(ccharts.timeline(items, f"{customer}: whole history"))
+    return s
+
+
 def summarise(db: sqlite_utils.Database, page: str, params: Mapping) -> Summary:
     """The page's own summary under the scenario's filters (the headline figures for a page without one).
 

@@ -167,3 +167,45 @@ def test_compare_panel_shows_the_counted_difference(writable_app, raw):
     want = by_hand(raw, "Value")["Interactions"] - by_hand(raw, "Premium")["Interactions"]
     assert want != 0 and table.loc["Interactions", "B − A"] == f"{want:+,}"
     assert table.loc["Interactions", "Premium"] == f"{by_hand(raw, 'Premium')['Interactions']:,}"
+
+
+def test_cascade_scenarios_count_their_own_cascades(demo_db, raw):
+    conn = store.connect(demo_db)
+    try:
+        everyone = summaries.summarise(conn, "cascades", {})
+        value = summaries.summarise(conn, "cascades", {"segment": "Value"})
+    finally:
+        conn.close()
+    posts, ident, customers = raw["posts"], raw["identities"], raw["customers"]
+    reshared = set(posts["reshare_of"].dropna())
+
+    def by_hand(p: pd.DataFrame) -> tuple[int, int]:
+        originals = p[p["reshare_of"].isna()]
+        return len(originals), int(originals["post_id"].isin(reshared).sum())
+
+    ids = set(customers.loc[customers["segment"] == "Value", "customer_id"])
+    linked = ident[ident["customer_id"].isin(ids)][["platform", "handle"]]
+    value_posts = posts.merge(linked, left_on=["platform", "author_handle"], right_on=["platform", "handle"])
+    assert (everyone.metrics["Original posts"], everyone.metrics["Cascades"]) == by_hand(posts)
+    assert (value.metrics["Original posts"], value.metrics["Cascades"]) == by_hand(value_posts)
+    d = summaries.difference(everyone, value).set_index("figure")
+    assert d.loc["Cascades", "difference"] == by_hand(value_posts)[1] - by_hand(posts)[1] < 0
+
+
+def test_perception_scenarios_show_their_content_shift(demo_db):
+    conn = store.connect(demo_db)
+    try:
+        same = summaries.summarise(conn, "perception", {})
+        shifted = summaries.summarise(conn, "perception", {"pg_wi_m1": "Feel connected", "pg_wi_s1": "10"})
+    finally:
+        conn.close()
+    if not same.metrics["Brand messages"]:
+        pytest.skip("no brand messages in the small demo")
+    assert same.metrics["Alignment change"] == 0 and same.metrics["Alignment score"] == shifted.metrics[
+        "Alignment score"]
+    m = shifted.metrics
+    assert m["Alignment change"] == pytest.approx(m["Alignment after the what-if"] - m["Alignment score"])
+    assert m["Alignment change (95% low)"] <= m["Alignment change (95% high)"]
+    d = summaries.difference(same, shifted).set_index("figure")
+    assert d.loc["Alignment after the what-if", "difference"] == pytest.approx(m["Alignment change"])
+    assert d.loc["Alignment after the what-if", "difference"] != 0
