@@ -108,12 +108,21 @@ def table_downloads(df: pd.DataFrame, name: str, key: str) -> None:
                        icon=":material/grid_on:")
 
 
+def blank_missing_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Missing text shows as a blank cell, never as "None" (numbers keep their type; Streamlit greys them)."""
+    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
+    if not text or not df[text].isna().any().any():
+        return df
+    return df.assign(**{str(c): df[c].astype(object).where(df[c].notna(), "") for c in text}) \
+        if all(isinstance(c, str) for c in text) else df
+
+
 def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None = None, **kwargs):
     """User text goes to st.dataframe (rendered as text, never as Markdown or HTML).
 
     With ``export_name`` the table gets CSV and Excel downloads and joins the page report.
     """
-    out = st.dataframe(df, hide_index=True, key=key, **kwargs)
+    out = st.dataframe(blank_missing_text(df), hide_index=True, key=key, **kwargs)
     if export_name:
         _collected()["tables"].append((export_name, df))
         if not presentation():
