@@ -4,6 +4,7 @@
     python -m analysis import TABLE FILE [--db PATH]
     python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
     python -m analysis bench [--scale ...] [--json FILE]
+    python -m analysis report --db DB [--from --to --segment --region --platform] --json FILE
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_import)
 
     # Other commands register themselves here (simulate, bench, ...).
-    for module_name in ("analysis.simulate_cli", "analysis.bench"):
+    for module_name in ("analysis.simulate_cli", "analysis.bench", "analysis.report_cli"):
         try:
             module = __import__(module_name, fromlist=["add_parser"])
         except ModuleNotFoundError as exc:
