@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import ingest, store, warm
-from pages import _ui
+from pages import _kinds_editor, _ui
 
 _ui.page_intro(
     "Data",
@@ -75,3 +75,4 @@ try:
 finally:
     conn.close()
 st.caption(f"Database: {store.db_path()}")
+_kinds_editor.editor()

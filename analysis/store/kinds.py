@@ -183,3 +183,22 @@ def kind_usage(db: sqlite_utils.Database) -> pd.DataFrame:
         SELECT kind, SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS inbound,
                SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound
         FROM interactions WHERE kind IS NOT NULL GROUP BY kind""")
+
+
+def vocabulary_with_usage(db: sqlite_utils.Database) -> pd.DataFrame:
+    """The editor's table: every listed kind and every kind the interactions use, with its meaning,
+    whether it is listed, and how many inbound and outbound interactions carry it."""
+    k = kinds(db).assign(listed=True)
+    usage = kind_usage(db)
+    out = k.merge(usage, on="kind", how="outer")
+    unlisted = out["listed"].isna()
+    out.loc[unlisted, "meaning"] = DEFAULT_MEANING
+    out.loc[unlisted, "label"] = out.loc[unlisted, "kind"]
+    out.loc[unlisted, "description"] = "In the data but not in the vocabulary: means other until placed"
+    out["listed"] = out["listed"].fillna(False).astype(bool)
+    for c in ("inbound", "outbound"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").fillna(0).astype(int)
+    order = {m: i for i, m in enumerate(MEANINGS)}
+    out["_o"] = out["meaning"].map(order).fillna(len(order))
+    return (out.sort_values(["listed", "_o", "kind"], ascending=[True, True, True]).drop(columns="_o")
+            [["kind", "label", "meaning", "description", "inbound", "outbound", "listed"]].reset_index(drop=True))
