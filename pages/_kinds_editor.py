@@ -53,9 +53,9 @@ def editor() -> None:
         st.warning(f"Not in the vocabulary, so meaning 'other' until placed (the first rows below): "
                    f"{_plural(len(unlisted), 'kind')} in your data, "
                    + ", ".join(_ui.escape_md(k) for k in unlisted[:20]) + (" …" if len(unlisted) > 20 else ""))
-    shown = vocab.drop(columns="listed")
+    shown = vocab[["kind", "meaning", "inbound", "outbound", "label", "description"]]
     edited = st.data_editor(
-        shown, key="kinds_editor", hide_index=True, width="stretch",
+        shown, key="kinds_editor", hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3,
         disabled=["kind", "label", "description", "inbound", "outbound"],
         column_config={
             "kind": "Kind", "label": "Label", "description": "Description",
