@@ -10,6 +10,7 @@ engine could later take SQLite's place.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -236,7 +237,12 @@ def _add_interactions_account(db: sqlite_utils.Database) -> None:
     before it existed. PRAGMA table_info is SQLite's; a server engine would read information_schema."""
     cols = {r[1] for r in db.conn.execute("PRAGMA table_info(interactions)")}
     if cols and "account" not in cols:
-        db.conn.execute("ALTER TABLE interactions ADD COLUMN account TEXT")
+        try:
+            db.conn.execute("ALTER TABLE interactions ADD COLUMN account TEXT")
+        except sqlite3.OperationalError:
+            # Another connection added it first (two sessions opening an old file at once).
+            if "account" not in {r[1] for r in db.conn.execute("PRAGMA table_info(interactions)")}:
+                raise
         if not db.conn.in_transaction:
             db.conn.commit()
 
