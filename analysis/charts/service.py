@@ -56,7 +56,10 @@ def duration_ecdf(ecdf: pd.DataFrame, measure_label: str, caption: str | None = 
     for g in groups:
         part = ecdf[ecdf["group"] == g]
         name = f"{escape(g)} ({int(part['n'].iloc[0]):,})"
-        fig.add_trace(go.Scatter(x=part["minutes"], y=part["share"], mode="lines", line_shape="hv", name=name,
+        # The step starts from zero at the shortest time ("hv": along, then up at each time).
+        x = np.r_[part["minutes"].to_numpy()[:1], part["minutes"].to_numpy()]
+        y = np.r_[0.0, part["share"].to_numpy()]
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line_shape="hv", name=name,
                                  line=dict(width=3, color=colours[g]),
                                  hovertemplate=name + ": %{y:.0%} within %{x:.3~s} min<extra></extra>"))
     for q, label in ((0.5, "median"), (0.9, "p90")):
@@ -116,5 +119,6 @@ def timing_by_month(monthly: pd.DataFrame, measure: str, measure_label: str, cap
             hovertemplate="%{x}: " + label + " %{y:.3~s} min over %{customdata[0]:,} of %{customdata[1]:,} "
                           "conversations (%{customdata[2]:.0%} unanswered)<extra></extra>"))
     _log_minutes_axis(fig, "y")
+    fig.update_xaxes(type="category")  # 'YYYY-MM' labels as they are, also for a single month
     return finish(fig, title, caption, x_title="Month the conversation started",
                   y_title=f"{measure_label} time (log scale)", height=420)
