@@ -68,6 +68,7 @@ def service_figures(db: sqlite_utils.Database, f: Filters) -> dict:
         known = name == "first_response_minutes" or v.resolution_known
         for stat, value in t.as_dict().items():
             out[f"service.{name}.{stat}"] = value if known else None
+    out["service.public_vs_private_first_response_p"] = service.queue_test(v.frame)
     sides = service.breakdown(v.frame, "start_side").set_index("group") if v.conversations else None
     for side, label in service.SIDES.items():
         row = sides.loc[label] if sides is not None and label in sides.index else None

@@ -288,6 +288,23 @@ def format_minutes(minutes) -> str:
     return f"{m / 1440:.1f} days"
 
 
+def queue_test(frame: pd.DataFrame) -> float | None:
+    """Two-sided Mann–Whitney U test of first response, conversations started in public against those
+    started in private (exact for small samples without ties, scipy's choice otherwise): its p-value, or
+    None when a side has no answered conversation. It asks whether one side tends to be answered sooner,
+    not whether the medians differ."""
+    from scipy.stats import mannwhitneyu
+
+    if frame.empty:
+        return None
+    answered = frame[frame["answered"]]
+    pub = answered.loc[answered["start_side"] == "public", "first_response_min"].to_numpy(dtype=float)
+    priv = answered.loc[answered["start_side"] == "private", "first_response_min"].to_numpy(dtype=float)
+    if not len(pub) or not len(priv):
+        return None
+    return float(mannwhitneyu(pub, priv, alternative="two-sided").pvalue)
+
+
 def queue_answer(frame: pd.DataFrame) -> str | None:
     """One sentence on whether conversations started in public got a faster first response than those
     started in private (medians), or None when one side has no answered conversation."""
@@ -298,9 +315,17 @@ def queue_answer(frame: pd.DataFrame) -> str | None:
     if not (np.isfinite(pub["first_response_median"]) and np.isfinite(priv["first_response_median"])):
         return None
     faster = pub["first_response_median"] < priv["first_response_median"]
+    p = queue_test(frame)
+    verdict = ("going public was answered faster" if faster else "going public did not jump the queue")
+    if p is not None:
+        verdict += (f" (Mann–Whitney two-sided p = {p:.2g}: " +
+                    ("unlikely to be chance alone)." if p < 0.05 else "could be chance).")
+                    )
+    else:
+        verdict += "."
     return (f"Conversations started in public got a first response in a median "
             f"{format_minutes(pub['first_response_median'])} (p90 {format_minutes(pub['first_response_p90'])}, "
             f"{int(pub['answered']):,} answered of {int(pub['conversations']):,}), against "
             f"{format_minutes(priv['first_response_median'])} (p90 {format_minutes(priv['first_response_p90'])}, "
             f"{int(priv['answered']):,} of {int(priv['conversations']):,}) for those started in private: "
-            + ("going public was answered faster." if faster else "going public did not jump the queue."))
+            + verdict)

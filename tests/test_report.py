@@ -49,6 +49,7 @@ def test_every_required_figure_by_hand(db):
     assert r["service.handoff_to_private_share"] == pytest.approx(2 / 7)
     assert r["service.started_public.first_response_minutes.median"] == 12.5
     assert r["service.started_private.first_response_minutes.median"] == 315.0
+    assert r["service.public_vs_private_first_response_p"] == pytest.approx(1 / 3)  # see test_service
     # Sentiment per role: customers p1, p2; the brand p4; other public voices p3.
     assert r["sentiment.customers.mean"] == pytest.approx(0.05)
     assert r["sentiment.customers.negative_share"] == 0.5

@@ -94,8 +94,11 @@ def test_going_public_and_the_queue(view):
     assert (pub["first_response_median"], pub["first_response_p90"]) == (12.5, pytest.approx(18.5))
     assert (priv["first_response_median"], priv["first_response_p90"]) == (315.0, pytest.approx(543.0))
     assert pub["handoffs"] == 2 and pub["brand_messages"] == 4 and pub["handoff_share"] == 0.5
+    # Mann–Whitney: both public times (5, 20) are below both private ones (30, 600), so U = 0; of the
+    # C(4, 2) = 6 equally likely splits one gives U = 0 and one U = 4: two-sided p = 2/6.
+    assert service.queue_test(view.frame) == pytest.approx(1 / 3)
     text = service.queue_answer(view.frame)
-    assert "12 min" in text and "5.2 h" in text and "answered faster" in text
+    assert "12 min" in text and "5.2 h" in text and "answered faster" in text and "p = 0.33" in text
 
 
 def test_per_account_channel_segment_and_month(view):
