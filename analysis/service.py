@@ -329,3 +329,34 @@ def queue_answer(frame: pd.DataFrame) -> str | None:
             f"{format_minutes(priv['first_response_median'])} (p90 {format_minutes(priv['first_response_p90'])}, "
             f"{int(priv['answered']):,} of {int(priv['conversations']):,}) for those started in private: "
             + verdict)
+
+
+def summary(db: sqlite_utils.Database, f: Filters, params: dict):
+    """Key numbers and the first-response chart of a saved Service timing view (scenario comparisons,
+    deck reports)."""
+    from analysis import summaries
+    from analysis.charts import service as charts
+
+    v = service_view(db, f)
+    measure = _choice(params.get("service_measure"), MEASURES) or "first_response"
+    by = _choice(params.get("service_compare"), DIMENSIONS)
+    s = summaries.Summary(
+        metrics={"Conversations started by customers": v.conversations, "Unanswered share": v.unanswered_share,
+                 "First response median (min)": v.first_response.median,
+                 "First response p90 (min)": v.first_response.p90,
+                 "Resolution median (min)": v.resolution.median if v.resolution_known else float("nan"),
+                 "Replies moving to private": v.handoff_share if v.handoff_known else float("nan")},
+        formats={"Unanswered share": ".0%", "Replies moving to private": ".0%",
+                 "First response median (min)": ",.1f", "First response p90 (min)": ",.1f",
+                 "Resolution median (min)": ",.1f"})
+    s.figures.append(charts.duration_ecdf(ecdf(v.frame, measure, by), MEASURES[measure], f.caption()))
+    return s
+
+
+def _choice(value, options: dict[str, str]) -> str | None:
+    """A view control's key from its URL value, which is the key or (for bound selectboxes) its label."""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    if value in options:
+        return value
+    return next((k for k, label in options.items() if label == value), None)

@@ -39,6 +39,10 @@ SummaryFn = Callable[[sqlite_utils.Database, Filters, dict], Summary]
 _REGISTRY: dict[str, SummaryFn] = {}
 
 
+# Pages whose summary lives in a module that may not be imported yet (a deck report built elsewhere).
+_PAGE_SUMMARIES: dict[str, str] = {"service": "analysis.service.summary"}
+
+
 def register(page: str, fn: SummaryFn) -> None:
     """Let a page add its own key numbers and charts to scenario comparisons."""
     _REGISTRY[page] = fn
@@ -61,7 +65,10 @@ def summarise(db: sqlite_utils.Database, page: str, params: dict) -> Summary:
     """The headline figures under the scenario's filters, plus the page's own summary if it has one."""
     f = Filters.from_params(params)
     s = headline(db, f, params)
-    extra = _REGISTRY.get(page)
+    extra = _REGISTRY.get(page) or _PAGE_SUMMARIES.get(page)
+    if isinstance(extra, str):
+        module, name = extra.rsplit(".", 1)
+        extra = getattr(__import__(module, fromlist=[name]), name)
     if extra is not None:
         more = extra(db, f, params)
         s.metrics.update(more.metrics)

@@ -169,3 +169,18 @@ def test_ecdf_is_thinned_but_keeps_its_ends():
 def test_durations_in_words():
     assert [service.format_minutes(m) for m in (0.5, 12.4, 90, 60 * 50, float("nan"))] == [
         "30 s", "12 min", "1.5 h", "2.1 days", "–"]
+
+
+def test_a_saved_view_summarises_its_figures_for_scenario_comparisons(db):
+    from analysis import summaries
+
+    seed(db)
+    s = summaries.summarise(db, "service", {"segments": ["Premium"], "service_compare": "Where it started (public "
+                                                                                    "or private)"})
+    # Premium: T1 (answered after 30 min, resolved after 120) and T4 (never answered).
+    assert s.metrics["Conversations started by customers"] == 2
+    assert s.metrics["Unanswered share"] == 0.5
+    assert s.metrics["First response median (min)"] == 30.0
+    assert s.metrics["Resolution median (min)"] == 120.0
+    names = {t.name for t in s.figures[-1].data}
+    assert names == {"Started in private (1)"}
