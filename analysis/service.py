@@ -44,8 +44,8 @@ NO_SEGMENT = "no segment"
 SIDES = {"public": "Started in public", "private": "Started in private"}
 # Durations shorter than this are drawn at this value on log axes (a log axis has no zero).
 FLOOR_MINUTES = 1 / 60
-FRAME_COLUMNS = ["thread_id", "first_response_min", "resolution_min", "answered", "resolved", "outbound_n",
-                 "handoffs_n", "start_side", "channel", "account", "month", "segment"]
+FRAME_COLUMNS = ["thread_id", "customer_id", "started", "first_response_min", "resolution_min", "answered",
+                 "resolved", "outbound_n", "handoffs_n", "start_side", "channel", "account", "month", "segment"]
 
 
 @dataclass
@@ -89,6 +89,8 @@ def conversations(threads: pd.DataFrame, vocab: pd.DataFrame) -> pd.DataFrame:
     segment = th["segment"].astype(object)
     return pd.DataFrame({
         "thread_id": th["thread_id"].to_numpy(dtype=object),
+        "customer_id": th["customer_id"].to_numpy(dtype=object),
+        "started": pd.to_datetime(th["start"].to_numpy(dtype=float), unit="s"),
         "first_response_min": frt,
         "resolution_min": th["resolution_h"].to_numpy(dtype=float) * 60.0,
         "answered": answered,
@@ -266,6 +268,16 @@ def coverage(db: sqlite_utils.Database):
     """What the data records (``analysis.store.service.coverage``), once per data version in this process:
     a scan of every interaction (0.3 s at 100,000) that no filter changes."""
     return continuum._memo(db, "service_coverage", (), lambda: q.coverage(db))
+
+
+def unanswered(frame: pd.DataFrame, limit: int = 200) -> pd.DataFrame:
+    """Conversations nobody answered, oldest first (the longest wait): thread_id, customer_id, started,
+    channel, start_side, segment."""
+    cols = ["thread_id", "customer_id", "started", "channel", "start_side", "segment"]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    out = frame.loc[~frame["answered"], cols].sort_values(["started", "thread_id"], kind="stable")
+    return out.head(limit).reset_index(drop=True)
 
 
 def monthly(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """Service timing: first response and resolution time, unanswered conversations and hand-offs to private."""
 
+import pandas as pd
 import streamlit as st
 
 from analysis import service
@@ -150,6 +151,19 @@ if dim == "account":
                f"'{service.NO_ANSWER}', answers without an account '{service.NOT_RECORDED}'.")
 _ui.text_table(_shown(table), column_config=COLS, width="stretch", export_name=f"Service timing per {dim}",
                key="service_table")
+
+if v.unanswered:
+    st.subheader("Unanswered conversations")
+    waiting = service.unanswered(v.frame)
+    st.caption(f"The {min(len(waiting), v.unanswered):,} oldest of {v.unanswered:,}, oldest first: no reply from the "
+               "brand after the customer's first message. Open a customer in Customer 360 to act on it.")
+    _ui.text_table(pd.DataFrame({
+        "Customer": [_ui.customer_url(c) for c in waiting["customer_id"]],
+        "Started": waiting["started"].dt.strftime("%Y-%m-%d %H:%M"), "Channel": waiting["channel"],
+        "Side": waiting["start_side"].map(service.SIDES), "Segment": waiting["segment"],
+        "Thread": waiting["thread_id"]}),
+        column_config={"Customer": st.column_config.LinkColumn(display_text=r"customer=(.*)$")}, width="stretch",
+        export_name="Unanswered conversations", key="service_unanswered")
 
 monthly = service.monthly(v.frame)
 _ui.chart(sc.timing_by_month(monthly, measure, label, cap), key="service_monthly")

@@ -98,6 +98,8 @@ def test_public_only_data_says_resolution_is_unknown(tmp_path, monkeypatch):
     notes = " ".join(i.value for i in at.info)
     assert "Resolution time is unknown here" in notes and "Public-only data" in notes
     assert "Resolution, median" not in m
+    waiting = next(d.value for d in at.dataframe if "Customer" in d.value.columns)
+    assert waiting["Customer"].tolist() == ["customer_360?customer=c2"]
 
 
 def test_the_data_page_places_kinds_the_vocabulary_does_not_list(demo_db_copy, monkeypatch):

@@ -63,6 +63,13 @@ def test_conversations_answered_or_not(view):
     assert set(view.frame.loc[~view.frame["answered"], "thread_id"]) == {"T4"}
 
 
+def test_unanswered_conversations_are_listed_oldest_first(db):
+    seed(db, TOUCHES + [("T7", "00:10", "email", "inbound", "complaint", "C3", None)])
+    w = service.unanswered(service.service_view(db, Filters()).frame)
+    assert w["thread_id"].tolist() == ["T7", "T4"]  # 00:10 waited longer than 05:00
+    assert w["customer_id"].tolist() == ["C3", "C1"] and w["start_side"].tolist() == ["private", "public"]
+
+
 def test_first_response_median_and_p90_by_hand(view):
     # 30, 600, 5, 20 minutes -> sorted 5, 20, 30, 600. Median (20 + 30) / 2 = 25.
     # p90 at rank 0.9 * 3 = 2.7: 30 + 0.7 * (600 - 30) = 429.
