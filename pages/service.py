@@ -155,8 +155,10 @@ _ui.text_table(_shown(table), column_config=COLS, width="stretch", export_name=f
 if v.unanswered:
     st.subheader("Unanswered conversations")
     waiting = service.unanswered(v.frame)
-    st.caption(f"The {min(len(waiting), v.unanswered):,} oldest of {v.unanswered:,}, oldest first: no reply from the "
-               "brand after the customer's first message. Open a customer in Customer 360 to act on it.")
+    shown_n = (f"All {v.unanswered:,}" if len(waiting) == v.unanswered
+               else f"The {len(waiting):,} oldest of {v.unanswered:,}")
+    st.caption(f"{shown_n}, oldest first: no reply from the brand after the customer's first message. Open a "
+               "customer in Customer 360 to act on it.")
     _ui.text_table(pd.DataFrame({
         "Customer": [_ui.customer_url(c) for c in waiting["customer_id"]],
         "Started": waiting["started"].dt.strftime("%Y-%m-%d %H:%M"), "Channel": waiting["channel"],
