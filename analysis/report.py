@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from analysis import cascades, continuum, overview, service
+from analysis import cascades, continuum, overview, perception, service
 from analysis.filters import Filters
 from analysis.store import cascades as cascades_store
 from analysis.store import report as q
 from analysis.store.roles import ROLES
 
 # The sections, in the order they are computed (the progress bar's steps).
-SECTIONS = ("overview", "service", "sentiment", "continuum", "cascades")
+SECTIONS = ("overview", "service", "sentiment", "continuum", "perception", "cascades")
 ROLE_KEYS = {"customer": "customers", "public": "public", "brand": "brand"}
 
 
@@ -104,6 +104,15 @@ def continuum_figures(db: sqlite_utils.Database, f: Filters) -> dict:
     }
 
 
+def perception_figures(db: sqlite_utils.Database, f: Filters) -> dict:
+    """The brand's public voice (Perception page): its public messages and the share that broadcast rather
+    than answer someone, with the 95% Wilson interval."""
+    b = perception.broadcast_vs_listen(db, f)
+    return {"perception.brand_public_messages": b["total"],
+            "perception.broadcast_share": b["broadcast_share"],
+            "perception.broadcast_share_ci95": [b["broadcast_lo"], b["broadcast_hi"]] if b["total"] else None}
+
+
 def cascade_figures(db: sqlite_utils.Database, f: Filters) -> dict:
     """Reshare cascades, or reply trees when the data has no reshares (``cascades.kind`` says which)."""
     kind = "reshare" if q.has_reshares(db) else "reply"
@@ -120,7 +129,7 @@ def cascade_figures(db: sqlite_utils.Database, f: Filters) -> dict:
 
 SECTION_FUNCTIONS: dict[str, Callable[[sqlite_utils.Database, Filters], dict]] = {
     "overview": overview_figures, "service": service_figures, "sentiment": sentiment_figures,
-    "continuum": continuum_figures, "cascades": cascade_figures,
+    "continuum": continuum_figures, "perception": perception_figures, "cascades": cascade_figures,
 }
 
 
@@ -139,7 +148,7 @@ def report(db: sqlite_utils.Database, f: Filters, progress: Callable[[str, int, 
         out.update(SECTION_FUNCTIONS[name](db, f))
     if progress:
         progress("report", len(SECTIONS), len(SECTIONS))
-    return {k: clean(out[k]) for k in sorted(out)}
+    return {k: [clean(x) for x in out[k]] if isinstance(out[k], list) else clean(out[k]) for k in sorted(out)}
 
 
 def write_json(figures: dict, path: str | Path) -> None:

@@ -58,6 +58,9 @@ def test_every_required_figure_by_hand(db):
     # Talk share: 8 outbound of the 15 touches (T6's marketing send included).
     outbound = sum(t[3] == "outbound" for t in TOUCHES)
     assert r["talk_share"] == pytest.approx(outbound / len(TOUCHES)) and outbound == 8
+    # The brand's public voice: three outbound touches on public channels (T3's hand-off, T5's reply and
+    # hand-off), each after the customer spoke, and acme's reply p4 to ann: four answers, no broadcast.
+    assert (r["perception.brand_public_messages"], r["perception.broadcast_share"]) == (4, 0.0)
     # No reshares: reply trees. p1 with its two replies is a star of 3: depth 1, structural virality
     # (1 + 1 + 2) / 3 pairs = 4/3.
     assert r["cascades.kind"] == "reply"
