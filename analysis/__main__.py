@@ -4,7 +4,6 @@
     python -m analysis import TABLE FILE [--db PATH]
     python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
     python -m analysis bench [--scale ...] [--json FILE]
-    python -m analysis report --db DB [--from --to --segment --region --platform] --json FILE
 """
 
 from __future__ import annotations
