@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import ingest, store, warm
-from pages import _kinds_editor, _ui
+from pages import _ui
 
 _ui.page_intro(
     "Data",
@@ -75,4 +75,6 @@ try:
 finally:
     conn.close()
 st.caption(f"Database: {store.db_path()}")
+from pages import _kinds_editor  # noqa: E402  (its own section, apart from the import tools above)
+
 _kinds_editor.editor()
