@@ -23,6 +23,7 @@ PAGES = [
     ("pages/perception.py", "Perception gap", ":material/compare_arrows:", "perception"),
     ("pages/cascades.py", "Cascades", ":material/share:", "cascades"),
     ("pages/listening.py", "Listening", ":material/hearing:", "listening"),
+    ("pages/service.py", "Service timing", ":material/timer:", "service"),
     ("pages/customer_360.py", "Customer 360", ":material/person_search:", "customer_360"),
     ("pages/workshop.py", "Workshop", ":material/co_present:", "workshop"),
     ("pages/data.py", "Data", ":material/upload_file:", "data"),

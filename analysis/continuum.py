@@ -22,6 +22,7 @@ from analysis import sentiment, stats, store, whatif
 from analysis.filters import Filters
 from analysis.store import aggregates
 from analysis.store import continuum as q
+from analysis.store import kinds as kinds_store
 
 # Practitioners' rule of thumb: a company should talk about a quarter of the time and listen the rest.
 TALK_RULE = 0.25
@@ -629,12 +630,17 @@ def _date_seconds(d: dt.date) -> int:
 
 
 def build_service_base(touches: pd.DataFrame, customers: pd.DataFrame | None = None,
-                       max_steps: int = MAX_PATH_STEPS) -> ServiceBase:
-    """Per-thread facts from the touches (thread_id, occurred_at, channel, direction, kind, customer_id).
+                       max_steps: int = MAX_PATH_STEPS, meanings: dict[str, str] | None = None) -> ServiceBase:
+    """Per-thread facts from the touches (thread_id, occurred_at, channel, direction, kind, customer_id,
+    optionally account). ``meanings`` maps kinds to their meaning (``analysis.store.kinds``; the shipped
+    vocabulary when None).
 
     Threads: thread_id, customer_id, segment, region, linked, start, last (epoch seconds),
-    start_channel, opening_kind, n_touches, first_response_h (first outbound touch after the first
-    inbound one), resolution_h (first touch of kind 'resolution', from the start), resolved,
+    start_channel, opening_kind, opening_meaning, opened_inbound (the customer spoke first: a
+    conversation, answered or not), n_touches, outbound_n, handoffs_n (outbound touches whose kind
+    means 'handoff_private'), response_account (the account of the first response),
+    first_response_h (first outbound touch after the first inbound one; NaN: unanswered),
+    resolution_h (first touch whose kind means 'resolves', from the start), resolved,
     path (channels in order, repeats collapsed, ``>``-separated; ``…`` marks a path cut at
     ``max_steps``), path_steps. All vectorised: no loop over threads.
     """
@@ -656,6 +662,10 @@ def build_service_base(touches: pd.DataFrame, customers: pd.DataFrame | None = N
     cats = np.asarray(channel.categories, dtype=object)
     inbound = df["direction"].eq("inbound").to_numpy()
     kind = df["kind"].fillna("").astype(str).to_numpy(dtype=object)
+    meaning = kinds_store.meaning_of(df["kind"].to_numpy(dtype=object), meanings if meanings is not None else
+                                     {r["kind"]: r["meaning"] for r in kinds_store.DEFAULT_KINDS}).to_numpy()
+    account = (df["account"].to_numpy(dtype=object) if "account" in df.columns
+               else np.full(n, None, dtype=object))
     k = len(thread_ids)
 
     first = np.flatnonzero(np.r_[True, thread[1:] != thread[:-1]]) if n else np.zeros(0, dtype=int)
@@ -670,8 +680,18 @@ def build_service_base(touches: pd.DataFrame, customers: pd.DataFrame | None = N
 
     first_in = first_time(inbound)
     fin_row = first_in[thread] if n else np.zeros(0)
-    first_out = first_time(~inbound & (t >= fin_row))  # NaN comparisons are False: no inbound, no response
-    resolution = first_time(kind == "resolution")
+    answers = ~inbound & (t >= fin_row)  # NaN comparisons are False: no inbound, no response
+    first_out = first_time(answers)
+    resolution = first_time(meaning == "resolves")
+    # The account behind each thread's first response: rows are in thread and time order.
+    response_account = np.full(k, None, dtype=object)
+    ans = np.flatnonzero(answers)
+    if len(ans):
+        lead = ans[np.r_[True, thread[ans][1:] != thread[ans][:-1]]]
+        response_account[thread[lead]] = account[lead]
+    outbound_n = np.bincount(thread[~inbound], minlength=k) if n else np.zeros(0, dtype=int)
+    handoffs_n = (np.bincount(thread[~inbound & (meaning == "handoff_private")], minlength=k) if n
+                  else np.zeros(0, dtype=int))
     start = t[first].astype(float)
 
     # Paths: collapse repeats of a channel, then encode up to max_steps channels as one integer.
@@ -704,7 +724,10 @@ def build_service_base(touches: pd.DataFrame, customers: pd.DataFrame | None = N
         "start": start, "last": t[last].astype(float),
         "start_channel": cats[ch[first]] if n else np.zeros(0, dtype=object),
         "opening_kind": kind[first],
+        "opening_meaning": meaning[first] if n else np.zeros(0, dtype=object),
+        "opened_inbound": inbound[first] if n else np.zeros(0, dtype=bool),
         "n_touches": np.diff(np.r_[first, n]) if n else np.zeros(0, dtype=int),
+        "outbound_n": outbound_n, "handoffs_n": handoffs_n, "response_account": response_account,
         "first_response_h": (first_out - first_in) / 3600.0,
         "resolution_h": (resolution - start) / 3600.0,
         "resolution_t": resolution,
@@ -733,9 +756,14 @@ def service_base(db: sqlite_utils.Database) -> ServiceBase:
     the database when there is one, else fetched, prepared and kept for the next process."""
     def scan() -> dict[str, pd.DataFrame]:
         r = q.run_parallel(db, {"touches": q.service_touches, "attrs": q.customer_attributes})
-        return vars(build_service_base(r["touches"], r["attrs"]))
+        return vars(build_service_base(r["touches"], r["attrs"], meanings=kinds_store.meaning_map(db)))
     return _memo(db, "service_base", (), lambda: ServiceBase(**aggregates.memo_parts(
-        db, "continuum.service", ("touches", "moves", "threads"), scan)))
+        db, SERVICE_MEMO_KEY, ("touches", "moves", "threads"), scan)))
+
+
+# Where the conversations are kept in the database. "service2": the threads gained columns
+# (conversations answered or not, hand-offs, accounts); a copy an older version kept is not read.
+SERVICE_MEMO_KEY = "continuum.service2"
 
 
 def thread_mask(base: ServiceBase, f: Filters, focus: Iterable[str] = (), path: str | None = None) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Customer 360: one customer's interactions and public posts on one timeline, threads, and signals to act on.
 
 Definitions (stated on the page):
-- a *service thread* is a thread whose first touch is an inbound complaint or inquiry;
-- it is *resolved* from its first touch of kind 'resolution', *open* while it has none;
+- a *service thread* is a thread whose first touch is inbound and of a kind that means ``opens``
+  (the kinds vocabulary, ``analysis.store.kinds``: the demo's complaint and inquiry, for instance);
+- it is *resolved* from its first touch of a kind that means ``resolves``, *open* while it has none;
 - an open thread is *waiting on us* when its last touch is inbound (the customer spoke last);
 - an item is *public* when its channel's publicness is at least ``PUBLIC_THRESHOLD`` (0.5);
   posts are public, placed at the publicness of the 'post' channel, and marked with their platform;
@@ -28,11 +29,11 @@ import sqlite_utils
 from analysis import sentiment
 from analysis.store import PUBLIC_THRESHOLD
 from analysis.store import customer360 as q
+from analysis.store import kinds as kinds_store
 
-SERVICE_KINDS = ("complaint", "inquiry")
 ITEM_COLUMNS = ["when", "source", "item_id", "channel", "place", "publicness", "public", "direction", "kind",
-                "thread_id", "text", "amount", "sentiment", "sentiment_source", "label", "platform", "reshare",
-                "went_public"]
+                "meaning", "thread_id", "text", "amount", "sentiment", "sentiment_source", "label", "platform",
+                "reshare", "went_public"]
 
 
 # -- finding a customer ------------------------------------------------------------------------------
@@ -68,9 +69,17 @@ def recent_public_complaints(db: sqlite_utils.Database, limit: int = 8) -> pd.Da
 
 # -- the timeline ----------------------------------------------------------------------------------------
 
+def default_meanings() -> dict[str, str]:
+    """The shipped kinds vocabulary (kind -> meaning), for rows loaded without a database."""
+    return {k["kind"]: k["meaning"] for k in kinds_store.DEFAULT_KINDS}
+
+
 def build_items(interactions: pd.DataFrame, posts: pd.DataFrame, post_publicness: float = 1.0,
-                public_threshold: float = PUBLIC_THRESHOLD) -> pd.DataFrame:
+                public_threshold: float = PUBLIC_THRESHOLD, meanings: dict[str, str] | None = None) -> pd.DataFrame:
     """Interactions and posts as one timeline (oldest first), before threads are analysed.
+
+    ``meanings`` maps kinds to their meaning (the database's vocabulary; the shipped one when None);
+    posts and unknown kinds mean 'other'.
 
     Interaction texts have no stored score: they are scored with VADER here, each distinct
     text once. Posts keep their stored score (a person's correction when there is one).
@@ -84,7 +93,9 @@ def build_items(interactions: pd.DataFrame, posts: pd.DataFrame, post_publicness
         parts.append(pd.DataFrame({
             "when": pd.to_datetime(i["occurred_at"]), "source": "interaction", "item_id": i["interaction_id"],
             "channel": i["channel"], "place": label, "publicness": publicness,
-            "direction": i["direction"], "kind": i["kind"], "thread_id": i["thread_id"], "text": i["text"],
+            "direction": i["direction"], "kind": i["kind"],
+            "meaning": kinds_store.meaning_of(i["kind"], meanings or default_meanings()).to_numpy(),
+            "thread_id": i["thread_id"], "text": i["text"],
             "amount": pd.to_numeric(i["amount"], errors="coerce"),
             "sentiment": pd.Series(scores, index=i.index, dtype=float),
             "sentiment_source": np.where(pd.Series(scores, index=i.index).notna(), "scored now", None),
@@ -98,7 +109,8 @@ def build_items(interactions: pd.DataFrame, posts: pd.DataFrame, post_publicness
         parts.append(pd.DataFrame({
             "when": pd.to_datetime(p["created_at"]), "source": "post", "item_id": p["post_id"], "channel": "post",
             "place": "Post on " + p["platform"].astype(str), "publicness": float(post_publicness),
-            "direction": "inbound", "kind": kind, "thread_id": None, "text": p["text"], "amount": np.nan,
+            "direction": "inbound", "kind": kind, "meaning": kinds_store.DEFAULT_MEANING, "thread_id": None,
+            "text": p["text"], "amount": np.nan,
             "sentiment": pd.to_numeric(p["sentiment"], errors="coerce"),
             "sentiment_source": np.where(corrected, "corrected by a person",
                                          np.where(p["sentiment"].notna(), "stored", None)),
@@ -125,14 +137,14 @@ def threads(items: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
     first = g.head(1).set_index("thread_id")
     last = g.tail(1).set_index("thread_id")
     out = pd.DataFrame({"opened": first["when"], "kind": first["kind"], "first_channel": first["place"],
-                        "first_direction": first["direction"]})
+                        "first_direction": first["direction"], "first_meaning": first["meaning"]})
     out["path"] = g["place"].agg(lambda s: " → ".join(dict.fromkeys(s)))
     out["touches"] = g.size()
     out["last_touch"] = last["when"]
     out["last_direction"] = last["direction"]
-    out["resolved_at"] = inter[inter["kind"] == "resolution"].groupby("thread_id")["when"].min()
-    out = out[(out["kind"].isin(SERVICE_KINDS)) & (out["first_direction"] == "inbound")].drop(
-        columns="first_direction")
+    out["resolved_at"] = inter[inter["meaning"] == "resolves"].groupby("thread_id")["when"].min()
+    out = out[(out["first_meaning"] == "opens") & (out["first_direction"] == "inbound")].drop(
+        columns=["first_direction", "first_meaning"])
     if out.empty:
         return pd.DataFrame(columns=cols)
     out["status"] = np.where(out["resolved_at"].notna(), "resolved", "open")
@@ -229,14 +241,23 @@ REVIEW_AFTER_PURCHASE_DAYS = 30
 REVIEW_RECENT_DAYS = 90
 
 
+def _thread_noun(kind) -> str:
+    """A thread named by the kind that opened it ('Complaint', 'Inquiry') when that kind is one of the
+    shipped vocabulary's (our own words: reasons never carry imported text), else 'Service thread'."""
+    return _SHIPPED_LABELS.get(kind, "Service thread")
+
+
+_SHIPPED_LABELS = {k["kind"]: k["label"] for k in kinds_store.DEFAULT_KINDS}
+
+
 def rule_complaint_gone_public(v: CustomerView) -> list[Signal]:
-    """An open complaint, and since it opened a negative public post or public complaint."""
-    open_c = v.open_threads[v.open_threads["kind"] == "complaint"]
+    """An open service thread, and since it opened a negative public post or a conversation opened in public."""
+    open_c = v.open_threads
     if open_c.empty or v.as_of is None:
         return []
     it = v.items
     negative_public = it[(it["direction"] == "inbound") & it["public"] & ~it["reshare"].astype(bool)
-                         & ((it["sentiment"] <= sentiment.NEGATIVE) | (it["kind"] == "complaint"))]
+                         & ((it["sentiment"] <= sentiment.NEGATIVE) | (it["meaning"] == "opens"))]
     hits = []
     for t in open_c.itertuples():
         after = negative_public[negative_public["when"] > t.opened]
@@ -247,11 +268,12 @@ def rule_complaint_gone_public(v: CustomerView) -> list[Signal]:
     t, item = max(hits, key=lambda h: h[1]["when"])
     when = item["when"]
     what = ("review" if item["channel"] == "review" else "public post" if item["source"] == "post"
-            else "public complaint" if item["kind"] == "complaint" else "public message")
-    more = f" ({_plural(len(hits) - 1, 'other open complaint')} too)" if len(hits) > 1 else ""
+            else "public complaint" if item["meaning"] == "opens" else "public message")
+    more = f" ({_plural(len(hits) - 1, 'other open thread')} too)" if len(hits) > 1 else ""
     recent = _days(v.as_of - when) <= RECENT_DAYS
+    opened = f"{_thread_noun(t.kind)} open {_plural(_days(v.as_of - t.opened), 'day')} (since {_day(t.opened)})"
     return [Signal("complaint_gone_public", "Reach out privately",
-                   f"Complaint open {_plural(_days(v.as_of - t.opened), 'day')} (since {_day(t.opened)}) and a "
+                   f"{opened} and a "
                    f"negative {what} on {_day(when)}{more}.",
                    "Contact them privately (DM or phone), own the problem and resolve it; then answer the "
                    "public post so others see it handled.", 1 if recent else 2, when)]
@@ -321,7 +343,7 @@ def rule_negative_review_after_purchase(v: CustomerView) -> list[Signal]:
     if v.as_of is None:
         return []
     it = v.items
-    buys = it[(it["source"] == "interaction") & (it["kind"] == "purchase")]
+    buys = it[(it["source"] == "interaction") & (it["meaning"] == "purchase")]
     reviews = it[(it["direction"] == "inbound") & ~it["reshare"].astype(bool) & (it["sentiment"] <= sentiment.NEGATIVE)
                  & ((it["kind"] == "review") | (it["channel"] == "review") | (it["source"] == "post"))
                  & (it["when"] >= v.as_of - pd.Timedelta(days=REVIEW_RECENT_DAYS))]
@@ -374,9 +396,10 @@ def signals(v: CustomerView) -> list[Signal]:
 # -- the whole view ---------------------------------------------------------------------------------------------
 
 def assemble(customer: dict, accounts: pd.DataFrame, interactions: pd.DataFrame, posts: pd.DataFrame,
-             as_of: pd.Timestamp | None, higher_value_share: float, post_publicness: float = 1.0) -> CustomerView:
+             as_of: pd.Timestamp | None, higher_value_share: float, post_publicness: float = 1.0,
+             meanings: dict[str, str] | None = None) -> CustomerView:
     """Timeline, threads, going-public moments and signals from already loaded rows."""
-    items = build_items(interactions, posts, post_publicness)
+    items = build_items(interactions, posts, post_publicness, meanings=meanings)
     th = threads(items, as_of)
     items, th = mark_went_public(items, th)
     v = CustomerView(customer=customer, accounts=accounts, items=items, threads=th, as_of=as_of,
@@ -394,4 +417,4 @@ def view(db: sqlite_utils.Database, customer_id: str) -> CustomerView | None:
     higher, total = q.lifetime_value_rank(db, c.get("lifetime_value"))
     return assemble(c, q.accounts(db, customer_id), q.interactions(db, customer_id), q.posts(db, customer_id),
                     pd.Timestamp(end) if end else None, higher / total if total else float("nan"),
-                    q.post_publicness(db))
+                    q.post_publicness(db), kinds_store.meaning_map(db))

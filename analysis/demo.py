@@ -49,6 +49,11 @@ REGION_P = [0.4, 0.3, 0.2, 0.1]
 PLATFORMS = np.array(["x", "instagram", "facebook"])
 PLATFORM_P = [0.5, 0.3, 0.2]
 BRAND = "acme"
+# The brand account or team that answers on each channel (interactions.account).
+SERVICE_ACCOUNTS = {"post": BRAND, "public_reply": BRAND, "forum": BRAND, "dm": BRAND, "review": BRAND,
+                    "phone": "contact centre", "chat": "contact centre", "email": "email team",
+                    "store": "store staff", "web": "contact centre", "sms": "contact centre",
+                    "kiosk": "store staff"}
 
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farah", "Gus", "Hana", "Ivan", "Jia", "Kofi", "Lena",
          "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Vik", "Wen", "Yara",
@@ -248,7 +253,7 @@ def case_touches(rng, cases: pd.DataFrame) -> pd.DataFrame:
             "thread_id": tid[m], "customer_id": cases["customer_id"].to_numpy()[m],
             "occurred_at_day": np.asarray(day, dtype=float)[m] if np.ndim(day) else np.full(m.sum(), day),
             "channel": np.asarray(channel, dtype=object)[m] if np.ndim(channel) else channel,
-            "direction": direction, "kind": kind,
+            "direction": direction, "kind": np.asarray(kind, dtype=object)[m] if np.ndim(kind) else kind,
             "text": np.asarray(text, dtype=object)[m] if np.ndim(text) else text, "step": step,
         }))
 
@@ -261,7 +266,8 @@ def case_touches(rng, cases: pd.DataFrame) -> pd.DataFrame:
     add(everyone, start, ch, "inbound", cases["kind"].to_numpy(dtype=object), opening, 0)
     public_start = cases["public_start"].to_numpy()
     # A public complaint gets a public answer, then moves to DM or phone (taken private).
-    add(everyone, start + frt, ch, "outbound", "response",
+    # The public answer asks the customer to move to DM: an observed hand-off to private.
+    add(everyone, start + frt, ch, "outbound", np.where(public_start, "handoff_private", "response"),
         np.where(public_start, "Sorry to hear this. Please DM us your order number so we can help.",
                  _concat("Thanks for getting in touch about your ", issue, ". We are on it.")), 1)
     private_ch = np.where(rng.random(n) < 0.6, "dm", "phone").astype(object)
@@ -278,7 +284,7 @@ def case_touches(rng, cases: pd.DataFrame) -> pd.DataFrame:
     vent_day = start + np.minimum(res * rng.uniform(0.3, 0.9, n), frt + rng.exponential(2.0, n))
     cases["vent_day"] = vent_day
     add(went, vent_day, "post", "inbound", "complaint", "(public post)", 4)
-    add(went, vent_day + rng.exponential(0.2, n), "public_reply", "outbound", "response",
+    add(went, vent_day + rng.exponential(0.2, n), "public_reply", "outbound", "handoff_private",
         "We are sorry. We have sent you a DM to sort this out.", 5)
     add(went, vent_day + 0.3 + rng.exponential(0.3, n), private_ch, "outbound", "response",
         _concat("Following up privately on your ", issue, "."), 6)
@@ -583,6 +589,9 @@ def generate(scale: str | int = "default", seed: int = 7) -> dict[str, pd.DataFr
     own = inter["thread_id"].isna()
     inter.loc[own, "thread_id"] = "T" + inter.loc[own, "interaction_id"].str[1:]
     inter["occurred_at"] = _ts(inter["occurred_at_day"].to_numpy())
+    # Who answered: the team behind each channel (broadcast marketing names no account).
+    answers = (inter["direction"] == "outbound") & (inter["kind"] != "marketing")
+    inter["account"] = inter["channel"].map(SERVICE_ACCOUNTS).where(answers)
     posts = make_posts(rng, accounts, follows, cases, size["posts"])
     # The vent/kudos interaction carries the text of the customer's public post when linked.
     inter.loc[inter["text"].eq("(public post)"), "text"] = None
@@ -593,7 +602,7 @@ def generate(scale: str | int = "default", seed: int = 7) -> dict[str, pd.DataFr
         "customers": customers.drop(columns=["_joined_day"]),
         "identities": identities,
         "interactions": inter[["interaction_id", "customer_id", "thread_id", "occurred_at", "channel",
-                               "direction", "kind", "amount", "text"]],
+                               "direction", "kind", "amount", "text", "account"]],
         "posts": posts,
         "follows": follows[["platform", "follower_handle", "followee_handle"]],
         "survey_responses": surveys[["response_key", "study", "group", "motive", "respondent_id", "selected",

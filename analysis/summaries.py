@@ -211,6 +211,14 @@ def cascades_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Sum
     return s
 
 
+@register("service")
+def service_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summary:
+    """Service timing: conversations, unanswered share, first response and resolution, hand-offs."""
+    from analysis import service
+
+    return service.summary(db, f, params)
+
+
 @register("customer_360")
 def customer_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summary:
     """Customer 360: the chosen customer's history in figures and the timeline (not narrowed by filters)."""

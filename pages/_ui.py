@@ -155,6 +155,8 @@ NEXT_STEPS = [
     ("perception", "Perception gap: what brands believe versus what consumers say", ":material/compare_arrows:"),
     ("cascades", "Cascades: how sharing spreads, who carries it, and seeding simulations", ":material/share:"),
     ("listening", "Listening: volume, sentiment, emerging terms and spikes", ":material/hearing:"),
+    ("service", "Service timing: first response, resolution, unanswered and hand-offs to private",
+     ":material/timer:"),
     ("customer_360", "Customer 360: one customer's whole history", ":material/person_search:"),
     ("workshop", "Workshop: scenarios, presentation decks and exports", ":material/co_present:"),
     ("data", "Data: import your own CSV, Excel or JSON files", ":material/upload_file:"),

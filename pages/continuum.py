@@ -192,7 +192,7 @@ with tabs[1]:
         m[0].metric("Conversations", f"{jv.threads:,}",
                     help="Threads with at least two touches, started under the filters (and the focus)")
         m[1].metric("Resolved", _pct(jv.resolved / jv.threads if jv.threads else None),
-                    help="Share with a touch of kind 'resolution'")
+                    help="Share with a touch whose kind means 'resolves' (the kinds vocabulary, on the Data page)")
         m[2].metric("Taken private", f"{jv.taken_offline:,}",
                     delta=(f"{jv.taken_offline_resolved / jv.taken_offline:.0%} resolved"
                            if jv.taken_offline else None), delta_color="off", delta_arrow="off",

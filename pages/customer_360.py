@@ -69,14 +69,15 @@ if customer_id is None:
                 "Region": candidates["region"], "Matched on": candidates["matched"],
             }), column_config={"Customer": st.column_config.LinkColumn(display_text=r"customer=(.*)$")})
     else:
-        st.markdown("**Customers who recently complained in public**")
+        st.markdown("**Customers who recently opened a conversation in public**")
         recent = _ui.cached(customer360.recent_public_complaints, 8)
         if recent.empty:
-            st.caption("No complaint on a public channel in the data.")
+            st.caption("No conversation opened on a public channel in the data (an inbound touch whose kind "
+                       "means 'opens').")
         else:
             text_table(pd.DataFrame({
                 "Customer": [_ui.customer_url(x) for x in recent["customer_id"]], "Name": recent["name"],
-                "Segment": recent["segment"], "Complained on": recent["occurred_at"], "Channel": recent["channel"],
+                "Segment": recent["segment"], "Opened on": recent["occurred_at"], "Channel": recent["channel"],
             }), column_config={"Customer": st.column_config.LinkColumn(display_text=r"customer=(.*)$")})
             c = st.columns([4, 1], vertical_alignment="bottom")
             names = dict(zip(recent["customer_id"], recent["name"].fillna("")))
@@ -115,7 +116,7 @@ m[2].metric("Last contact", _iso(last),
             delta_arrow="off",
             help="The latest interaction in either direction, broadcast marketing left out")
 m[3].metric("Open threads", f"{len(open_threads):,}",
-            help=f"Service threads (opened by an inbound complaint or inquiry) with no resolution yet; "
+            help=f"Service threads (opened by an inbound touch whose kind means 'opens') with no resolution yet; "
                  f"{waiting:,} of them wait on us (the customer spoke last)")
 m[4].metric("Went public", f"{int(v.items['went_public'].sum()):,}",
             help="Public posts or public-channel touches from the customer while a service thread was open")
@@ -139,13 +140,13 @@ for s in v.signals:
         ":material/lightbulb:")
 with st.expander("How signals are derived"):
     st.markdown(
-        f"- **Reach out privately**: an open complaint and, since it opened, a negative public post "
-        f"(score ≤ −0.05) or a complaint on a public channel; urgent when that was in the last "
+        f"- **Reach out privately**: an open service thread and, since it opened, a negative public post "
+        f"(score ≤ −0.05) or a conversation opened on a public channel; urgent when that was in the last "
         f"{customer360.RECENT_DAYS} days.\n"
         f"- **Answer them** / **Close the loop**: an open thread whose last touch is the customer's, unanswered "
         f"for {customer360.WAITING_DAYS} days or more (over {customer360.STALE_DAYS} days: likely abandoned).\n"
         f"- **Help with the order**: a negative review or post within {customer360.REVIEW_AFTER_PURCHASE_DAYS} "
-        f"days after a purchase, in the last {customer360.REVIEW_RECENT_DAYS} days.\n"
+        f"days after a purchase (a kind that means 'purchase'), in the last {customer360.REVIEW_RECENT_DAYS} days.\n"
         f"- **Get back in touch**: lifetime value in the top {customer360.TOP_VALUE_SHARE:.0%} of customers and "
         f"no contact (marketing aside) for {customer360.QUIET_DAYS} days.\n"
         f"- **Thank them publicly**: a kudos touch or a public post scoring at least +{customer360.KUDOS_SCORE} "
@@ -162,7 +163,7 @@ st.caption(
     "thread was open.")
 
 grouped = st.toggle("Group by service thread", key="c360_group", bind="query-params", persist_state="session",
-                    help="Touches of one complaint or inquiry together (newest thread first), then everything else")
+                    help="Touches of one service thread together (newest thread first), then everything else")
 items = customer360.timeline_rows(v, grouped)
 text_table(pd.DataFrame({
     "When": items["when"].dt.strftime("%Y-%m-%d %H:%M"),
@@ -185,7 +186,8 @@ text_table(pd.DataFrame({
 
 st.subheader("Service threads")
 if v.threads.empty:
-    st.caption("No service thread: this customer never opened a complaint or an inquiry.")
+    st.caption("No service thread: this customer never opened a conversation (an inbound touch whose kind means "
+               "'opens'; the kinds vocabulary is on the Data page).")
 else:
     th = v.threads.sort_values("opened", ascending=False)
     text_table(pd.DataFrame({
@@ -193,6 +195,7 @@ else:
         "Path": th["path"], "Touches": th["touches"], "Status": th["status"],
         "Waiting on us": th["waiting_on_us"], "Days open or to resolve": th["days"], "Went public": th["went_public"],
     }), column_config={"Days open or to resolve": st.column_config.NumberColumn(format="%.1f")})
-    st.caption("A service thread starts with an inbound complaint or inquiry. It is resolved from its first "
-               "'resolution' touch and open until then; an open thread waits on us when the customer spoke last. "
+    st.caption("A service thread starts with an inbound touch whose kind means 'opens' (the demo's complaint or "
+               "inquiry). It is resolved from its first touch whose kind means 'resolves' and open until then; "
+               "an open thread waits on us when the customer spoke last. "
                f"Days run to the resolution, or to {as_of} for open threads.")

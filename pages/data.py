@@ -75,3 +75,6 @@ try:
 finally:
     conn.close()
 st.caption(f"Database: {store.db_path()}")
+from pages import _kinds_editor  # noqa: E402  (its own section, apart from the import tools above)
+
+_kinds_editor.editor()

@@ -474,7 +474,7 @@ def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo
         version = store.rows_version(conn)
         # Prepared by the demo build, so a fresh server reads them instead of scanning.
         assert aggregates.load(conn, "continuum.activity.rows", version) is not None
-        assert aggregates.load(conn, "continuum.service.threads", version) is not None
+        assert aggregates.load(conn, f"{continuum.SERVICE_MEMO_KEY}.threads", version) is not None
         kept_act, kept_base = continuum.activity_base(conn), continuum.service_base(conn)
         continuum._MEMO.clear()
         with conn.atomic():

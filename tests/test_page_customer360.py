@@ -90,7 +90,7 @@ def test_email_opens_directly_and_unknown_says_so(app_db):
 
 def test_start_page_lists_recent_public_complaints(app_db):
     at = open_page()
-    table = next(d.value for d in at.dataframe if "Complained on" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "Opened on" in d.value.columns)
     assert len(table) > 0 and table["Customer"].str.startswith("customer_360?customer=").all()
     at.button(key="c360_open_recent").click().run()
     assert_clean(at)

@@ -10,6 +10,7 @@ engine could later take SQLite's place.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -46,7 +47,8 @@ CREATE TABLE IF NOT EXISTS interactions (
     direction TEXT NOT NULL,
     kind TEXT,
     amount REAL,
-    text TEXT
+    text TEXT,
+    account TEXT
 );
 CREATE TABLE IF NOT EXISTS posts (
     post_id TEXT PRIMARY KEY,
@@ -217,6 +219,35 @@ def register_ddl(ddl: str) -> None:
 def _run_extensions(db: sqlite_utils.Database) -> None:
     for ddl in _EXTENSION_DDL:
         db.conn.executescript(ddl)
+    for migration in _MIGRATIONS:
+        migration(db)
+
+
+# Changes to existing databases, each a cheap read when already applied (kinds registers one).
+_MIGRATIONS: list = []
+
+
+def register_migration(fn) -> None:
+    if fn not in _MIGRATIONS:
+        _MIGRATIONS.append(fn)
+
+
+def _add_interactions_account(db: sqlite_utils.Database) -> None:
+    """``interactions.account`` (the brand account or team behind an outbound touch) in databases made
+    before it existed. PRAGMA table_info is SQLite's; a server engine would read information_schema."""
+    cols = {r[1] for r in db.conn.execute("PRAGMA table_info(interactions)")}
+    if cols and "account" not in cols:
+        try:
+            db.conn.execute("ALTER TABLE interactions ADD COLUMN account TEXT")
+        except sqlite3.OperationalError:
+            # Another connection added it first (two sessions opening an old file at once).
+            if "account" not in {r[1] for r in db.conn.execute("PRAGMA table_info(interactions)")}:
+                raise
+        if not db.conn.in_transaction:
+            db.conn.commit()
+
+
+register_migration(_add_interactions_account)
 
 
 def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd.DataFrame,
@@ -431,5 +462,6 @@ def date_bounds(db: sqlite_utils.Database) -> tuple[str | None, str | None]:
     return (min(lows)[:10] if lows else None, max(highs)[:10] if highs else None)
 
 
-# Registers the materialised-aggregates table (imported last: it needs the functions above).
-from analysis.store import aggregates  # noqa: E402, F401
+# Registers the materialised-aggregates table and the kinds vocabulary with its migration (imported
+# last: they need the functions above).
+from analysis.store import aggregates, kinds  # noqa: E402, F401

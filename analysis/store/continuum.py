@@ -18,10 +18,10 @@ import sqlite_utils
 
 from analysis import store
 from analysis.filters import Filters
-from analysis.store import query_df, scalar
+from analysis.store import kinds, query_df, scalar
 
-# A conversation (thread) needs at least two touches to have a journey; one-touch
-# threads are orders, marketing sends and stand-alone reviews.
+# A conversation (thread) needs at least two touches to have a journey; one-touch threads are
+# orders, marketing sends and stand-alone reviews, unless their one touch opens a conversation.
 MIN_TOUCHES = 2
 # Room for channel codes and the direction inside one integer per interaction.
 CHANNEL_SLOTS = 1024
@@ -168,16 +168,21 @@ def customer_post_sentiment(db: sqlite_utils.Database, f: Filters) -> pd.DataFra
 
 
 def service_touches(db: sqlite_utils.Database) -> pd.DataFrame:
-    """Every touch of every conversation (threads with at least two touches), in thread and time order.
+    """Every touch of every conversation, in thread and time order: threads with at least two touches,
+    and threads of one inbound touch whose kind means 'opens' (a complaint nobody answered is a
+    conversation too; a lone order with a thread id is not).
 
     Unfiltered on purpose: the caller keeps one copy per data version and filters it in pandas.
     """
     return query_df(db, f"""
-        SELECT i.thread_id, i.occurred_at, i.channel, i.direction, i.kind, i.customer_id
+        SELECT i.thread_id, i.occurred_at, i.channel, i.direction, i.kind, i.customer_id, i.account
         FROM interactions i
         WHERE i.thread_id IN (
             SELECT thread_id FROM interactions WHERE thread_id IS NOT NULL
-            GROUP BY thread_id HAVING COUNT(*) >= {MIN_TOUCHES})
+            GROUP BY thread_id
+            HAVING COUNT(*) >= {MIN_TOUCHES}
+                OR MAX(CASE WHEN direction = 'inbound' AND {kinds.meaning_sql('kind', 'opens')}
+                            THEN 1 ELSE 0 END) = 1)
         ORDER BY i.thread_id, i.occurred_at, i.interaction_id""")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlite_utils
 
-from analysis.store import PUBLIC_THRESHOLD, query_df, scalar
+from analysis.store import PUBLIC_THRESHOLD, kinds, query_df, scalar
 
 
 def _like_escape(text: str) -> str:
@@ -102,11 +102,12 @@ def data_end(db: sqlite_utils.Database) -> str | None:
 
 
 def recent_public_complaints(db: sqlite_utils.Database, limit: int = 8) -> pd.DataFrame:
-    """The latest inbound complaints on public channels, newest first, one row per customer."""
-    rows = query_df(db, """
+    """The latest conversations customers opened on public channels (inbound, of a kind that means
+    'opens'), newest first, one row per customer."""
+    rows = query_df(db, f"""
         SELECT i.customer_id, c.name, c.segment, i.occurred_at, ch.label AS channel
         FROM interactions i JOIN channels ch ON ch.channel = i.channel
         JOIN customers c ON c.customer_id = i.customer_id
-        WHERE i.kind = 'complaint' AND i.direction = 'inbound' AND ch.publicness >= ?
-        ORDER BY i.occurred_at DESC LIMIT ?""", [PUBLIC_THRESHOLD, int(limit) * 5])
+        WHERE {kinds.meaning_sql('i.kind')} AND i.direction = 'inbound' AND ch.publicness >= ?
+        ORDER BY i.occurred_at DESC LIMIT ?""", ["opens", PUBLIC_THRESHOLD, int(limit) * 5])
     return rows.drop_duplicates("customer_id").head(limit).reset_index(drop=True)

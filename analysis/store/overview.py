@@ -6,7 +6,7 @@ import pandas as pd
 import sqlite_utils
 
 from analysis.filters import Filters
-from analysis.store import query_df, rollups, scalar
+from analysis.store import kinds, query_df, rollups, scalar
 
 # Columns whose missing values the health check counts (optional in imports).
 HEALTH_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -67,7 +67,7 @@ def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
                COUNT(DISTINCT thread_id) AS threads,
                SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS inbound,
                SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound,
-               SUM(CASE WHEN kind = 'purchase' THEN amount ELSE 0 END) AS revenue
+               SUM(CASE WHEN {kinds.meaning_sql('kind', 'purchase')} THEN amount ELSE 0 END) AS revenue
         FROM interactions WHERE {where}""", params)
     return {k: float(v or 0) for k, v in row.iloc[0].items()}
 

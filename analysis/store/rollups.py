@@ -35,6 +35,7 @@ import sqlite_utils
 
 from analysis import store
 from analysis.filters import Filters
+from analysis.store import kinds
 
 DDL = """
 CREATE TABLE IF NOT EXISTS rollup_interactions (
@@ -77,6 +78,10 @@ store.register_ddl(DDL)
 _VERSION_KEY = "rollup_interactions_version"
 _SHARED_KEY = "rollup_interactions_shared_threads"
 
+# Revenue is the amount of kinds that mean 'purchase' (the kinds vocabulary); a meaning edit bumps
+# the rows version, so the rollup is rebuilt rather than left counting the old kinds.
+_PURCHASE = kinds.meaning_sql("kind", "purchase")
+
 _BUILD = """
 INSERT INTO rollup_interactions
     (customer_id, day, thread_id, n, inbound, outbound, revenue, thread_prev, day_first, cust_prev)
@@ -85,7 +90,7 @@ WITH g AS (
            COUNT(*) AS n,
            SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS inbound,
            SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound,
-           SUM(CASE WHEN kind = 'purchase' THEN COALESCE(amount, 0) ELSE 0 END) AS revenue
+           SUM(CASE WHEN {purchase} THEN COALESCE(amount, 0) ELSE 0 END) AS revenue
     FROM interactions
     {where}
     GROUP BY customer_id, substr(occurred_at, 1, 10), thread_id)
@@ -146,7 +151,7 @@ def build(db: sqlite_utils.Database) -> int:
 
 def _build_interactions(db: sqlite_utils.Database) -> None:
     db.conn.execute("DELETE FROM rollup_interactions")
-    db.conn.execute(_BUILD.format(where=""))
+    db.conn.execute(_BUILD.format(where="", purchase=_PURCHASE))
     _count_shared_threads(db)
 
 
@@ -199,7 +204,8 @@ def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool) -
             _keys_table(db, "rollup_customers", rows["customer_id"].unique().tolist())
             db.conn.execute("DELETE FROM rollup_interactions WHERE customer_id IN "
                             "(SELECT k FROM temp.rollup_customers)")
-            db.conn.execute(_BUILD.format(where="WHERE customer_id IN (SELECT k FROM temp.rollup_customers)"))
+            db.conn.execute(_BUILD.format(where="WHERE customer_id IN (SELECT k FROM temp.rollup_customers)",
+                                          purchase=_PURCHASE))
             _count_shared_threads(db)
     elif table == "posts":
         if len(rows) > PATCH_MAX_ROWS:
