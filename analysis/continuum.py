@@ -302,14 +302,22 @@ def summarise_channels(vocab: pd.DataFrame, counts: pd.DataFrame, customers: pd.
     for frame, source in ((text_sent, "customers' messages"), (post_sent, "customers' public posts")):
         if frame is None or frame.empty:
             continue
-        f = frame.set_index("channel")
+        # Numbers as floats, aligned on the table's channels, before any arithmetic: a lookup over no
+        # channel (every channel with post sentiment already has message sentiment, as public
+        # conversations recorded as interactions give) keeps the text dtype of the channel column,
+        # and pandas 3 cannot divide text.
+        f = (frame.set_index("channel")[["n_scored", "mean_sentiment", "negative"]]
+             .apply(pd.to_numeric, errors="coerce").astype(float))
         f = f[f["n_scored"].fillna(0) > 0]
+        at = f.reindex(t["channel"].to_numpy())
         # Messages first; posts fill public channels whose messages carry no text.
-        fill = t["channel"].isin(f.index) & (t["sentiment_n"] == 0)
-        ch = t.loc[fill, "channel"]
-        t.loc[fill, "sentiment"] = ch.map(f["mean_sentiment"]).astype(float).to_numpy()
-        t.loc[fill, "sentiment_n"] = ch.map(f["n_scored"]).astype(int).to_numpy()
-        t.loc[fill, "negative_share"] = (ch.map(f["negative"]) / ch.map(f["n_scored"])).astype(float).to_numpy()
+        fill = at["n_scored"].notna().to_numpy() & (t["sentiment_n"] == 0).to_numpy()
+        if not fill.any():
+            continue
+        n = at["n_scored"].to_numpy()[fill]
+        t.loc[fill, "sentiment"] = at["mean_sentiment"].to_numpy()[fill]
+        t.loc[fill, "sentiment_n"] = n.astype(int)
+        t.loc[fill, "negative_share"] = at["negative"].to_numpy()[fill] / n
         t.loc[fill, "sentiment_source"] = source
     return t
 

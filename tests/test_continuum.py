@@ -493,3 +493,42 @@ def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo
             np.testing.assert_array_equal(a, b, err_msg=field.name)
     for name in ("touches", "moves", "threads"):
         pd.testing.assert_frame_equal(getattr(kept_base, name), getattr(fresh_base, name), obj=name)
+
+
+# -- public-only data (a tweet dump: every touch on a public channel) -------------------------------------
+
+def test_summarise_channels_when_every_post_channel_already_has_message_sentiment():
+    """Public conversations recorded as interactions carry their texts, so message sentiment covers every
+    channel that post sentiment covers: the posts fill nothing (this used to raise a TypeError under pandas 3)."""
+    counts = pd.DataFrame({"month": ["2026-01"] * 3, "channel": ["post", "public_reply", "public_reply"],
+                           "direction": ["inbound", "inbound", "outbound"], "n": [4, 2, 3]})
+    customers = pd.DataFrame({"channel": ["post", "public_reply"], "customers": [3, 1]})
+    text_sent = pd.DataFrame({"channel": ["post", "public_reply"], "n_scored": [4, 2],
+                              "mean_sentiment": [-0.25, 0.5], "negative": [3, 0], "positive": [1, 2]})
+    post_sent = pd.DataFrame({"channel": ["post"], "n_scored": [6], "mean_sentiment": [0.1], "negative": [1],
+                              "positive": [2]})
+    t = continuum.summarise_channels(VOCAB, counts, customers, 3, text_sent, post_sent).set_index("channel")
+    assert t.loc["post", "sentiment"] == -0.25 and t.loc["post", "sentiment_n"] == 4
+    assert t.loc["post", "negative_share"] == 0.75 and t.loc["post", "sentiment_source"] == "customers' messages"
+    assert t.loc["public_reply", "negative_share"] == 0.0
+    assert t.loc["public_reply", "talk_share"] == 0.6  # 3 outbound of 5
+    assert t["negative_share"].dtype == float
+
+
+def test_channel_view_of_public_only_conversations(db):
+    from tests import public_only
+
+    public_only.load(db)
+    cv = continuum.channel_view(db, Filters())
+    t = cv.table.set_index("channel")
+    inter = pd.DataFrame(public_only.INTERACTIONS, columns=["id", "thread", "customer", "channel", "direction",
+                                                            "kind"])
+    assert cv.touches == len(inter) and cv.public_share == 1.0
+    assert t.loc["public_reply", ["inbound", "outbound"]].tolist() == [2, 3]
+    # The inbound tweets on 'post' are scored from their texts (messages), not from the posts table.
+    texts = {p[0]: p[3] for p in public_only.POSTS}
+    opening = [texts[i] for i in inter.loc[(inter["channel"] == "post"), "id"]]
+    assert t.loc["post", "sentiment_source"] == "customers' messages"
+    assert t.loc["post", "sentiment"] == pytest.approx(np.mean([sentiment.score(x) for x in opening]))
+    tl = continuum.talk_listen(cv.monthly)
+    assert (tl.inbound, tl.outbound) == (6, 3)
