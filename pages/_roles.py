@@ -11,7 +11,7 @@ HELP = ("Who wrote the posts counted here: accounts linked to a customer (identi
         "out, so its replies and sign-offs do not pass for what the market says.")
 
 
-def picker(container=None, key: str = "roles") -> tuple[str, ...]:
+def picker(key: str, container=None) -> tuple[str, ...]:
     """The chosen author roles, in ``roles.ROLES`` order, kept in the URL; none chosen means the default."""
     where = container if container is not None else st
     chosen = where.pills("Authors", list(roles.ROLES), selection_mode="multi", default=list(roles.DEFAULT_ROLES),

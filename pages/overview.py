@@ -21,7 +21,7 @@ def _months(lo: str, hi: str) -> int:
 
 
 f = _ui.filters()
-roles = _roles.picker()
+roles = _roles.picker(key="ov_roles")
 k, monthly = _ui.cached(overview.view, f, roles)
 # After a change made in the app (a corrected score, say), filtered figures are counted directly
 # until the rollup behind them is rebuilt, on a thread of its own.
@@ -56,7 +56,7 @@ _ui.text_table(by_role.drop(columns=["role", "scored"]).rename(columns={
     column_config={"Mean sentiment": st.column_config.NumberColumn(format="%+.2f"),
                    "Negative": st.column_config.NumberColumn(format="%.0f%%"),
                    "Positive": st.column_config.NumberColumn(format="%.0f%%")},
-    export_name="Posts by author role", key="ov_roles")
+    export_name="Posts by author role", key="ov_role_table")
 
 _ui.chart(_ui.charts.monthly_activity(monthly, f.caption(),
                                       partial=overview.partial_months(*overview.view_days(f, *h.date_range))),

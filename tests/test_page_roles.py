@@ -29,7 +29,7 @@ def test_overview_counts_customers_and_public_voices_by_default_and_the_brand_on
     counts = by_role(app_db)
     at = pagetest.open_page("pages/overview.py")
     assert_clean(at)
-    assert at.button_group(key="roles").value == list(roles.DEFAULT_ROLES)
+    assert at.button_group(key="ov_roles").value == list(roles.DEFAULT_ROLES)
     m = metrics(at)
     assert as_int(m["Public posts"]) == counts["customer"][0] + counts["public"][0]
     table = next(d.value for d in at.dataframe if "Authors" in d.value.columns).set_index("Authors")
@@ -37,11 +37,32 @@ def test_overview_counts_customers_and_public_voices_by_default_and_the_brand_on
         assert table.loc[roles.ROLE_LABELS[role], "Posts"] == n
         assert abs(table.loc[roles.ROLE_LABELS[role], "Mean sentiment"] - mean) < 1e-9
     # The brand's own voice alone, from a link.
-    at = pagetest.open_page("pages/overview.py", roles=roles.ROLE_LABELS["brand"])
+    at = pagetest.open_page("pages/overview.py", ov_roles=roles.ROLE_LABELS["brand"])
     assert_clean(at)
     m = metrics(at)
     assert as_int(m["Public posts"]) == counts["brand"][0]
     assert m["Mean sentiment"] == f"{counts['brand'][1]:+.2f}"
     # Changing the choice on the page.
-    at.button_group(key="roles").set_value(["customer", "public", "brand"]).run()
+    at.button_group(key="ov_roles").set_value(["customer", "public", "brand"]).run()
     assert as_int(metrics(at)["Public posts"]) == sum(n for n, _ in counts.values())
+
+
+def test_listening_splits_by_author_role_and_shows_the_brand_alone_on_request(app_db):
+    counts = by_role(app_db)
+    at = pagetest.open_page("pages/listening.py")
+    assert_clean(at)
+    assert as_int(metrics(at)["Posts"]) == counts["customer"][0] + counts["public"][0]
+    table = next(d.value for d in at.dataframe if "Authors" in d.value.columns
+                 ).set_index("Authors")
+    for role, (n, mean) in counts.items():
+        assert table.loc[roles.ROLE_LABELS[role], "Posts"] == n
+        assert abs(table.loc[roles.ROLE_LABELS[role], "Mean sentiment"] - mean) < 1e-9
+    listed = next(d.value for d in at.dataframe if d.key == "ls_posts")
+    assert roles.ROLE_LABELS["brand"] not in set(listed["Author role"])
+    at = pagetest.open_page("pages/listening.py", ls_roles=roles.ROLE_LABELS["brand"])
+    assert_clean(at)
+    m = metrics(at)
+    assert as_int(m["Posts"]) == counts["brand"][0]
+    assert m["Mean sentiment"] == f"{counts['brand'][1]:+.2f}"
+    listed = next(d.value for d in at.dataframe if d.key == "ls_posts")
+    assert len(listed) and set(listed["Author role"]) == {roles.ROLE_LABELS["brand"]}
