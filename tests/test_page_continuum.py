@@ -167,3 +167,12 @@ def test_every_tab_renders_on_public_only_data(public_only_db, section):
     assert_clean(at)
     if section == "Continuum":
         assert metrics(at)["Touches"] == "9"
+    if section == "Going public":
+        # No private channel: the tab says so and measures escalation (1 of the 3 answered conversations).
+        assert any("cannot be measured" in w.value for w in at.warning)
+        m = metrics(at)
+        assert m["Escalated"] == "33%" and m["Answered by the brand"] == "3"
+        assert "Followed by a public vent" not in m
+    if section == "What if":
+        assert any("cannot be fitted" in w.value for w in at.warning)
+        assert not at.slider

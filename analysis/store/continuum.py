@@ -232,6 +232,15 @@ def linked_posts(db: sqlite_utils.Database, brand_only: bool) -> pd.DataFrame:
           {"AND " + to_brand if brand_only else ""}""")
 
 
+def private_channel_used(db: sqlite_utils.Database) -> bool:
+    """Whether any interaction is on a private channel (publicness below the threshold). Channels
+    missing from the vocabulary count as public: they are placed at the threshold."""
+    return bool(scalar(db, """
+        SELECT EXISTS (SELECT 1 FROM channels c WHERE c.publicness < ?
+                       AND EXISTS (SELECT 1 FROM interactions i WHERE i.channel = c.channel))""",
+                       (store.PUBLIC_THRESHOLD,)))
+
+
 def brand_account_count(db: sqlite_utils.Database) -> int:
     return int(scalar(db, "SELECT COUNT(*) FROM brand_accounts") or 0)
 
