@@ -23,9 +23,12 @@ def picker(key: str, container=None) -> tuple[str, ...]:
     return picked or roles.DEFAULT_ROLES
 
 
-def words(chosen) -> str:
-    """The chosen roles in words, for captions."""
-    names = [roles.ROLE_LABELS[r].lower() for r in roles.ROLES if r in set(chosen)]
+SHORT = {"customer": "customers", "public": "other voices", "brand": "the brand"}
+
+
+def words(chosen, short: bool = False) -> str:
+    """The chosen roles in words, for captions (``short``: for charts half the page wide)."""
+    names = [SHORT[r] if short else roles.ROLE_LABELS[r].lower() for r in roles.ROLES if r in set(chosen)]
     if len(names) == len(roles.ROLES):
         return "every author"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -73,7 +73,7 @@ m[5].metric("Corrected by people", f"{n_corrected:,}",
                  "Every page uses the corrected score; the machine score is kept and can be restored below.")
 st.caption("Labels follow VADER's convention: positive when the compound score is at least +0.05, negative "
            "when it is at most −0.05, neutral in between. Posts without a score are left out of the shares.")
-with st.expander("By author role: linked customers, other public voices, the brand's own accounts"):
+with st.expander("By author role: linked customers, other public voices, the brand's own accounts", expanded=True):
     per_role = listening.role_summaries(listening.narrow(rows_all, f, reshares))
     text_table(pd.DataFrame({
         "Authors": per_role["label"], "Posts": per_role["posts"], "Mean sentiment": per_role["mean_sentiment"],
@@ -161,7 +161,8 @@ if terms.covered_share < 1:
     st.caption(f"Counts cover {terms.distinct_texts:,} distinct texts (the most repeated, then the newest): "
                f"{terms.covered_share:.0%} of original posts in the two periods. A larger range holds more different "
                "texts than can be read in about a second.")
-tcap = f"{cap}; counted from {periods.base_start:%d %b %Y} to {periods.end:%d %b %Y}"
+tcap = (f"{f.caption()}; {_roles.words(roles, short=True)}; "
+        f"{periods.base_start:%d %b %Y} to {periods.end:%d %b %Y}")
 c = st.columns(2)
 with c[0]:
     _ui.chart(lcharts.top_terms(terms.top("term", 20), "Top terms in original posts", tcap, total=terms.n_all),
