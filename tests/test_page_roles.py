@@ -66,3 +66,12 @@ def test_listening_splits_by_author_role_and_shows_the_brand_alone_on_request(ap
     assert m["Mean sentiment"] == f"{counts['brand'][1]:+.2f}"
     listed = next(d.value for d in at.dataframe if d.key == "ls_posts")
     assert len(listed) and set(listed["Author role"]) == {roles.ROLE_LABELS["brand"]}
+
+
+def test_cascades_label_the_root_authors_role(app_db):
+    at = pagetest.open_page("pages/cascades.py")
+    assert_clean(at)
+    top = next(d.value for d in at.dataframe if "root_id" in d.value.columns)
+    with sqlite3.connect(app_db) as conn:
+        expected = dict(conn.execute(f"SELECT p.post_id, {ROLE} FROM posts p").fetchall())
+    assert len(top) and top["role_label"].tolist() == [roles.ROLE_LABELS[expected[r]] for r in top["root_id"]]
