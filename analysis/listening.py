@@ -414,7 +414,8 @@ def term_counts(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     toks = [terms_of(t) for t in rows["text"].tolist()]
     lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
     idx = np.repeat(np.arange(len(rows)), lens)
-    pairs = pd.DataFrame({"term": list(chain.from_iterable(toks)), "row": idx})
+    # Text even when no text has a term (pandas would make an empty column float, and .str fail on it).
+    pairs = pd.DataFrame({"term": pd.Series(list(chain.from_iterable(toks)), dtype=object), "row": idx})
     weights = rows[cols].to_numpy(dtype=np.int64)[idx] if len(idx) else np.zeros((0, 3), dtype=np.int64)
     pairs[cols] = weights
     sums = pairs.groupby("term", sort=True)[cols].sum().reset_index()

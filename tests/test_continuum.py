@@ -600,3 +600,10 @@ def test_public_only_data_says_going_public_and_the_models_cannot_be_fitted(db):
                                             "direction": "inbound"}])
     assert not continuum.public_only(db)
     assert not continuum.going_public_view(db, Filters()).public_only
+
+
+def test_channel_view_of_a_database_with_posts_and_no_interaction(db):
+    store.upsert_rows(db, "posts", [{"post_id": "1", "platform": "x", "author_handle": "a",
+                                     "created_at": "2025-01-01 00:00:00", "text": "hello"}])
+    cv = continuum.channel_view(db, Filters())
+    assert cv.touches == 0 and cv.public_share is None and not continuum.public_only(db)

@@ -418,3 +418,13 @@ def test_listed_posts_carry_their_author_role_and_follow_the_roles(db):
     assert listening.post_count(db, Filters(), day="2025-02-09", roles=("customer", "public")) == 10
     mixed = listening.posts(db, Filters(), day="2025-02-09", limit=1000).set_index("author_handle")["role"]
     assert mixed.groupby(level=0).first().to_dict() == {"acme": "brand", "ann": "customer", "zed": "public"}
+
+
+def test_terms_of_a_role_whose_posts_have_no_text(db):
+    """The brand's posts in the view carry no text (images only, say): no term, no error."""
+    store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+    store.upsert_rows(db, "posts", [post("b1", "2025-03-03", None, author="acme"),
+                                    post("c1", "2025-03-03", "Refund still missing", sentiment=-0.6)])
+    p = listening.periods(dt.date(2025, 3, 1), dt.date(2025, 3, 10))
+    t = listening.terms(db, Filters(), p, roles=("brand",))
+    assert t.n_all == 0 and t.table.empty and t.emerging().empty and t.top("term").empty
