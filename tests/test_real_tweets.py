@@ -173,6 +173,10 @@ def test_pages_on_the_tweets(tweet_app, data):
     at = open_page("pages/listening.py")
     assert_clean(at)
     assert metrics(at)["Posts"] == "49"
+    at = open_page("pages/perception.py")
+    assert_clean(at)
+    outbound = int((data["thread"].isin(data.loc[data["inbound"], "thread"]) & ~data["inbound"]).sum())
+    assert any(c.value.startswith(f"{outbound} of the brand's posts are also recorded") for c in at.caption)
     for section in ("Continuum", "Going public", "Talk / listen", "What if"):
         at = open_page("pages/continuum.py", section=section)
         assert_clean(at)
