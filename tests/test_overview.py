@@ -135,3 +135,16 @@ def test_post_figures_split_by_author_role_on_a_tweet_dataset(db):
     assert k.mean_sentiment == pytest.approx(later["sentiment"].mean())
     assert int(monthly.loc[monthly["source"] == "Public posts", "n"].sum()) == 5
     assert overview.post_roles(db, f).set_index("role").loc["brand", "posts"] == 2
+
+
+def test_a_demo_build_keeps_the_overviews_default_figures(demo_db):
+    """The first Overview (customers and other public voices, every role side by side) reads kept figures."""
+    from analysis.store import aggregates
+
+    conn = store.connect(demo_db, create=False)
+    try:
+        version = store.rows_version(conn)
+        for key in ("overview.kpis.customer+public", "overview.monthly.customer+public", "overview.post_roles"):
+            assert aggregates.load(conn, key, version) is not None, key
+    finally:
+        conn.close()
