@@ -256,6 +256,17 @@ def with_followers(top: pd.DataFrame, followers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def with_author_roles(top: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
+    """``top`` cascades with their root author's role (``role``: brand, customer or public) and its label
+    (``role_label``), from ``roles`` (platform, handle, role, as ``store.cascades.author_roles`` gives)."""
+    from analysis.store.roles import ROLE_LABELS
+
+    out = top.merge(roles.rename(columns={"handle": "author_handle"}), on=["platform", "author_handle"], how="left")
+    out["role"] = out["role"].fillna("public")
+    out["role_label"] = out["role"].map(ROLE_LABELS)
+    return out
+
+
 # --- one cascade ------------------------------------------------------------------------------------------
 
 

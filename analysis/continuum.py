@@ -303,14 +303,22 @@ def summarise_channels(vocab: pd.DataFrame, counts: pd.DataFrame, customers: pd.
     for frame, source in ((text_sent, "customers' messages"), (post_sent, "customers' public posts")):
         if frame is None or frame.empty:
             continue
-        f = frame.set_index("channel")
+        # Numbers as floats, aligned on the table's channels, before any arithmetic: a lookup over no
+        # channel (every channel with post sentiment already has message sentiment, as public
+        # conversations recorded as interactions give) keeps the text dtype of the channel column,
+        # and pandas 3 cannot divide text.
+        f = (frame.set_index("channel")[["n_scored", "mean_sentiment", "negative"]]
+             .apply(pd.to_numeric, errors="coerce").astype(float))
         f = f[f["n_scored"].fillna(0) > 0]
+        at = f.reindex(t["channel"].to_numpy())
         # Messages first; posts fill public channels whose messages carry no text.
-        fill = t["channel"].isin(f.index) & (t["sentiment_n"] == 0)
-        ch = t.loc[fill, "channel"]
-        t.loc[fill, "sentiment"] = ch.map(f["mean_sentiment"]).astype(float).to_numpy()
-        t.loc[fill, "sentiment_n"] = ch.map(f["n_scored"]).astype(int).to_numpy()
-        t.loc[fill, "negative_share"] = (ch.map(f["negative"]) / ch.map(f["n_scored"])).astype(float).to_numpy()
+        fill = at["n_scored"].notna().to_numpy() & (t["sentiment_n"] == 0).to_numpy()
+        if not fill.any():
+            continue
+        n = at["n_scored"].to_numpy()[fill]
+        t.loc[fill, "sentiment"] = at["mean_sentiment"].to_numpy()[fill]
+        t.loc[fill, "sentiment_n"] = n.astype(int)
+        t.loc[fill, "negative_share"] = at["negative"].to_numpy()[fill] / n
         t.loc[fill, "sentiment_source"] = source
     return t
 
@@ -908,6 +916,10 @@ class GoingPublic:
     moments: pd.DataFrame       # moment (vent/kudos/neutral), timing, n (distinct posts)
     window_days: int
     brand_only: bool
+    # No private channel in the data: going public cannot be measured (see ``PUBLIC_ONLY_NOTE``); the
+    # tab measures escalation instead.
+    public_only: bool = False
+    escalation: Escalation | None = None
 
 
 def brand_accounts_known(db: sqlite_utils.Database) -> bool:
@@ -1040,9 +1052,125 @@ def going_public(base: ServiceBase, posts: pd.DataFrame, mask: np.ndarray, f: Fi
 
 def going_public_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, ...] = (), path: str | None = None,
                       window_days: int = 7, brand_only: bool = True) -> GoingPublic:
+    """Going public under the filters and focus; on public-only data (``public_only``) the rates are
+    left empty and the conversations' escalation is measured instead."""
+    if public_only(db):
+        base = service_base(db)
+        mask = thread_mask(base, f, focus, path)
+        empty = rates(pd.DataFrame(), "bin")
+        return GoingPublic(conversations=int(mask.sum()), linked=0, vents=0, kudos=0, posts_matched=0,
+                           by_first_response=empty, by_resolution=empty, by_channel=empty,
+                           moments=pd.DataFrame(columns=["moment", "timing", "n"]), window_days=int(window_days),
+                           brand_only=bool(brand_only), public_only=True,
+                           escalation=escalation(base, mask, vocabulary(db)))
     base, posts = bases(db, brand_only)
     return going_public(base, posts, thread_mask(base, f, focus, path), f, window_days, brand_only,
                         labels_of(vocabulary(db)))
+
+
+# -- public-only data: escalation instead of going public --------------------------------------------
+
+PUBLIC_ONLY_NOTE = (
+    "Every conversation in this data is on public channels: there is no private channel (publicness below "
+    "{threshold:g}) for a customer to go public from. Going public cannot be measured, and the models built "
+    "on it cannot be fitted: each customer post would count as its own 'going public' moment, so the vent "
+    "rate would merely restate how negative the posts are.")
+ESCALATION_RULE = (
+    "A conversation is one the customer started (its first touch is inbound). It is answered when the brand "
+    "replied in it (an outbound touch), and escalated when, after the brand's first reply, the customer "
+    "posted again in public in the same conversation (an inbound touch on a public channel, strictly later "
+    "than that reply). The share escalated is of answered conversations; a customer who never heard back "
+    "cannot escalate and is counted as unanswered. What happened in private after a hand-off is not in the data.")
+WHATIF_PUBLIC_ONLY = ("The what-if models cannot be fitted on this data. "
+                      + PUBLIC_ONLY_NOTE.format(threshold=store.PUBLIC_THRESHOLD)
+                      + " The Going public tab measures escalation instead.")
+# The kind a brand reply gets when it asks to move to a private channel (the tweets format's convention).
+HANDOFF_KIND = "handoff_private"
+
+
+def public_only(db: sqlite_utils.Database) -> bool:
+    """The data has interactions and none of them is on a private channel (a tweet dump, say)."""
+    return store.scalar(db, "SELECT EXISTS (SELECT 1 FROM interactions)") == 1 and not q.private_channel_used(db)
+
+
+@dataclass
+class Escalation:
+    conversations: int        # conversations in view that the customer started
+    answered: int             # of which the brand replied
+    escalated: int            # of which the customer posted again in public after the brand's first reply
+    rate: float               # escalated / answered (NaN when none answered)
+    low: float                # 95% Wilson interval of the rate
+    high: float
+    by_first_response: pd.DataFrame  # outcome ('escalated'), bin, n, events, rate, low, high
+    by_first_reply: pd.DataFrame     # the same by what the brand's first reply did (answered in public / asked
+    #                                  to move to private)
+
+    @property
+    def unanswered(self) -> int:
+        return self.conversations - self.answered
+
+
+FIRST_REPLY_KINDS = {True: "asked to move to a private channel", False: "answered in public"}
+
+
+def escalation_frame(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame) -> pd.DataFrame:
+    """One row per conversation in ``mask`` that the customer started: thread (index into base.threads),
+    first_response_h, answered, escalated, handoff (the brand's first reply asked to move to private).
+    See ``ESCALATION_RULE``. Vectorised over the touches."""
+    cols = ["thread", "first_response_h", "answered", "escalated", "handoff"]
+    tc = base.touches
+    if tc.empty or not mask.any():
+        return pd.DataFrame(columns=cols)
+    thread = tc["thread"].to_numpy()
+    keep = mask[thread]
+    thread, t = thread[keep], tc["t"].to_numpy()[keep].astype(float)
+    inbound = tc["inbound"].to_numpy()[keep].astype(bool)
+    channel = tc["channel"].astype(str).to_numpy()[keep]
+    kind = tc["kind"].astype(str).to_numpy()[keep]
+    public = np.isin(channel, list(public_set(_complete_vocab(vocab, np.unique(channel)))))
+    # Touches are in thread and time order (build_service_base): a thread's first row is its opening.
+    first = np.r_[True, thread[1:] != thread[:-1]]
+    opened = pd.Series(inbound[first], index=thread[first])
+    started = opened[opened].index.to_numpy()
+    out_rows = ~inbound
+    reply = pd.DataFrame({"thread": thread[out_rows], "t": t[out_rows], "kind": kind[out_rows]}
+                         ).drop_duplicates("thread")  # the first outbound touch of each thread
+    reply_t = pd.Series(reply["t"].to_numpy(), index=reply["thread"].to_numpy())
+    reply_kind = pd.Series(reply["kind"].to_numpy(), index=reply["thread"].to_numpy())
+    after = t > reply_t.reindex(thread).to_numpy(dtype=float)  # NaN (no reply): never after
+    again = np.unique(thread[inbound & public & after])
+    frame = pd.DataFrame({"thread": started})
+    frame["first_response_h"] = base.threads["first_response_h"].to_numpy()[started]
+    frame["answered"] = np.isin(started, reply_t.index.to_numpy())
+    frame["escalated"] = np.isin(started, again)
+    frame["handoff"] = reply_kind.reindex(started).eq(HANDOFF_KIND).to_numpy()
+    return frame[cols]
+
+
+def escalation_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, ...] = (),
+                    path: str | None = None) -> Escalation:
+    """Escalation (``ESCALATION_RULE``) of the conversations under the filters and focus."""
+    base = service_base(db)
+    return escalation(base, thread_mask(base, f, focus, path), vocabulary(db))
+
+
+def escalation(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame) -> Escalation:
+    """Escalation of the conversations in ``mask`` (``ESCALATION_RULE``), overall, by time to the brand's
+    first reply and by what that reply did."""
+    e = escalation_frame(base, mask, vocab)
+    answered = e[e["answered"]] if len(e) else e
+    n, k = len(answered), int(answered["escalated"].sum()) if len(answered) else 0
+    lo, hi = stats.wilson_interval(k, n)
+    by_frt = pd.DataFrame(columns=["outcome", "bin", "n", "events", "rate", "low", "high"])
+    by_reply = by_frt
+    if n:
+        binned = add_bins(answered.assign(resolution_h=np.nan))
+        by_frt = rates(binned, "first_response_bin", outcomes=("escalated",))
+        by_frt = by_frt[by_frt["bin"] != NO_RESPONSE].reset_index(drop=True)
+        by_reply = rates(answered.assign(first_reply=answered["handoff"].map(FIRST_REPLY_KINDS)), "first_reply",
+                         outcomes=("escalated",))
+    return Escalation(conversations=len(e), answered=n, escalated=k, rate=k / n if n else float("nan"),
+                      low=float(lo), high=float(hi), by_first_response=by_frt, by_first_reply=by_reply)
 
 
 # -- what if ---------------------------------------------------------------------------------------
@@ -1223,7 +1351,12 @@ def whatif_models(db: sqlite_utils.Database, f: Filters, window_days: int = 7,
 def whatif_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, ...] = (), path: str | None = None,
                 window_days: int = 7, brand_only: bool = True, resolution_cut: float = 0.0,
                 first_response_cap_h: float | None = None) -> WhatIf:
-    """Models fitted on all linked conversations under the filters, applied to those in focus."""
+    """Models fitted on all linked conversations under the filters, applied to those in focus. On
+    public-only data no model is fitted: every outcome's note says why (``PUBLIC_ONLY_NOTE``)."""
+    if public_only(db):
+        return WhatIf(models={}, notes={o: WHATIF_PUBLIC_ONLY for o in OUTCOMES}, population=0,
+                      observed={o: 0 for o in OUTCOMES}, effects={}, resolution_cut=float(resolution_cut),
+                      first_response_cap_h=first_response_cap_h)
     models, notes, _ = whatif_models(db, f, window_days, brand_only)
     base, posts = bases(db, brand_only)
     labelled, _ = _outcome_frame(base, posts, thread_mask(base, f, focus, path), f, window_days)

@@ -7,7 +7,10 @@ Conventions stated on the page:
   ``reshare_of``) repeats someone else's words, so it would measure reach, not what people write;
 - a term counts once per post (document frequency), so one long post cannot make a trend;
 - texts are grouped in SQL and each distinct text is tokenised once (NLTK's TweetTokenizer,
-  no downloaded data) and weighted by how many posts carry it.
+  no downloaded data) and weighted by how many posts carry it;
+- every figure can be restricted to authors of some roles (``analysis.store.roles``: linked
+  customers, other public voices, the brand's own accounts); the page leaves the brand's own posts
+  out by default, so its replies and its agents' sign-offs ("^AB") do not pass for what people say.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from analysis import sentiment
 from analysis.filters import Filters
 from analysis.store import PROJECT_ROOT, aggregates
 from analysis.store import listening as q
+from analysis.store import roles as roles_
 
 STOPWORDS_FILE = PROJECT_ROOT / "data" / "stopwords_en.txt"
 GRAINS = ("day", "week", "month")
@@ -101,19 +105,33 @@ def sql_filters(f: Filters) -> Filters:
 def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     """Posts per day, platform and reshare flag under ``f`` (see ``sql_filters``).
 
+    Rows are per author role too (``role``), so a choice of roles is a filter in pandas (``narrow``).
     The unfiltered series is a scan of every post: it is kept in the database per data version.
     """
     if f == Filters():
-        return aggregates.memo(db, "listening.daily", lambda: q.daily(db, f))
+        return aggregates.memo(db, "listening.daily_by_role", lambda: q.daily(db, f))
     return q.daily(db, f)
 
 
-def narrow(rows: pd.DataFrame, f: Filters, reshares: bool = True, dates: bool = True) -> pd.DataFrame:
-    """Daily rows under the date range and platforms of ``f`` (``dates=False`` keeps every day)."""
+def narrow(rows: pd.DataFrame, f: Filters, reshares: bool = True, dates: bool = True, roles=None) -> pd.DataFrame:
+    """Daily rows under the date range and platforms of ``f`` (``dates=False`` keeps every day), by
+    authors of ``roles`` (None: every author)."""
     keep = f.frame_mask(rows, date="day" if dates else None, customer=False)
     if not reshares:
         keep &= (rows["reshare"] == 0).to_numpy()
+    if roles:
+        keep &= rows["role"].isin(list(roles)).to_numpy()
     return rows[keep]
+
+
+def role_summaries(rows: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` of (narrowed) daily rows per author role, every role in ``roles.ROLES`` order:
+    role, label, posts, reshares, scored, mean_sentiment, positive/neutral/negative shares, corrected."""
+    out = []
+    for role in roles_.ROLES:
+        s = summary(rows[rows["role"] == role])
+        out.append({"role": role, "label": roles_.ROLE_LABELS[role], **vars(s)})
+    return pd.DataFrame(out)
 
 
 @dataclass
@@ -396,7 +414,8 @@ def term_counts(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     toks = [terms_of(t) for t in rows["text"].tolist()]
     lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
     idx = np.repeat(np.arange(len(rows)), lens)
-    pairs = pd.DataFrame({"term": list(chain.from_iterable(toks)), "row": idx})
+    # Text even when no text has a term (pandas would make an empty column float, and .str fail on it).
+    pairs = pd.DataFrame({"term": pd.Series(list(chain.from_iterable(toks)), dtype=object), "row": idx})
     weights = rows[cols].to_numpy(dtype=np.int64)[idx] if len(idx) else np.zeros((0, 3), dtype=np.int64)
     pairs[cols] = weights
     sums = pairs.groupby("term", sort=True)[cols].sum().reset_index()
@@ -436,9 +455,9 @@ def term_table(sums: pd.DataFrame, n_all: int, n_recent: int, n_base: int, min_c
 
 
 def terms(db: sqlite_utils.Database, f: Filters, p: Periods, scan: bool = True, cap: int = TEXT_CAP,
-          examples: int = 3, top_n: int = 25) -> Terms:
+          examples: int = 3, top_n: int = 25, roles=None) -> Terms:
     """Top terms of the compared periods (baseline and recent together) and the terms that
-    rose in the recent period over the baseline.
+    rose in the recent period over the baseline, in posts by authors of ``roles`` (None: all).
 
     ``scan``: read the posts table in order rather than through the time index; pass
     ``terms_scan(...)`` (a scan wins unless the periods hold a small part of the posts).
@@ -447,11 +466,12 @@ def terms(db: sqlite_utils.Database, f: Filters, p: Periods, scan: bool = True, 
     # grouping every text of a long range costs ~0.8 s at 1,000,000 posts, the default
     # 104 days ~0.25 s. Choosing "every earlier day" as baseline counts the whole range.
     view = window_filters(f, p)
-    rows = q.text_counts(db, view, p.recent_start.isoformat(), p.base_start.isoformat(), cap, scan=scan)
+    rows = q.text_counts(db, view, p.recent_start.isoformat(), p.base_start.isoformat(), cap, scan=scan,
+                         roles=roles)
     n_all, n_recent, n_base = (int(rows[c].sum()) for c in ("n_all", "n_recent", "n_base"))
     covered = 1.0
     if len(rows) >= cap:
-        full = q.original_post_count(db, view, scan=scan)
+        full = q.original_post_count(db, view, scan=scan, roles=roles)
         covered = n_all / full if full else 1.0
     sums, pairs = term_counts(rows)
     table = term_table(sums, n_all, n_recent, n_base)
@@ -486,9 +506,10 @@ def window_filters(f: Filters, p: Periods) -> Filters:
                    platforms=f.platforms)
 
 
-def terms_scan(rows: pd.DataFrame, f: Filters, p: Periods) -> bool:
+def terms_scan(rows: pd.DataFrame, f: Filters, p: Periods, roles=None) -> bool:
     """``prefer_scan`` for the posts ``terms`` reads, from the daily rows (dates not narrowed)."""
-    return prefer_scan(int(narrow(rows, window_filters(f, p))["posts"].sum()), int(rows["posts"].sum()))
+    return prefer_scan(int(narrow(rows, window_filters(f, p), roles=roles)["posts"].sum()),
+                       int(rows["posts"].sum()))
 
 
 # -- corrections ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from analysis import store
 from analysis.filters import Filters
 from analysis.store import aggregates, rollups
 from analysis.store import overview as q
+from analysis.store import roles as roles_
 from analysis.store.continuum import run_parallel
 
 
@@ -79,15 +80,27 @@ class Kpis:
         return _rate(self.outbound, self.inbound + self.outbound)
 
 
-def kpis(db: sqlite_utils.Database, f: Filters) -> Kpis:
-    return _kpis(_kpi_rows(db, f))
+def role_key(roles) -> tuple[str, ...]:
+    """A choice of author roles in canonical order; every role (or none chosen) is ``()``: all posts."""
+    chosen = tuple(r for r in roles_.ROLES if r in set(roles or ()))
+    return () if set(chosen) == set(roles_.ROLES) else chosen
 
 
-def _kpi_rows(db: sqlite_utils.Database, f: Filters, extra: dict | None = None) -> dict:
-    jobs = {"i": lambda c: q.interaction_kpis(c, f), "p": lambda c: q.post_kpis(c, f), **(extra or {})}
+def _memo_key(name: str, roles: tuple[str, ...]) -> str:
+    return f"{name}.{'+'.join(roles)}" if roles else name
+
+
+def kpis(db: sqlite_utils.Database, f: Filters, roles=None) -> Kpis:
+    """The headline figures under ``f``; the post figures count authors of ``roles`` (None: every
+    author; the page passes its choice, by default ``roles.DEFAULT_ROLES``)."""
+    return _kpis(_kpi_rows(db, f, roles=role_key(roles)))
+
+
+def _kpi_rows(db: sqlite_utils.Database, f: Filters, extra: dict | None = None, roles: tuple[str, ...] = ()) -> dict:
+    jobs = {"i": lambda c: q.interaction_kpis(c, f), "p": lambda c: q.post_kpis(c, f, roles), **(extra or {})}
     if f == Filters() and not extra:
         # The unfiltered figures (every cold Overview) are kept in the database per data version.
-        return aggregates.memo(db, "overview.kpis", lambda: run_parallel(db, jobs))
+        return aggregates.memo(db, _memo_key("overview.kpis", roles), lambda: run_parallel(db, jobs))
     # The scans are independent: SQLite releases the GIL, so they run side by side.
     return run_parallel(db, jobs)
 
@@ -105,23 +118,48 @@ def _kpis(rows: dict) -> Kpis:
     )
 
 
-def view(db: sqlite_utils.Database, f: Filters) -> tuple[Kpis, pd.DataFrame]:
-    """The Overview's figures and monthly series under ``f``, their three scans run side by side."""
+def view(db: sqlite_utils.Database, f: Filters, roles=None) -> tuple[Kpis, pd.DataFrame]:
+    """The Overview's figures and monthly series under ``f`` (posts by authors of ``roles``, None:
+    every author), their three scans run side by side."""
+    roles = role_key(roles)
     if f == Filters():
-        return kpis(db, f), monthly_activity(db, f)
+        return kpis(db, f, roles), monthly_activity(db, f, roles)
     if rollups.fresh(db) and not rollups.shared_threads(db):
         # Two scans of the rollups, one after the other: on two shared cores, running them side
         # by side was slower than their sum.
-        irow, prow, monthly = rollups.overview(db, f)
+        irow, prow, monthly = rollups.overview(db, f, roles)
         return _kpis({"i": irow, "p": prow}), monthly
-    rows = _kpi_rows(db, f, {"m": lambda c: q.monthly_activity(c, f)})
+    rows = _kpi_rows(db, f, {"m": lambda c: q.monthly_activity(c, f, roles)}, roles)
     return _kpis(rows), rows["m"]
 
 
-def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+def monthly_activity(db: sqlite_utils.Database, f: Filters, roles=None) -> pd.DataFrame:
+    roles = role_key(roles)
     if f == Filters():
-        return aggregates.memo(db, "overview.monthly", lambda: q.monthly_activity(db, f))
-    return q.monthly_activity(db, f)
+        return aggregates.memo(db, _memo_key("overview.monthly", roles), lambda: q.monthly_activity(db, f, roles))
+    return q.monthly_activity(db, f, roles)
+
+
+def post_roles(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Public posts by author role under ``f``: one row per role in ``roles.ROLES`` order (roles
+    without posts included) with role, label, posts, scored, mean_sentiment, negative_share,
+    positive_share (of posts, as the headline figures) and reshares. The brand's own sentiment is its row."""
+    if f == Filters():
+        raw = aggregates.memo(db, "overview.post_roles", lambda: q.post_roles(db, f))
+    else:
+        raw = q.post_roles(db, f)
+    cols = ["posts", "scored", "sentiment_sum", "negative", "positive", "reshares"]
+    t = (raw.set_index("role")[cols].apply(pd.to_numeric, errors="coerce").astype(float)
+         .reindex(list(roles_.ROLES)).fillna(0.0))
+    scored = t["scored"].where(t["scored"] > 0)
+    posts = t["posts"].where(t["posts"] > 0)
+    out = pd.DataFrame({"role": list(roles_.ROLES), "label": [roles_.ROLE_LABELS[r] for r in roles_.ROLES],
+                        "posts": t["posts"].astype(int).to_numpy(), "scored": t["scored"].astype(int).to_numpy(),
+                        "mean_sentiment": (t["sentiment_sum"] / scored).to_numpy(),
+                        "negative_share": (t["negative"] / posts).to_numpy(),
+                        "positive_share": (t["positive"] / posts).to_numpy(),
+                        "reshares": t["reshares"].astype(int).to_numpy()})
+    return out
 
 
 def partial_months(first_day: dt.date | None, last_day: dt.date | None) -> list[str]:

@@ -574,8 +574,46 @@ def classify_messages(texts: Iterable[str | None] | pd.Series, lexicon: LexiconL
 
 # -- the brand's content --------------------------------------------------------------
 
+def once_each(messages: pd.DataFrame) -> pd.DataFrame:
+    """The brand's public messages with each message once.
+
+    A brand's public reply is often in the data twice: as a post by a brand account and as an outbound
+    interaction on a public channel (the tweets format records every tweet of a conversation both ways).
+    A post is the same message as an outbound public interaction when they have the same id (the
+    tweets format gives both the tweet id), or the same text at the same time to the second (a hand
+    conversion that numbered them apart). The interaction is kept, as a response when either record
+    says it answers someone; the post is dropped. ``attrs["counted_once"]`` holds how many posts were.
+    """
+    out = messages
+    if len(messages):
+        inter = messages["source"].to_numpy() == "interaction"
+        post = messages["source"].to_numpy() == "post"
+        ids = messages["message_id"].astype(str)
+        text = messages["text"].astype(object)
+        second = messages["at"].astype(str).str.slice(0, 19).str.replace("T", " ", regex=False)
+        has_text = text.notna().to_numpy()
+        same_id = ids.isin(set(ids[inter])).to_numpy()
+        pairs = pd.MultiIndex.from_arrays([text.where(text.notna(), ""), second])
+        same_words = pairs.isin(pairs[inter & has_text]) & has_text
+        dup = post & (same_id | same_words)
+        if dup.any():
+            # A duplicate post that answers someone makes its interaction a response too.
+            answered = messages[dup & (messages["mode"].to_numpy() == "response")]
+            answering_ids = set(answered["message_id"].astype(str))
+            answering_pairs = pd.MultiIndex.from_arrays([answered["text"].astype(object).where(
+                answered["text"].notna(), ""), answered["at"].astype(str).str.slice(0, 19)
+                .str.replace("T", " ", regex=False)])
+            lift = inter & (ids.isin(answering_ids).to_numpy() | (pairs.isin(answering_pairs) & has_text))
+            out = messages.copy()
+            out.loc[lift, "mode"] = "response"
+            out = out[~dup].reset_index(drop=True)
+    out.attrs["counted_once"] = int(len(messages) - len(out))
+    return out
+
+
 def _public_messages(db: sqlite_utils.Database, filters: Filters | None) -> pd.DataFrame:
-    """``brand_public_messages`` under ``filters``, with the date range applied here rather than in SQL.
+    """``brand_public_messages`` under ``filters`` with each message once (``once_each``), with the date
+    range applied here rather than in SQL.
 
     With a date range in the query, SQLite walks the time index over every interaction in the range
     and joins channels afterwards (seconds on a million interactions) instead of starting from the
@@ -584,10 +622,10 @@ def _public_messages(db: sqlite_utils.Database, filters: Filters | None) -> pd.D
     """
     f = filters or Filters()
     if not (f.date_from or f.date_to):
-        return sp.brand_public_messages(db, f)
+        return once_each(sp.brand_public_messages(db, f))
     msgs = sp.brand_public_messages(db, dataclasses.replace(f, date_from=None, date_to=None))
     keep = f.frame_mask(msgs, date="at", platform=False, customer=False)
-    return msgs[keep].reset_index(drop=True)
+    return once_each(msgs[keep].reset_index(drop=True))
 
 
 def brand_messages(db: sqlite_utils.Database, filters: Filters | None = None,
@@ -692,7 +730,8 @@ def broadcast_vs_listen(db: sqlite_utils.Database | None = None, filters: Filter
         else:
             reading += "Most of the brand's public voice is responding rather than broadcasting."
     return {"total": total, "broadcast": broadcast, "response": response, "broadcast_share": share,
-            "broadcast_lo": lo, "broadcast_hi": hi, "by_source": by, "reading": reading}
+            "broadcast_lo": lo, "broadcast_hi": hi, "by_source": by, "reading": reading,
+            "counted_once": int(messages.attrs.get("counted_once", 0))}
 
 
 def brand_content(db: sqlite_utils.Database, filters: Filters | None = None,

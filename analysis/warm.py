@@ -8,11 +8,13 @@ import sqlite_utils
 from analysis import cascades, continuum, listening, overview
 from analysis.filters import Filters
 from analysis.store import rollups
+from analysis.store.roles import DEFAULT_ROLES
 
 STEPS = (
     ("rollups", lambda db: rollups.fresh(db) or rollups.build(db)),
-    ("overview", lambda db: (overview.health(db), overview.kpis(db, Filters()),
-                             overview.monthly_activity(db, Filters()))),
+    # The page's default authors (customers and other public voices), and every role side by side.
+    ("overview", lambda db: (overview.health(db), overview.view(db, Filters(), DEFAULT_ROLES),
+                             overview.post_roles(db, Filters()))),
     ("continuum", lambda db: (continuum.channel_inputs(db, Filters()), continuum.activity_base(db),
                               continuum.service_base(db))),
     ("listening", lambda db: listening.daily(db, Filters())),

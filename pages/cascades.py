@@ -97,13 +97,18 @@ def observed_view() -> None:
         return
     top = cascades.with_followers(top, _ui.cached(q.follower_counts, tuple(zip(top["platform"],
                                                                           top["author_handle"]))))
+    top = cascades.with_author_roles(top, _ui.cached(q.author_roles, tuple(zip(top["platform"],
+                                                                             top["author_handle"]))))
     top["customer"] = [_ui.customer_url(c) if isinstance(c, str) else None for c in top["customer_id"]]
-    shown = top[["root_id", "platform", "author_handle", "followers", "customer", "segment", "lifetime_value",
+    shown = top[["root_id", "platform", "author_handle", "role_label", "followers", "customer", "segment",
+                 "lifetime_value",
                  "sentiment", "size", "depth", "breadth", "virality", "t50_h", "t90_h", "created_at"]]
     st.dataframe(shown, hide_index=True, key="cascade_top", height=320, column_config={
         "root_id": st.column_config.TextColumn("Original post"),
         "platform": "Platform",
         "author_handle": st.column_config.TextColumn("Author"),
+        "role_label": st.column_config.TextColumn("Author role", help="The brand's own account, a linked "
+                                                  "customer, or another public voice"),
         "followers": st.column_config.NumberColumn("Author's followers", format="localized"),
         "customer": st.column_config.LinkColumn("Linked customer", display_text=r"customer=(.*)$",
                                                 help="Open the customer's 360 view"),

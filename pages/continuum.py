@@ -230,7 +230,29 @@ with tabs[1]:
 # -- 3. going public ------------------------------------------------------------------------------
 
 with tabs[2]:
-    if tabs[2].open:
+    if tabs[2].open and _ui.cached(continuum.public_only):
+        esc = _ui.cached(continuum.escalation_view, f, focus_t, path or None)
+        st.warning(continuum.PUBLIC_ONLY_NOTE.format(threshold=store.PUBLIC_THRESHOLD)
+                   + " Measured instead: escalation.", icon=":material/info:")
+        m = st.columns(4)
+        m[0].metric("Conversations started by customers", f"{esc.conversations:,}")
+        m[1].metric("Answered by the brand", f"{esc.answered:,}",
+                    delta=f"{esc.unanswered:,} unanswered", delta_color="off", delta_arrow="off")
+        m[2].metric("Escalated", _pct(esc.rate if esc.answered else None),
+                    delta=f"{esc.escalated:,} of {esc.answered:,} answered", delta_color="off", delta_arrow="off",
+                    help=f"95% Wilson interval {_pct(esc.low)} to {_pct(esc.high)}")
+        st.caption(continuum.ESCALATION_RULE)
+        _ui.chart(cc.going_public_rates(
+            esc.by_first_response, "Escalation by time to the brand's first reply", conv_caption,
+            x_title="Time to the brand's first reply", order=list(continuum.FIRST_RESPONSE_BINS[1])),
+            key="esc_first_response")
+        _ui.chart(cc.going_public_rates(
+            esc.by_first_reply, "Escalation by what the brand's first reply did", conv_caption,
+            x_title="The brand's first reply"), key="esc_first_reply")
+        st.caption("Bars are shares of answered conversations; whiskers are 95% Wilson intervals and n is the "
+                   "number of conversations in each group. A reply that asks to move to a private channel is "
+                   f"one recorded with the kind '{continuum.HANDOFF_KIND}'.")
+    elif tabs[2].open:
         has_brand = _ui.cached(continuum.brand_accounts_known)
         c1, c2 = st.columns(2)
         window = c1.slider("Days after resolution that still count", 0, 30, 7, key="gp_window",
@@ -304,7 +326,9 @@ with tabs[3]:
 # -- 5. what if ------------------------------------------------------------------------------------
 
 with tabs[4]:
-    if tabs[4].open:
+    if tabs[4].open and _ui.cached(continuum.public_only):
+        st.warning(continuum.WHATIF_PUBLIC_ONLY, icon=":material/info:")
+    elif tabs[4].open:
         has_brand = _ui.cached(continuum.brand_accounts_known)
         window = int(_param("gp_window", 7, int))
         brand_only = bool(_param("gp_brand", has_brand, lambda v: str(v).lower() in ("true", "1"))) and has_brand

@@ -7,7 +7,8 @@ import streamlit as st
 
 from analysis import listening
 from analysis.charts import listening as lcharts
-from pages import _ui
+from analysis.store import roles as author_roles
+from pages import _roles, _ui
 
 _ui.page_intro(
     "Listening",
@@ -21,7 +22,9 @@ if _ui.no_data_notice():
 
 URL = dict(bind="query-params", persist_state="session")
 f = _ui.filters()
-cap = f.caption()
+roles = _roles.picker(key="ls_roles")
+by = _roles.words(roles)
+cap = f"{f.caption()}; posts by {by}"
 
 c = st.columns([2, 3])
 grain = c[0].segmented_control("Time grain", list(listening.GRAINS), default="week", required=True,
@@ -32,8 +35,8 @@ reshares = c[1].toggle("Count reshares in volume and sentiment", value=True, key
                             "people wrote. Term counts always leave reshares out.")
 
 rows_all = _ui.cached(listening.daily, listening.sql_filters(f))
-view = listening.narrow(rows_all, f, reshares)
-every_day = listening.narrow(rows_all, f, reshares, dates=False)
+view = listening.narrow(rows_all, f, reshares, roles=roles)
+every_day = listening.narrow(rows_all, f, reshares, dates=False, roles=roles)
 s = listening.summary(view)
 corr = _ui.cached(listening.corrections, 1000)
 # The list of corrections is needed anyway; count separately only when it is cut.
@@ -56,7 +59,7 @@ def pct(v: float) -> str:
 
 
 st.subheader("Volume and sentiment")
-_ui.caption(f)
+st.caption(_ui.escape_md(cap))
 m = st.columns(6)
 m[0].metric("Posts", f"{s.posts:,}", help=f"Of which {s.reshares:,} reshares" if reshares else
             "Reshares left out (see the toggle above)")
@@ -70,6 +73,19 @@ m[5].metric("Corrected by people", f"{n_corrected:,}",
                  "Every page uses the corrected score; the machine score is kept and can be restored below.")
 st.caption("Labels follow VADER's convention: positive when the compound score is at least +0.05, negative "
            "when it is at most −0.05, neutral in between. Posts without a score are left out of the shares.")
+with st.expander("By author role: linked customers, other public voices, the brand's own accounts", expanded=True):
+    per_role = listening.role_summaries(listening.narrow(rows_all, f, reshares))
+    text_table(pd.DataFrame({
+        "Authors": per_role["label"], "Posts": per_role["posts"], "Mean sentiment": per_role["mean_sentiment"],
+        "Positive": per_role["positive_share"] * 100, "Neutral": per_role["neutral_share"] * 100,
+        "Negative": per_role["negative_share"] * 100, "Shown above": per_role["role"].isin(roles)}),
+        column_config={"Mean sentiment": st.column_config.NumberColumn(format="%+.2f"),
+                       **{k: st.column_config.NumberColumn(format="%.0f%%") for k in ("Positive", "Neutral",
+                                                                                     "Negative")}},
+        key="ls_role_table")
+    st.caption("Each post counts once, under its author's role: the brand (its accounts in brand_accounts), a "
+               "customer (a handle linked in identities) or another public voice. Choose Authors above to see "
+               "one voice alone, the brand's included.")
 
 if s.posts == 0:
     st.info("No posts under these filters.")
@@ -95,6 +111,7 @@ def show_posts(rows: pd.DataFrame, key: str | None = None, select: bool = False,
         "Posted": rows["created_at"],
         "Platform": rows["platform"],
         "Author": rows["author_handle"],
+        "Author role": rows["role"].map(author_roles.ROLE_LABELS),
         "Customer": [_ui.customer_url(cid) if isinstance(cid, str) and cid else None for cid in rows["customer_id"]],
         "Score": rows["sentiment"],
         "Text": rows["text"],
@@ -131,9 +148,9 @@ baseline_days = c[1].selectbox("Compared with", [30, 90, 180, 0], index=1,
                                format_func=lambda d: "Every earlier day in the range" if d == 0
                                else f"The {d} days before", key="ls_baseline", **URL)
 periods = listening.periods(lo, hi, recent_days or 14, baseline_days or None)
-terms = _ui.cached(listening.terms, f, periods, listening.terms_scan(rows_all, f, periods))
+terms = _ui.cached(listening.terms, f, periods, listening.terms_scan(rows_all, f, periods, roles), roles=roles)
 st.caption(
-    f"{periods.describe()} Terms are counted over these two periods, in original posts only "
+    f"{periods.describe()} Terms are counted over these two periods, in original posts by {by} only "
     f"({terms.n_all:,} posts; reshares repeat someone else's words), once per post, after dropping stop words, "
     "mentions, links and numbers; to count the whole date range, compare with every earlier day. "
     "A term is emerging when a larger share of recent posts uses it than of baseline posts and Dunning's "
@@ -144,7 +161,8 @@ if terms.covered_share < 1:
     st.caption(f"Counts cover {terms.distinct_texts:,} distinct texts (the most repeated, then the newest): "
                f"{terms.covered_share:.0%} of original posts in the two periods. A larger range holds more different "
                "texts than can be read in about a second.")
-tcap = f"{cap}; counted from {periods.base_start:%d %b %Y} to {periods.end:%d %b %Y}"
+tcap = (f"{f.caption()}; {_roles.words(roles, short=True)}; "
+        f"{periods.base_start:%d %b %Y} to {periods.end:%d %b %Y}")
 c = st.columns(2)
 with c[0]:
     _ui.chart(lcharts.top_terms(terms.top("term", 20), "Top terms in original posts", tcap, total=terms.n_all),
@@ -195,7 +213,8 @@ term = st.selectbox("Show the posts that use a term", term_options, index=None, 
                     placeholder="Pick a term or hashtag")
 if term:
     texts = tuple(terms.texts.get(term, [])[:200])
-    rows = _ui.cached(listening.posts, listening.window_filters(f, periods), texts=texts, reshares=False, limit=300)
+    rows = _ui.cached(listening.posts, listening.window_filters(f, periods), texts=texts, reshares=False, limit=300,
+                      roles=roles)
     st.caption("Original posts using the chosen term in the two compared periods, newest first (at most 300).")
     show_posts(rows, key="ls_term_posts", height=320)
 
@@ -229,7 +248,7 @@ _ui.chart(lcharts.spikes(sp, cap, selected=day), key="ls_spikes")
 if day:
     neg = bool(flagged.loc[flagged["day"] == pd.Timestamp(day), "negative_spike"].any())
     rows = _ui.cached(listening.posts, f, day=day, reshares=reshares, order="negative" if neg else "likes",
-                      limit=300)
+                      limit=300, roles=roles)
     n_day = int(sp.loc[sp["day"] == pd.Timestamp(day), "posts"].sum())
     st.caption(f"The posts of {dt.date.fromisoformat(day):%A %d %B %Y} ({n_day:,}), "
                + ("most negative first" if neg else "most liked first") + f"; showing {len(rows):,}.")
@@ -248,12 +267,15 @@ label = c[1].selectbox("Sentiment", ["all", "negative", "neutral", "positive", "
                        format_func=lambda v: {"all": "All posts", "corrected": "Corrected by people"}.get(
                            v, v.capitalize()))
 label_arg = None if label in (None, "all") else label
-rows = _ui.cached(listening.posts, f, search=search or None, label=label_arg, reshares=reshares, limit=500)
+rows = _ui.cached(listening.posts, f, search=search or None, label=label_arg, reshares=reshares, limit=500,
+                  roles=roles)
 if search or label_arg:
-    total = _ui.cached(listening.post_count, f, search=search or None, label=label_arg, reshares=reshares)
+    total = _ui.cached(listening.post_count, f, search=search or None, label=label_arg, reshares=reshares,
+                       roles=roles)
 else:
     total = s.posts
-st.caption(f"{total:,} posts match; the newest {min(len(rows), 500):,} are listed. Select a row to correct it.")
+st.caption(f"{total:,} posts by {by} match; the newest {min(len(rows), 500):,} are listed. Select a row to "
+           "correct it.")
 event = show_posts(rows, key="ls_posts", select=True, height=420)
 
 ids = rows["post_id"].tolist()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from analysis import overview, store
 from analysis.store import rollups
-from pages import _ui
+from pages import _roles, _ui
 
 _ui.page_intro(
     "Continuum · Social CRM insight",
@@ -21,14 +21,15 @@ def _months(lo: str, hi: str) -> int:
 
 
 f = _ui.filters()
-k, monthly = _ui.cached(overview.view, f)
+roles = _roles.picker(key="ov_roles")
+k, monthly = _ui.cached(overview.view, f, roles)
 # After a change made in the app (a corrected score, say), filtered figures are counted directly
 # until the rollup behind them is rebuilt, on a thread of its own.
 rollups.refresh_in_background(str(store.db_path()))
 h = _ui.cached(overview.health)
 # Each card's change against the period of the same length just before the view.
 before = overview.previous_period(f, *h.date_range)
-d = overview.kpi_changes(k, _ui.cached(overview.kpis, before.filters)) if before else {}
+d = overview.kpi_changes(k, _ui.cached(overview.kpis, before.filters, roles)) if before else {}
 
 st.subheader("Headline figures")
 _ui.caption(f)
@@ -44,12 +45,25 @@ c[3].metric("Company talk share", f"{k.outbound_share:.0%}" if k.interactions el
             help="The company's share of the conversation: outbound touches / all touches. Practitioners aim "
                  "for about 25% talk, 75% listen.")
 c = st.columns(4)
-c[0].metric("Public posts", f"{k.posts:,}", d.get("posts"))
+by = _roles.words(roles)
+c[0].metric("Public posts", f"{k.posts:,}", d.get("posts"), help=f"Posts by {by} (see Authors above)")
 c[1].metric("Mean sentiment", f"{k.mean_sentiment:+.2f}" if k.posts else "–", d.get("mean_sentiment"),
-            help="VADER compound score in [-1, 1]")
+            help=f"VADER compound score in [-1, 1], posts by {by}")
 c[2].metric("Negative posts", f"{k.negative_share:.0%}" if k.posts else "–", d.get("negative_share"),
             delta_color="inverse", help="Compound score at most -0.05 (VADER's convention)")
 c[3].metric("Reshares", f"{k.reshares:,}", d.get("reshares"))
+by_role = _ui.cached(overview.post_roles, f)
+st.caption(_ui.escape_md(f"Post figures count {by}. Every post's author is the brand (its accounts in "
+                         "brand_accounts), a linked customer (identities) or another public voice; each post "
+                         "counts once, under its author's role."))
+_ui.text_table(by_role.drop(columns=["role", "scored"]).rename(columns={
+    "label": "Authors", "posts": "Posts", "mean_sentiment": "Mean sentiment", "negative_share": "Negative",
+    "positive_share": "Positive", "reshares": "Reshares"}).assign(
+    Negative=lambda d: d["Negative"] * 100, Positive=lambda d: d["Positive"] * 100),
+    column_config={"Mean sentiment": st.column_config.NumberColumn(format="%+.2f"),
+                   "Negative": st.column_config.NumberColumn(format="%.0f%%"),
+                   "Positive": st.column_config.NumberColumn(format="%.0f%%")},
+    export_name="Posts by author role", key="ov_role_table")
 
 _ui.chart(_ui.charts.monthly_activity(monthly, f.caption(),
                                       partial=overview.partial_months(*overview.view_days(f, *h.date_range))),

@@ -493,6 +493,10 @@ else:
         if len(by_source):
             by_source["broadcast_share"] = by_source["broadcast_share"].map(_pct)
             _table(by_source.rename(columns={"broadcast_share": "broadcast share"}))
+        if voice.get("counted_once"):
+            st.caption(f"{voice['counted_once']:,} of the brand's posts are also recorded as outbound public "
+                       "interactions (same id, or same text at the same second): each is counted once, as the "
+                       "interaction.")
     _ui.caption(f)
 
 st.divider()

@@ -351,3 +351,18 @@ def test_largest_cascades_get_their_root_authors_followers():
     assert out["root_id"].tolist() == ["r1", "r2", "r3"]  # the order of the largest is kept
     # Followers are per platform: ann on instagram and bob on x have none.
     assert out["followers"].tolist() == [120, 0, 0] and out["followers"].dtype.kind == "i"
+
+
+def test_the_largest_cascades_carry_their_root_authors_role(db):
+    store.upsert_rows(db, "customers", [{"customer_id": "C1"}])
+    store.upsert_rows(db, "identities", [{"customer_id": "C1", "platform": "x", "handle": "ann"},
+                                         {"customer_id": "C1", "platform": "x", "handle": "acme"}])
+    store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+    top = pd.DataFrame({"root_id": ["r1", "r2", "r3", "r4"], "platform": ["x", "x", "instagram", "x"],
+                        "author_handle": ["acme", "ann", "ann", "zed"], "size": [9, 5, 3, 2]})
+    roles = q.author_roles(db, zip(top["platform"], top["author_handle"]))
+    out = cascades.with_author_roles(top, roles)
+    # The brand wins over a customer link; ann is linked on x only; zed is linked to no one.
+    assert out["role"].tolist() == ["brand", "customer", "public", "public"]
+    assert out["role_label"].tolist()[0] == "The brand's own accounts"
+    assert out["root_id"].tolist() == ["r1", "r2", "r3", "r4"]

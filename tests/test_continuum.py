@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import continuum, sentiment, store
+from analysis import continuum, sentiment, stats, store
 from analysis.filters import Filters
 
 VOCAB = pd.DataFrame({
@@ -493,3 +493,117 @@ def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo
             np.testing.assert_array_equal(a, b, err_msg=field.name)
     for name in ("touches", "moves", "threads"):
         pd.testing.assert_frame_equal(getattr(kept_base, name), getattr(fresh_base, name), obj=name)
+
+
+# -- public-only data (a tweet dump: every touch on a public channel) -------------------------------------
+
+def test_summarise_channels_when_every_post_channel_already_has_message_sentiment():
+    """Public conversations recorded as interactions carry their texts, so message sentiment covers every
+    channel that post sentiment covers: the posts fill nothing (this used to raise a TypeError under pandas 3)."""
+    counts = pd.DataFrame({"month": ["2026-01"] * 3, "channel": ["post", "public_reply", "public_reply"],
+                           "direction": ["inbound", "inbound", "outbound"], "n": [4, 2, 3]})
+    customers = pd.DataFrame({"channel": ["post", "public_reply"], "customers": [3, 1]})
+    text_sent = pd.DataFrame({"channel": ["post", "public_reply"], "n_scored": [4, 2],
+                              "mean_sentiment": [-0.25, 0.5], "negative": [3, 0], "positive": [1, 2]})
+    post_sent = pd.DataFrame({"channel": ["post"], "n_scored": [6], "mean_sentiment": [0.1], "negative": [1],
+                              "positive": [2]})
+    t = continuum.summarise_channels(VOCAB, counts, customers, 3, text_sent, post_sent).set_index("channel")
+    assert t.loc["post", "sentiment"] == -0.25 and t.loc["post", "sentiment_n"] == 4
+    assert t.loc["post", "negative_share"] == 0.75 and t.loc["post", "sentiment_source"] == "customers' messages"
+    assert t.loc["public_reply", "negative_share"] == 0.0
+    assert t.loc["public_reply", "talk_share"] == 0.6  # 3 outbound of 5
+    assert t["negative_share"].dtype == float
+
+
+def test_channel_view_of_public_only_conversations(db):
+    from tests import public_only
+
+    public_only.load(db)
+    cv = continuum.channel_view(db, Filters())
+    t = cv.table.set_index("channel")
+    inter = pd.DataFrame(public_only.INTERACTIONS, columns=["id", "thread", "customer", "channel", "direction",
+                                                            "kind"])
+    assert cv.touches == len(inter) and cv.public_share == 1.0
+    assert t.loc["public_reply", ["inbound", "outbound"]].tolist() == [2, 3]
+    # The inbound tweets on 'post' are scored from their texts (messages), not from the posts table.
+    texts = {p[0]: p[3] for p in public_only.POSTS}
+    opening = [texts[i] for i in inter.loc[(inter["channel"] == "post"), "id"]]
+    assert t.loc["post", "sentiment_source"] == "customers' messages"
+    assert t.loc["post", "sentiment"] == pytest.approx(np.mean([sentiment.score(x) for x in opening]))
+    tl = continuum.talk_listen(cv.monthly)
+    assert (tl.inbound, tl.outbound) == (6, 3)
+
+
+def _public_only_touches() -> pd.DataFrame:
+    from tests import public_only
+
+    when = {p[0]: p[2] for p in public_only.POSTS}
+    t = pd.DataFrame(public_only.INTERACTIONS, columns=["interaction_id", "thread_id", "customer_id", "channel",
+                                                        "direction", "kind"])
+    return t.assign(occurred_at=t["interaction_id"].map(when))
+
+
+def test_escalation_on_hand_made_public_threads():
+    touches = _public_only_touches()
+    # Edge cases: a thread the brand opened (not a customer's conversation); a customer who answers at the very
+    # second of the brand's reply (not after it); a customer who carries on in a DM after the reply (not public).
+    touches = pd.concat([touches, pd.DataFrame([
+        ("B1", "B", "C9", "post", "outbound", "post", "2026-01-09 08:00:00"),
+        ("B2", "B", "C9", "public_reply", "inbound", "message", "2026-01-09 09:00:00"),
+        ("S1", "S", "C8", "post", "inbound", "inquiry", "2026-01-09 08:00:00"),
+        ("S2", "S", "C8", "public_reply", "outbound", "reply", "2026-01-09 08:30:00"),
+        ("S3", "S", "C8", "public_reply", "inbound", "message", "2026-01-09 08:30:00"),
+        ("D1", "D", "C7", "post", "inbound", "inquiry", "2026-01-09 10:00:00"),
+        ("D2", "D", "C7", "public_reply", "outbound", "handoff_private", "2026-01-09 16:00:00"),
+        ("D3", "D", "C7", "dm", "inbound", "message", "2026-01-09 17:00:00"),
+    ], columns=touches.columns)], ignore_index=True)
+    base = continuum.build_service_base(touches.drop(columns="interaction_id"))
+    mask = np.ones(len(base.threads), dtype=bool)
+    frame = continuum.escalation_frame(base, mask, VOCAB)
+    ids = base.threads["thread_id"].to_numpy()
+    got = frame.assign(thread_id=ids[frame["thread"].to_numpy()]).set_index("thread_id")
+    # Customers started 1, 7, 4, 6 (the tweet dataset) and S, D; the brand started B.
+    assert sorted(got.index) == ["1", "4", "6", "7", "D", "S"]
+    assert got["answered"].to_dict() == {"1": True, "7": True, "4": True, "6": False, "S": True, "D": True}
+    assert got.index[got["escalated"]].tolist() == ["1"]
+    assert got.index[got["handoff"]].tolist() == ["1", "D"]
+    e = continuum.escalation(base, mask, VOCAB)
+    assert (e.conversations, e.answered, e.unanswered, e.escalated) == (6, 5, 1, 1)
+    assert e.rate == pytest.approx(1 / 5)
+    lo, hi = stats.wilson_interval(1, 5)
+    assert (e.low, e.high) == (pytest.approx(lo), pytest.approx(hi))
+    # First replies after 0.5 h (1, S), 1 h (7), 2 h (4), 6 h (D).
+    by_frt = e.by_first_response.set_index("bin")
+    assert by_frt.loc["under 1 h", ["n", "events"]].tolist() == [2, 1]
+    assert by_frt.loc["1–4 h", ["n", "events"]].tolist() == [2, 0]
+    assert by_frt.loc["4–24 h", ["n", "events"]].tolist() == [1, 0]
+    by_reply = e.by_first_reply.set_index("bin")
+    assert by_reply.loc["asked to move to a private channel", ["n", "events"]].tolist() == [2, 1]
+    assert by_reply.loc["answered in public", ["n", "events"]].tolist() == [3, 0]
+
+
+def test_public_only_data_says_going_public_and_the_models_cannot_be_fitted(db):
+    from tests import public_only
+
+    public_only.load(db)
+    assert continuum.public_only(db)
+    gp = continuum.going_public_view(db, Filters())
+    assert gp.public_only and gp.vents == 0 and gp.by_first_response.empty
+    # Through the store, threads 1, 7 and 4 (several touches each) are the answered ones; 1 escalated.
+    assert (gp.escalation.answered, gp.escalation.escalated) == (3, 1)
+    wi = continuum.whatif_view(db, Filters())
+    assert not wi.models and set(wi.notes) == set(continuum.OUTCOMES)
+    assert all("cannot be fitted" in n for n in wi.notes.values())
+    # One private touch makes it a dataset with a private side again.
+    store.upsert_rows(db, "interactions", [{"interaction_id": "X", "customer_id": "C1", "thread_id": "1",
+                                            "occurred_at": "2026-01-05 12:00:00", "channel": "dm",
+                                            "direction": "inbound"}])
+    assert not continuum.public_only(db)
+    assert not continuum.going_public_view(db, Filters()).public_only
+
+
+def test_channel_view_of_a_database_with_posts_and_no_interaction(db):
+    store.upsert_rows(db, "posts", [{"post_id": "1", "platform": "x", "author_handle": "a",
+                                     "created_at": "2025-01-01 00:00:00", "text": "hello"}])
+    cv = continuum.channel_view(db, Filters())
+    assert cv.touches == 0 and cv.public_share is None and not continuum.public_only(db)

@@ -43,7 +43,8 @@ def seed_small(db):
 
 def test_daily_aggregate_by_hand(db):
     seed_small(db)
-    d = listening.daily(db, Filters()).set_index(["day", "platform", "reshare"])
+    # Rows are per author role too; summed over roles here (roles are tested on their own).
+    d = listening.daily(db, Filters()).drop(columns="role").groupby(["day", "platform", "reshare"]).sum()
     assert d["posts"].sum() == 6
     # 3 March on x: p1 original (negative), p2 reshare (negative).
     assert d.loc[("2025-03-03", "x", 0), ["posts", "negative", "positive"]].tolist() == [1, 1, 0]
@@ -337,3 +338,93 @@ def test_term_charts_show_user_text_as_text():
     d = pd.DataFrame({"term": ["<b>bold</b>", "#ok"], "n_all": [3, 2]})
     fig = lc.top_terms(d, "Top terms")
     assert "&lt;b&gt;bold&lt;/b&gt;" in list(fig.data[0].y) and "<b>bold</b>" not in list(fig.data[0].y)
+
+
+# -- author roles ----------------------------------------------------------------------------------------
+
+def seed_roles(db):
+    """40 days: customer 'ann' and bystander 'zed' write 10 posts a day about deliveries; the brand 'acme'
+    answers twice a day, signing '^AB', until its agents post 60 signed replies on day 35 (9 Feb)."""
+    store.upsert_rows(db, "customers", [{"customer_id": "C1", "name": "Ann"}])
+    store.upsert_rows(db, "identities", [{"customer_id": "C1", "platform": "x", "handle": "ann"}])
+    store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+    rows = []
+    start = dt.date(2025, 1, 6)
+    for d in range(40):
+        day = (start + dt.timedelta(days=d)).isoformat()
+        for k in range(10):
+            who = "ann" if k % 2 else "zed"
+            rows.append(post(f"c{d}_{k}", day, f"delivery late again {k}", author=who, sentiment=-0.4 if k < 3 else 0.3,
+                             hour=8 + k))
+        for k in range(60 if d == 34 else 2):
+            rows.append(post(f"b{d}_{k}", day, f"@ann Thanks for waiting, it ships today ^AB {k}", author="acme",
+                             sentiment=0.6, hour=9))
+    store.upsert_rows(db, "posts", rows)
+    return pd.DataFrame(rows)
+
+
+def test_daily_rows_carry_the_author_role_and_narrow_by_it(db):
+    posts = seed_roles(db)
+    rows = listening.daily(db, Filters())
+    role = np.where(posts["author_handle"] == "acme", "brand", np.where(posts["author_handle"] == "ann",
+                                                                        "customer", "public"))
+    for r in ("brand", "customer", "public"):
+        s = listening.summary(listening.narrow(rows, Filters(), roles=(r,)))
+        part = posts[role == r]
+        assert s.posts == len(part)
+        assert s.mean_sentiment == pytest.approx(part["sentiment"].mean())
+        assert s.negative_share == pytest.approx((part["sentiment"] <= -0.05).mean())
+    table = listening.role_summaries(rows).set_index("role")
+    assert table.loc["brand", "posts"] == 2 * 39 + 60 and table.loc["brand", "mean_sentiment"] == pytest.approx(0.6)
+    default = listening.summary(listening.narrow(rows, Filters(), roles=("customer", "public")))
+    assert default.posts == 400 and default.mean_sentiment == pytest.approx((3 * -0.4 + 7 * 0.3) / 10)
+
+
+def test_brand_sign_offs_are_not_emerging_terms_of_the_market(db):
+    seed_roles(db)
+    p = listening.periods(dt.date(2025, 1, 6), dt.date(2025, 2, 14), recent_days=7, baseline_days=None)
+    everyone = listening.terms(db, Filters(), p)
+    voices = listening.terms(db, Filters(), p, roles=("customer", "public"))
+    brand = listening.terms(db, Filters(), p, roles=("brand",))
+    # Counted by hand: 10 market posts a day for 40 days; the brand's 2 a day plus 58 more on 9 Feb.
+    assert voices.n_all == 400 and brand.n_all == 138 and everyone.n_all == 538
+    # The agents' initials rise with the brand's burst: an emerging "term" when the brand is counted ...
+    assert "ab" in set(everyone.emerging()["term"])
+    assert "ab" in set(brand.table["term"])
+    # ... and not at all in what customers and other people write.
+    assert "ab" not in set(voices.table["term"])
+    assert voices.emerging().empty
+    top = voices.top("term", 3)  # "again" is a stop word
+    assert top["term"].tolist() == ["delivery", "late"] and top["n_all"].tolist() == [400, 400]
+
+
+def test_spikes_per_role(db):
+    seed_roles(db)
+    rows = listening.daily(db, Filters())
+    burst = pd.Timestamp("2025-02-09")
+
+    def spike_days(roles):
+        t = listening.spikes(listening.daily_totals(listening.narrow(rows, Filters(), roles=roles)))
+        return set(t.loc[t["volume_spike"], "day"])
+
+    assert burst in spike_days(("brand",)) and burst in spike_days(None)
+    assert spike_days(("customer", "public")) == set()
+
+
+def test_listed_posts_carry_their_author_role_and_follow_the_roles(db):
+    seed_roles(db)
+    rows = listening.posts(db, Filters(), day="2025-02-09", roles=("brand",), limit=1000)
+    assert len(rows) == 60 and set(rows["role"]) == {"brand"}
+    assert listening.post_count(db, Filters(), day="2025-02-09", roles=("customer", "public")) == 10
+    mixed = listening.posts(db, Filters(), day="2025-02-09", limit=1000).set_index("author_handle")["role"]
+    assert mixed.groupby(level=0).first().to_dict() == {"acme": "brand", "ann": "customer", "zed": "public"}
+
+
+def test_terms_of_a_role_whose_posts_have_no_text(db):
+    """The brand's posts in the view carry no text (images only, say): no term, no error."""
+    store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+    store.upsert_rows(db, "posts", [post("b1", "2025-03-03", None, author="acme"),
+                                    post("c1", "2025-03-03", "Refund still missing", sentiment=-0.6)])
+    p = listening.periods(dt.date(2025, 3, 1), dt.date(2025, 3, 10))
+    t = listening.terms(db, Filters(), p, roles=("brand",))
+    assert t.n_all == 0 and t.table.empty and t.emerging().empty and t.top("term").empty

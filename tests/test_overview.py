@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from analysis import overview, store
 from analysis.filters import Filters
 
@@ -96,3 +98,53 @@ def test_monthly_chart_marks_partial_months_hollow_and_says_so():
     plain = charts.monthly_activity(df, "All data")
     assert all(list(t.marker.symbol) == ["circle"] * 3 for t in plain.data)
     assert "Hollow" not in plain.layout.title.text
+
+
+def test_post_figures_split_by_author_role_on_a_tweet_dataset(db):
+    """Customers' tweets, the brand's replies and a bystander's tweet, counted apart (by hand from the data)."""
+    import pandas as pd
+
+    from analysis.store import rollups
+    from tests import public_only
+
+    public_only.load(db)
+    posts = public_only.posts_frame()
+    brand = posts["author_handle"] == public_only.BRAND
+    customer = posts["author_handle"].isin(public_only.HANDLES.values())
+    expected = {"brand": posts[brand], "customer": posts[customer], "public": posts[~brand & ~customer]}
+    assert [len(v) for v in expected.values()] == [3, 6, 1]
+    t = overview.post_roles(db, Filters()).set_index("role")
+    for role, part in expected.items():
+        assert t.loc[role, "posts"] == len(part)
+        assert t.loc[role, "mean_sentiment"] == pytest.approx(part["sentiment"].mean())
+        assert t.loc[role, "negative_share"] == pytest.approx((part["sentiment"] <= -0.05).mean())
+    # The page's default: customers and other public voices, not the brand's own replies.
+    k = overview.kpis(db, Filters(), roles=("customer", "public"))
+    voices = pd.concat([expected["customer"], expected["public"]])
+    assert k.posts == 7 and k.mean_sentiment == pytest.approx(voices["sentiment"].mean())
+    assert overview.kpis(db, Filters(), roles=("brand",)).mean_sentiment == pytest.approx(
+        expected["brand"]["sentiment"].mean())
+    assert overview.kpis(db, Filters()).posts == overview.kpis(db, Filters(), roles=("brand", "customer", "public")
+                                                               ).posts == 10
+    # Filtered figures from the rollups, with the same role split.
+    rollups.build(db)
+    f = Filters(date_from="2026-01-06")
+    k, monthly = overview.view(db, f, roles=("customer", "public"))
+    later = voices[voices["created_at"] >= "2026-01-06"]
+    assert k.posts == len(later) == 5
+    assert k.mean_sentiment == pytest.approx(later["sentiment"].mean())
+    assert int(monthly.loc[monthly["source"] == "Public posts", "n"].sum()) == 5
+    assert overview.post_roles(db, f).set_index("role").loc["brand", "posts"] == 2
+
+
+def test_a_demo_build_keeps_the_overviews_default_figures(demo_db):
+    """The first Overview (customers and other public voices, every role side by side) reads kept figures."""
+    from analysis.store import aggregates
+
+    conn = store.connect(demo_db, create=False)
+    try:
+        version = store.rows_version(conn)
+        for key in ("overview.kpis.customer+public", "overview.monthly.customer+public", "overview.post_roles"):
+            assert aggregates.load(conn, key, version) is not None, key
+    finally:
+        conn.close()

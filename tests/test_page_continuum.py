@@ -146,3 +146,33 @@ def test_editing_publicness_persists(demo_db_copy, monkeypatch):
     # Email (the busiest channel by touches) now sits on the public half, and the page says so.
     assert float(metrics(at)["On the public half"].rstrip("%")) > float(public_before.rstrip("%"))
     assert any("Saved the publicness" in s.value for s in at.success)
+
+
+@pytest.fixture
+def public_only_db(tmp_path, monkeypatch):
+    """A database of public conversations only (tweets), as the tweets format gives."""
+    from tests import public_only
+
+    path = tmp_path / "public.sqlite"
+    conn = store.connect(path)
+    public_only.load(conn)
+    conn.close()
+    monkeypatch.setenv("CONTINUUM_DB", str(path))
+    return path
+
+
+@pytest.mark.parametrize("section", TABS)
+def test_every_tab_renders_on_public_only_data(public_only_db, section):
+    at = run_page(section=section)
+    assert_clean(at)
+    if section == "Continuum":
+        assert metrics(at)["Touches"] == "9"
+    if section == "Going public":
+        # No private channel: the tab says so and measures escalation (1 of the 3 answered conversations).
+        assert any("cannot be measured" in w.value for w in at.warning)
+        m = metrics(at)
+        assert m["Escalated"] == "33%" and m["Answered by the brand"] == "3"
+        assert "Followed by a public vent" not in m
+    if section == "What if":
+        assert any("cannot be fitted" in w.value for w in at.warning)
+        assert not at.slider

@@ -30,12 +30,17 @@ def count(path, sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
 
+# The page counts customers and other public voices by default: the brand's own posts are left out.
+NOT_BRAND = ("NOT EXISTS (SELECT 1 FROM brand_accounts b WHERE b.platform = posts.platform "
+             "AND b.handle = posts.author_handle)")
+
+
 def test_listening_shows_the_key_numbers(app_db):
     at = open_page()
     m = metrics(at)
-    assert m["Posts"] == f"{count(app_db, 'SELECT COUNT(*) FROM posts'):,}"
-    neg = count(app_db, "SELECT COUNT(*) FROM posts WHERE sentiment <= -0.05")
-    scored = count(app_db, "SELECT COUNT(sentiment) FROM posts")
+    assert m["Posts"] == f"{count(app_db, f'SELECT COUNT(*) FROM posts WHERE {NOT_BRAND}'):,}"
+    neg = count(app_db, f"SELECT COUNT(*) FROM posts WHERE sentiment <= -0.05 AND {NOT_BRAND}")
+    scored = count(app_db, f"SELECT COUNT(sentiment) FROM posts WHERE {NOT_BRAND}")
     assert m["Negative"] == f"{neg / scored:.0%}"
     assert m["Corrected by people"] == "0"
     assert "Spike days" in m
@@ -45,14 +50,16 @@ def test_listening_shows_the_key_numbers(app_db):
 
 def test_reshares_toggle_and_segment_filter(app_db):
     all_posts = int(metrics(open_page())["Posts"].replace(",", ""))
-    originals = count(app_db, "SELECT COUNT(*) FROM posts WHERE reshare_of IS NULL AND substr(text, 1, 3) != 'RT '")
+    originals = count(app_db, "SELECT COUNT(*) FROM posts WHERE reshare_of IS NULL AND substr(text, 1, 3) != 'RT ' "
+                              f"AND {NOT_BRAND}")
     at = open_page(ls_reshares="false")
     assert at.toggle(key="ls_reshares").value is False
     assert int(metrics(at)["Posts"].replace(",", "")) == originals < all_posts
     premium = int(metrics(open_page(segment="Premium"))["Posts"].replace(",", ""))
     conn = store.connect(app_db)
     try:
-        expected = listening.summary(listening.daily(conn, Filters(segments=("Premium",)))).posts
+        daily = listening.daily(conn, Filters(segments=("Premium",)))
+        expected = listening.summary(daily[daily["role"] != "brand"]).posts
     finally:
         conn.close()
     assert premium == expected < all_posts

@@ -398,3 +398,42 @@ def test_blank_editor_cells_are_not_stored_as_keywords(db):
                           "keyword": ["community", None, "sale"]})
     sp.replace_lexicon(db, frame)
     assert P.lexicon_frame(db)["keyword"].tolist() == ["community"]
+
+
+# -- a brand's public reply recorded both as a post and as an outbound interaction ------------------------
+
+def test_a_brand_reply_that_is_both_a_post_and_an_interaction_is_counted_once(db):
+    from tests import public_only
+
+    public_only.load(db)
+    raw = sp.brand_public_messages(db)
+    # Each of the brand's three tweets is in the data twice: a post by @AcmeHelp and an outbound public touch.
+    assert sorted(raw["source"]) == ["interaction"] * 3 + ["post"] * 3
+    msgs = P.brand_messages(db)
+    assert sorted(msgs["message_id"]) == ["2", "5", "9"] and set(msgs["source"]) == {"interaction"}
+    voice = P.broadcast_vs_listen(messages=msgs)
+    assert voice["total"] == 3 and voice["response"] == 3 and voice["counted_once"] == 3
+    assert int(P.brand_content_mix(db)["messages"].sum()) == 3
+
+
+def test_the_same_message_under_two_ids_is_matched_by_text_and_second(db):
+    store.upsert_rows(db, "customers", [{"customer_id": "C1"}])
+    store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+    store.upsert_rows(db, "channels", [{"channel": "public_reply", "label": "Public reply", "publicness": 0.9}])
+    store.upsert_rows(db, "interactions", [
+        {"interaction_id": "I1", "customer_id": "C1", "thread_id": "T", "occurred_at": "2025-01-01 10:00:00",
+         "channel": "public_reply", "direction": "outbound", "kind": "reply", "text": "New range out today!"},
+        {"interaction_id": "I2", "customer_id": "C1", "thread_id": "T2", "occurred_at": "2025-01-02 10:00:00",
+         "channel": "public_reply", "direction": "outbound", "kind": "reply", "text": "Same words, other time"}])
+    store.upsert_rows(db, "posts", [
+        # The same message as I1 under its own id, written at the same second (with a 'T' separator).
+        {"post_id": "P1", "platform": "x", "author_handle": "acme", "created_at": "2025-01-01T10:00:00",
+         "text": "New range out today!"},
+        # Same text as I2 a minute later: another message.
+        {"post_id": "P2", "platform": "x", "author_handle": "acme", "created_at": "2025-01-02 10:01:00",
+         "text": "Same words, other time"},
+        {"post_id": "P3", "platform": "x", "author_handle": "acme", "created_at": "2025-01-03 10:00:00",
+         "text": None}])
+    msgs = P.brand_messages(db)
+    assert sorted(msgs["message_id"]) == ["I1", "I2", "P2", "P3"]
+    assert msgs.attrs["counted_once"] == 1

@@ -80,6 +80,81 @@ def test_posts_rollup_matches_direct_counts_on_the_demo(demo_copy):
         assert q.post_kpis(db, f) == pytest.approx(_direct_posts(db, f), nan_ok=True), f
 
 
+# Each post's author role, written independently of analysis.store.roles: outer joins to the two tables.
+_ROLE = ("CASE WHEN ba.handle IS NOT NULL THEN 'brand' WHEN idn.handle IS NOT NULL THEN 'customer' "
+         "ELSE 'public' END")
+_ROLE_JOINS = ("LEFT JOIN brand_accounts ba ON ba.platform = p.platform AND ba.handle = p.author_handle "
+               "LEFT JOIN identities idn ON idn.platform = p.platform AND idn.handle = p.author_handle")
+
+
+def _direct_posts_by_role(db, f: Filters, roles) -> dict[str, float]:
+    where, params = f.posts_where("p")
+    marks = ", ".join("?" * len(roles))
+    row = db.conn.execute(f"""
+        SELECT COUNT(*), AVG(p.sentiment), SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.reshare_of IS NOT NULL THEN 1 ELSE 0 END)
+        FROM posts p {_ROLE_JOINS} WHERE {where} AND {_ROLE} IN ({marks})""", [*params, *roles]).fetchone()
+    keys = ("posts", "mean_sentiment", "negative", "positive", "reshares")
+    return {k: (float(v) if v is not None else float("nan")) for k, v in zip(keys, row)}
+
+
+@pytest.mark.parametrize("roles", [("customer", "public"), ("brand",), ("customer",), ("public",),
+                                   ("brand", "customer")])
+def test_posts_rollup_by_author_role_matches_direct_counts_on_the_demo(demo_copy, roles):
+    db = demo_copy
+    rollups.ensure(db)
+    # The demo has all three kinds of author.
+    counts = dict(db.conn.execute(f"SELECT {_ROLE}, COUNT(*) FROM posts p {_ROLE_JOINS} GROUP BY 1").fetchall())
+    assert set(counts) == {"brand", "customer", "public"} and min(counts.values()) > 0
+    for f in [Filters(), *_filters(db), Filters(date_from="2100-01-01")]:
+        expected = _direct_posts_by_role(db, f, roles)
+        if f != Filters():
+            assert rollups.post_kpis(db, f, roles) == pytest.approx(expected, nan_ok=True), f
+        assert q.post_kpis(db, f, roles) == pytest.approx(expected, nan_ok=True), f
+        per_role = q.post_roles(db, f).set_index("role")
+        assert per_role.reindex(list(roles))["posts"].fillna(0).sum() == expected["posts"], f
+
+
+def test_a_posts_rollup_without_the_role_column_is_not_fresh_and_is_rebuilt(demo_copy):
+    db = demo_copy
+    rollups.ensure(db)
+    # The layout before roles: no role column, no layout mark.
+    db.conn.execute("DROP TABLE rollup_posts")
+    db.conn.execute("CREATE TABLE rollup_posts (platform TEXT NOT NULL, author_handle TEXT, day TEXT NOT NULL, "
+                    "n INTEGER NOT NULL, scored INTEGER NOT NULL, sentiment_sum REAL, negative INTEGER NOT NULL, "
+                    "positive INTEGER NOT NULL, reshares INTEGER NOT NULL)")
+    db.conn.execute("DELETE FROM meta WHERE key = 'rollup_posts_layout'")
+    assert not rollups.fresh(db)
+    f = Filters(platforms=("x",))
+    assert q.post_kpis(db, f, ("brand",)) == pytest.approx(_direct_posts_by_role(db, f, ("brand",)), nan_ok=True)
+    assert rollups.ensure(db) and rollups.fresh(db)
+    assert rollups.post_kpis(db, f, ("brand",)) == pytest.approx(_direct_posts_by_role(db, f, ("brand",)),
+                                                                 nan_ok=True)
+
+
+def test_importing_brand_accounts_moves_posts_between_roles_in_the_rollup(demo_copy):
+    db = demo_copy
+    rollups.ensure(db)
+    handle = store.query_df(db, f"SELECT p.platform, p.author_handle FROM posts p {_ROLE_JOINS} "
+                                f"WHERE {_ROLE} = 'public' LIMIT 1").iloc[0]
+    before = _direct_posts_by_role(db, Filters(), ("brand",))["posts"]
+    # What an import of brand_accounts does (analysis.ingest.import_frame): write, then patch the rollups.
+    rows = pd.DataFrame({"platform": [handle["platform"]], "handle": [handle["author_handle"]]})
+    was_fresh = rollups.fresh(db)
+    with db.atomic():
+        store.upsert_rows(db, "brand_accounts", rows)
+        rollups.after_import(db, "brand_accounts", rows, was_fresh)
+    moved = store.scalar(db, "SELECT COUNT(*) FROM posts WHERE platform = ? AND author_handle = ?",
+                         (handle["platform"], handle["author_handle"]))
+    f = Filters(platforms=(handle["platform"],), date_from="2000-01-01")
+    assert rollups.fresh(db)
+    assert rollups.post_kpis(db, f, ("brand",)) == pytest.approx(_direct_posts_by_role(db, f, ("brand",)),
+                                                                 nan_ok=True)
+    assert _direct_posts_by_role(db, Filters(), ("brand",))["posts"] == before + moved
+    _assert_same_as_a_full_build(db)
+
+
 def test_rollup_monthly_matches_direct(demo_copy):
     db = demo_copy
     rollups.ensure(db)
@@ -224,7 +299,7 @@ def _rollup_tables(db) -> tuple[pd.DataFrame, pd.DataFrame]:
     ri = store.query_df(db, "SELECT * FROM rollup_interactions").sort_values(
         ["customer_id", "day", "thread_id"], na_position="first").reset_index(drop=True)
     rp = store.query_df(db, "SELECT * FROM rollup_posts").sort_values(
-        ["platform", "author_handle", "day"], na_position="first").reset_index(drop=True)
+        ["platform", "role", "author_handle", "day"], na_position="first").reset_index(drop=True)
     return ri, rp
 
 

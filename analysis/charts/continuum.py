@@ -29,8 +29,9 @@ from analysis.charts import (
 CONTINUUM_SCALE = [[0.0, BLUE], [0.5, "#D9D9D9"], [1.0, ORANGE]]
 CROSSING_COLOURS = {"stayed on one side": GREY, "taken private": BLUE, "went public": VERMILION,
                     "taken private and went public": PURPLE}
-OUTCOME_COLOURS = {"vent": NEGATIVE, "kudos": POSITIVE}
-OUTCOME_NAMES = {"vent": "Public vent (negative post)", "kudos": "Kudos (positive post)"}
+OUTCOME_COLOURS = {"vent": NEGATIVE, "kudos": POSITIVE, "escalated": VERMILION}
+OUTCOME_NAMES = {"vent": "Public vent (negative post)", "kudos": "Kudos (positive post)",
+                 "escalated": "Escalated (posted again in public after the brand's reply)"}
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -243,7 +244,7 @@ def going_public_rates(rates: pd.DataFrame, title: str, caption: str | None = No
     r = rates[rates["n"] > 0].assign(bin=lambda d: d["bin"].map(_esc))
     order = [_esc(b) for b in order] if order else order
     fig = go.Figure()
-    for outcome in ("vent", "kudos"):
+    for outcome in ("vent", "kudos", "escalated"):
         part = r[r["outcome"] == outcome]
         if part.empty:
             continue

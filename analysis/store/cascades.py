@@ -11,6 +11,7 @@ import sqlite_utils
 
 from analysis.filters import Filters
 from analysis.store import query_df, scalar
+from analysis.store.roles import author_role_sql
 
 # The two kinds of tree a post can root; the column names are fixed here, never taken from input.
 PARENT_COLUMN = {"reshare": "reshare_of", "reply": "reply_to"}
@@ -69,6 +70,21 @@ def follower_counts(db: sqlite_utils.Database, accounts: Iterable[tuple[str, str
                 GROUP BY platform, followee_handle""", [platform, *chunk]))
     if not frames:
         return pd.DataFrame(columns=["platform", "handle", "followers"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def author_roles(db: sqlite_utils.Database, accounts: Iterable[tuple[str, str]]) -> pd.DataFrame:
+    """The role (``analysis.store.roles``: brand, customer or public) of each (platform, handle) given:
+    platform, handle, role."""
+    uniq = list(dict.fromkeys((str(p), str(h)) for p, h in accounts))
+    frames = []
+    for start in range(0, len(uniq), 400):
+        chunk = uniq[start:start + 400]
+        rows = " UNION ALL ".join("SELECT ? AS platform, ? AS author_handle" for _ in chunk)
+        frames.append(query_df(db, f"SELECT a.platform, a.author_handle AS handle, {author_role_sql('a')} AS role "
+                                   f"FROM ({rows}) a", [v for pair in chunk for v in pair]))
+    if not frames:
+        return pd.DataFrame(columns=["platform", "handle", "role"])
     return pd.concat(frames, ignore_index=True)
 
 

@@ -38,6 +38,8 @@ def day_key_sql(column: str) -> str:
 
 
 def _channel_case(column: str, channels: list[str]) -> str:
+    if not channels:  # no interaction at all (a database of posts only): CASE needs a WHEN
+        return f"{CHANNEL_SLOTS - 1}"
     return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(len(channels))) + \
         f" ELSE {CHANNEL_SLOTS - 1} END"
 
@@ -235,6 +237,15 @@ def linked_posts(db: sqlite_utils.Database, brand_only: bool) -> pd.DataFrame:
         WHERE p.platform = i.platform AND p.author_handle = i.handle AND COALESCE(p.reshare_of, '') = ''
           AND NOT EXISTS (SELECT 1 FROM brand_accounts b WHERE b.platform = i.platform AND b.handle = i.handle)
           {"AND " + to_brand if brand_only else ""}""")
+
+
+def private_channel_used(db: sqlite_utils.Database) -> bool:
+    """Whether any interaction is on a private channel (publicness below the threshold). Channels
+    missing from the vocabulary count as public: they are placed at the threshold."""
+    return bool(scalar(db, """
+        SELECT EXISTS (SELECT 1 FROM channels c WHERE c.publicness < ?
+                       AND EXISTS (SELECT 1 FROM interactions i WHERE i.channel = c.channel))""",
+                       (store.PUBLIC_THRESHOLD,)))
 
 
 def brand_account_count(db: sqlite_utils.Database) -> int:

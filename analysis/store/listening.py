@@ -10,16 +10,17 @@ import sqlite_utils
 
 from analysis.filters import Filters
 from analysis.store import bump_version, query_df, scalar
+from analysis.store.roles import author_role_sql, roles_clause
 
 # A reshare: marked by reshare_of, or an imported text that starts with the "RT " convention.
 RESHARE = "(p.reshare_of IS NOT NULL OR substr(p.text, 1, 3) = 'RT ')"
 
 POST_COLUMNS = f"""p.post_id, p.created_at, p.platform, p.author_handle, li.customer_id, p.text, p.sentiment,
     p.sentiment_vader, p.sentiment_corrected, p.likes,
-    CASE WHEN {RESHARE} THEN 1 ELSE 0 END AS reshare"""
+    CASE WHEN {RESHARE} THEN 1 ELSE 0 END AS reshare, {author_role_sql("p")} AS role"""
 
 
-def source(f: Filters, customer: bool = False, scan: bool = False) -> tuple[str, str, list]:
+def source(f: Filters, customer: bool = False, scan: bool = False, roles=None) -> tuple[str, str, list]:
     """FROM clause, WHERE clause and parameters for posts under ``f`` (alias ``p``; with
     ``customer``, the linked account as ``li``, so ``li.customer_id`` can be selected).
 
@@ -32,12 +33,18 @@ def source(f: Filters, customer: bool = False, scan: bool = False) -> tuple[str,
     (``substr(created_at, 1, 19)``, ``platform || ''``), so SQLite reads the table in order
     instead of following the time or author index row by row; over a wide view that is 2 to
     10 times faster (an index lookup costs ~3 µs a row, a scan ~0.2 µs).
+
+    ``roles``: only posts whose author has one of these roles (``analysis.store.roles``; None: all).
     """
     clauses, params = f.date_clauses("substr(p.created_at, 1, 19)" if scan else "p.created_at")
     if f.platforms:
         column = "(p.platform || '')" if scan else "p.platform"
         clauses.append(f"{column} IN ({','.join('?' * len(f.platforms))})")
         params += list(f.platforms)
+    rc, rp = roles_clause(roles, "p")
+    if rc:
+        clauses.append(rc)
+        params += rp
     where = " AND ".join(clauses) or "1=1"
     if f.segments or f.regions:
         cw, cp = f.customers_where("lc")
@@ -50,11 +57,12 @@ def source(f: Filters, customer: bool = False, scan: bool = False) -> tuple[str,
 
 
 def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
-    """Posts per day, platform and reshare flag, with the sums sentiment figures need."""
+    """Posts per day, platform, reshare flag and author role, with the sums sentiment figures need."""
     src, where, params = source(f)
     return query_df(db, f"""
         SELECT substr(p.created_at, 1, 10) AS day, p.platform AS platform,
                CASE WHEN {RESHARE} THEN 1 ELSE 0 END AS reshare,
+               {author_role_sql("p")} AS role,
                COUNT(*) AS posts,
                COUNT(p.sentiment) AS scored,
                COALESCE(SUM(p.sentiment), 0) AS sentiment_sum,
@@ -63,16 +71,16 @@ def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
                SUM(CASE WHEN p.sentiment > -0.05 AND p.sentiment < 0.05 THEN 1 ELSE 0 END) AS neutral,
                SUM(p.sentiment_corrected) AS corrected
         FROM {src} WHERE {where}
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", params)
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""", params)
 
 
 def text_counts(db: sqlite_utils.Database, f: Filters, recent_start: str, base_start: str,
-                limit: int, scan: bool = True) -> pd.DataFrame:
+                limit: int, scan: bool = True, roles=None) -> pd.DataFrame:
     """Original posts (reshares left out) grouped by exact text: posts in the whole range,
     in the recent period (from ``recent_start``) and in the baseline (``base_start`` up to
     ``recent_start``). At most ``limit`` texts: the most repeated first, then the newest
-    (so a cut restricts singletons by date rather than by alphabet). ``scan``: see ``source``."""
-    src, where, params = source(f, scan=scan)
+    (so a cut restricts singletons by date rather than by alphabet). ``scan``, ``roles``: see ``source``."""
+    src, where, params = source(f, scan=scan, roles=roles)
     return query_df(db, f"""
         SELECT p.text AS text, COUNT(*) AS n_all,
                SUM(CASE WHEN p.created_at >= ? THEN 1 ELSE 0 END) AS n_recent,
@@ -82,9 +90,9 @@ def text_counts(db: sqlite_utils.Database, f: Filters, recent_start: str, base_s
                     [recent_start, base_start, recent_start, *params, int(limit)])
 
 
-def original_post_count(db: sqlite_utils.Database, f: Filters, scan: bool = True) -> int:
+def original_post_count(db: sqlite_utils.Database, f: Filters, scan: bool = True, roles=None) -> int:
     """Original posts with text under the filters (what term counts would cover in full)."""
-    src, where, params = source(f, scan=scan)
+    src, where, params = source(f, scan=scan, roles=roles)
     return int(scalar(db, f"SELECT COUNT(*) FROM {src} WHERE {where} AND p.text IS NOT NULL AND NOT {RESHARE}",
                       params) or 0)
 
@@ -98,12 +106,12 @@ LABEL_SQL = {"positive": "p.sentiment >= 0.05", "negative": "p.sentiment <= -0.0
 
 
 def _post_filter(f: Filters, search: str | None, label: str | None, reshares: bool, day: str | None,
-                 texts: Sequence[str] | None, customer: bool) -> tuple[str, str, list, bool]:
+                 texts: Sequence[str] | None, customer: bool, roles=None) -> tuple[str, str, list, bool]:
     # A text search or the rare "corrected" label matches few rows: following the time index
     # backwards then visits most of the table row by row (over 1 s at 1,000,000 posts), while
     # a scan with a top-N sort takes ~0.1 s. A single day is narrow: the index is best there.
     scan = bool(search or label == "corrected") and not day
-    src, where, params = source(f, customer=customer, scan=scan)
+    src, where, params = source(f, customer=customer, scan=scan, roles=roles)
     clauses, extra = [where], list(params)
     if search:
         clauses.append("p.text LIKE ? ESCAPE '\\'")
@@ -124,12 +132,12 @@ def _post_filter(f: Filters, search: str | None, label: str | None, reshares: bo
 
 def posts(db: sqlite_utils.Database, f: Filters, *, search: str | None = None, label: str | None = None,
           reshares: bool = True, day: str | None = None, texts: Sequence[str] | None = None,
-          order: str = "recent", limit: int = 500) -> pd.DataFrame:
+          order: str = "recent", limit: int = 500, roles=None) -> pd.DataFrame:
     """Posts under the filters with the linked customer when there is one: newest first,
     ``order="likes"`` most liked first, ``"negative"`` lowest score first. ``search``: words
     the text contains; ``label``: positive, neutral, negative or corrected; ``day``: ISO day;
-    ``texts``: only posts with one of these exact texts (at most 500)."""
-    src, where, params, scan = _post_filter(f, search, label, reshares, day, texts, customer=True)
+    ``texts``: only posts with one of these exact texts (at most 500); ``roles``: authors' roles."""
+    src, where, params, scan = _post_filter(f, search, label, reshares, day, texts, customer=True, roles=roles)
     when = "substr(p.created_at, 1, 19)" if scan else "p.created_at"
     orders = {"recent": f"{when} DESC, p.post_id", "likes": "p.likes DESC, p.created_at DESC, p.post_id",
               "negative": "p.sentiment ASC, p.likes DESC, p.post_id"}
@@ -138,9 +146,10 @@ def posts(db: sqlite_utils.Database, f: Filters, *, search: str | None = None, l
 
 
 def post_count(db: sqlite_utils.Database, f: Filters, *, search: str | None = None, label: str | None = None,
-               reshares: bool = True, day: str | None = None, texts: Sequence[str] | None = None) -> int:
+               reshares: bool = True, day: str | None = None, texts: Sequence[str] | None = None,
+               roles=None) -> int:
     """How many posts ``posts`` would list without its limit."""
-    src, where, params, _ = _post_filter(f, search, label, reshares, day, texts, customer=False)
+    src, where, params, _ = _post_filter(f, search, label, reshares, day, texts, customer=False, roles=roles)
     return int(scalar(db, f"SELECT COUNT(*) FROM {src} WHERE {where}", params) or 0)
 
 

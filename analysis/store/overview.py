@@ -7,6 +7,7 @@ import sqlite_utils
 
 from analysis.filters import Filters
 from analysis.store import kinds, query_df, rollups, scalar
+from analysis.store.roles import author_role_sql, roles_clause
 
 # Columns whose missing values the health check counts (optional in imports).
 HEALTH_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -72,10 +73,18 @@ def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
     return {k: float(v or 0) for k, v in row.iloc[0].items()}
 
 
-def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
-    if f != Filters() and rollups.fresh(db):
-        return rollups.post_kpis(db, f)
+def _posts_where(f: Filters, roles) -> tuple[str, list]:
     where, params = f.posts_where("p")
+    rc, rp = roles_clause(roles, "p")
+    return (f"{where} AND {rc}", params + rp) if rc else (where, params)
+
+
+def post_kpis(db: sqlite_utils.Database, f: Filters, roles=None) -> dict[str, float]:
+    """Posts, mean sentiment, negative, positive and reshares under ``f`` by authors of ``roles``
+    (None: every author)."""
+    if f != Filters() and rollups.fresh(db):
+        return rollups.post_kpis(db, f, roles)
+    where, params = _posts_where(f, roles)
     row = query_df(db, f"""
         SELECT COUNT(*) AS posts,
                AVG(p.sentiment) AS mean_sentiment,
@@ -86,12 +95,26 @@ def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
     return {k: (float(v) if v is not None else float("nan")) for k, v in row.iloc[0].items()}
 
 
-def monthly_activity(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
-    """Interactions and posts per month under the filters (month as 'YYYY-MM')."""
+def post_roles(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Per author role under ``f``: posts, scored, sentiment_sum, negative, positive, reshares."""
     if f != Filters() and rollups.fresh(db):
-        return rollups.overview(db, f)[2]
+        return rollups.post_roles(db, f)
+    where, params = f.posts_where("p")
+    return query_df(db, f"""
+        SELECT role, COUNT(*) AS posts, COUNT(sentiment) AS scored, SUM(sentiment) AS sentiment_sum,
+               SUM(CASE WHEN sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative,
+               SUM(CASE WHEN sentiment >= 0.05 THEN 1 ELSE 0 END) AS positive,
+               SUM(CASE WHEN reshare_of IS NOT NULL THEN 1 ELSE 0 END) AS reshares
+        FROM (SELECT {author_role_sql("p")} AS role, p.sentiment, p.reshare_of FROM posts p WHERE {where}) t
+        GROUP BY role ORDER BY role""", params)
+
+
+def monthly_activity(db: sqlite_utils.Database, f: Filters, roles=None) -> pd.DataFrame:
+    """Interactions and posts (by authors of ``roles``) per month under the filters (month as 'YYYY-MM')."""
+    if f != Filters() and rollups.fresh(db):
+        return rollups.overview(db, f, roles)[2]
     wi, pi = f.interactions_where()
-    wp, pp = f.posts_where("p")
+    wp, pp = _posts_where(f, roles)
     return query_df(db, f"""
         SELECT month, source, SUM(n) AS n FROM (
             SELECT substr(occurred_at, 1, 7) AS month, 'Interactions' AS source, COUNT(*) AS n

@@ -18,10 +18,13 @@ thread count equals COUNT(DISTINCT thread_id) only when no thread is shared by t
 the build records how many are, and callers count directly when any is.
 
 Posts
-One row per platform, day and author for authors linked to a customer (the only ones a segment
-or region filter can select), and one per platform and day for all other authors together:
-posts, scored posts, the sum of scores, negative, positive and reshares, all additive. About a
-quarter of the rows of the posts table in the demo.
+One row per platform, author role, day and author for authors linked to a customer (the only ones
+a segment or region filter can select), and one per platform, role and day for all other authors
+together: posts, scored posts, the sum of scores, negative, positive and reshares, all additive.
+The role (``roles.author_role_sql``: the brand, a linked customer, another public voice) is a
+dimension, so the figures of any choice of roles are sums too. About a quarter of the rows of the
+posts table in the demo. Roles follow ``brand_accounts`` and ``identities``: importing either
+rebuilds this rollup.
 
 Plain SQL with window functions (LAG, ROW_NUMBER), which PostgreSQL has too.
 """
@@ -36,6 +39,7 @@ import sqlite_utils
 from analysis import store
 from analysis.filters import Filters
 from analysis.store import kinds
+from analysis.store import roles as roles_
 
 DDL = """
 CREATE TABLE IF NOT EXISTS rollup_interactions (
@@ -58,6 +62,7 @@ CREATE INDEX IF NOT EXISTS idx_rollup_interactions_days ON rollup_interactions
     (day, customer_id, n, inbound, outbound, revenue, thread_id, thread_prev, day_first, cust_prev);
 CREATE TABLE IF NOT EXISTS rollup_posts (
     platform TEXT NOT NULL,
+    role TEXT NOT NULL,
     author_handle TEXT,
     day TEXT NOT NULL,
     n INTEGER NOT NULL,
@@ -70,12 +75,17 @@ CREATE TABLE IF NOT EXISTS rollup_posts (
 CREATE INDEX IF NOT EXISTS idx_rollup_posts_author ON rollup_posts (platform, author_handle);
 -- Covers the per-day figures: grouped in day order without a sort (a sort of every row costs
 -- twice the scan).
+-- (Same index names as before the role column: the DDL runs on every connection, also to a database
+-- whose rollup_posts predates it, until ``build`` replaces that table.)
 CREATE INDEX IF NOT EXISTS idx_rollup_posts_days ON rollup_posts
     (day, platform, author_handle, n, scored, sentiment_sum, negative, positive, reshares);
 """
 store.register_ddl(DDL)
 
 _VERSION_KEY = "rollup_interactions_version"
+# The layout of rollup_posts: 2 added the author role. A kept rollup of another layout is not fresh.
+_POSTS_LAYOUT_KEY = "rollup_posts_layout"
+POSTS_LAYOUT = "2"
 _SHARED_KEY = "rollup_interactions_shared_threads"
 
 # Revenue is the amount of kinds that mean 'purchase' (the kinds vocabulary); a meaning edit bumps
@@ -102,17 +112,19 @@ SELECT customer_id, day, thread_id, n, inbound, outbound, revenue,
 FROM g
 """
 
-_BUILD_POSTS = """
-INSERT INTO rollup_posts (platform, author_handle, day, n, scored, sentiment_sum, negative, positive, reshares)
-SELECT platform, linked_handle, day, COUNT(*), COUNT(sentiment), SUM(sentiment),
+_BUILD_POSTS = f"""
+INSERT INTO rollup_posts (platform, role, author_handle, day, n, scored, sentiment_sum, negative, positive,
+                          reshares)
+SELECT platform, role, linked_handle, day, COUNT(*), COUNT(sentiment), SUM(sentiment),
        SUM(CASE WHEN sentiment <= -0.05 THEN 1 ELSE 0 END),
        SUM(CASE WHEN sentiment >= 0.05 THEN 1 ELSE 0 END),
        SUM(CASE WHEN reshare_of IS NOT NULL THEN 1 ELSE 0 END)
 FROM (SELECT p.platform, substr(p.created_at, 1, 10) AS day, p.sentiment, p.reshare_of,
+             {roles_.author_role_sql("p")} AS role,
              CASE WHEN (p.platform, p.author_handle) IN (SELECT platform, handle FROM identities)
                   THEN p.author_handle END AS linked_handle
-      FROM {source}) t
-GROUP BY platform, linked_handle, day
+      FROM {{source}}) t
+GROUP BY platform, role, linked_handle, day
 """
 
 
@@ -128,7 +140,8 @@ def _set_meta(db: sqlite_utils.Database, key: str, value) -> None:
 def fresh(db: sqlite_utils.Database) -> bool:
     """The rollup describes the data as it is now."""
     try:
-        return _meta(db, _VERSION_KEY) == str(store.rows_version(db))
+        return (_meta(db, _VERSION_KEY) == str(store.rows_version(db))
+                and _meta(db, _POSTS_LAYOUT_KEY) == POSTS_LAYOUT)
     except Exception:  # a database from before the rollup existed
         return False
 
@@ -140,12 +153,15 @@ def shared_threads(db: sqlite_utils.Database) -> int:
 def build(db: sqlite_utils.Database) -> int:
     """Rebuild the rollup from the interactions in one transaction (readers keep the old one
     meanwhile). Not a data change: neither version moves. Returns its rows."""
+    if _meta(db, _POSTS_LAYOUT_KEY) != POSTS_LAYOUT:
+        db.conn.execute("DROP TABLE IF EXISTS rollup_posts")  # an older layout: built anew below
     db.conn.executescript(DDL)  # a connection opened before this module was imported lacks it
     with db.atomic():
         version = store.rows_version(db)
         _build_interactions(db)
         _build_posts(db)
         _set_meta(db, _VERSION_KEY, version)
+        _set_meta(db, _POSTS_LAYOUT_KEY, POSTS_LAYOUT)
     return int(store.scalar(db, "SELECT COUNT(*) FROM rollup_interactions") or 0)
 
 
@@ -218,8 +234,8 @@ def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool) -
             # to before 'YYYY-MM-DD~'.
             db.conn.execute(_BUILD_POSTS.format(
                 source="temp.rollup_days d JOIN posts p ON p.created_at >= d.k AND p.created_at < d.k || '~'"))
-    elif table == "identities":
-        _build_posts(db)  # which authors are linked changed
+    elif table in ("identities", "brand_accounts"):
+        _build_posts(db)  # which authors are linked, or the brand's, changed: their roles too
     # customers, follows, survey responses and channels are not in the rollups (segments and
     # regions are joined when a figure is asked for).
     if table in ("interactions", "posts") and not _consistent(db):
@@ -305,9 +321,19 @@ def interaction_days(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
         FROM rollup_interactions WHERE {where} GROUP BY day ORDER BY day""", [start, start, *params])
 
 
-def post_days(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
-    """Per day under ``f``: posts, scored posts, sum of scores, negative, positive, reshares."""
+def _roles_where(f: Filters, roles) -> tuple[str, list]:
     where, params = f.posts_where("r", time_column="day")
+    chosen = [r for r in dict.fromkeys(roles or ()) if r in roles_.ROLES]
+    if chosen and set(chosen) != set(roles_.ROLES):
+        where += f" AND r.role IN ({', '.join('?' * len(chosen))})"
+        params = [*params, *chosen]
+    return where, params
+
+
+def post_days(db: sqlite_utils.Database, f: Filters, roles=None) -> pd.DataFrame:
+    """Per day under ``f``: posts, scored posts, sum of scores, negative, positive, reshares, by authors
+    of ``roles`` (None or empty: every author)."""
+    where, params = _roles_where(f, roles)
     return store.query_df(db, f"""
         SELECT day, SUM(n) AS posts, SUM(scored) AS scored, SUM(sentiment_sum) AS sentiment_sum,
                SUM(negative) AS negative, SUM(positive) AS positive, SUM(reshares) AS reshares
@@ -335,16 +361,27 @@ def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
     return _interaction_totals(interaction_days(db, f))
 
 
-def post_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
-    """The Overview's post figures under ``f`` (call ``fresh`` first)."""
-    return _post_totals(post_days(db, f))
+def post_kpis(db: sqlite_utils.Database, f: Filters, roles=None) -> dict[str, float]:
+    """The Overview's post figures under ``f`` by authors of ``roles`` (call ``fresh`` first)."""
+    return _post_totals(post_days(db, f, roles))
 
 
-def overview(db: sqlite_utils.Database, f: Filters) -> tuple[dict, dict, pd.DataFrame]:
-    """The Overview's interaction figures, post figures and monthly series under ``f`` from two
-    scans of the rollups (call ``fresh`` first): (interaction row, post row, monthly frame)."""
+def post_roles(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
+    """Per author role under ``f``: posts, scored, sentiment_sum, negative, positive, reshares (call
+    ``fresh`` first); roles without posts are absent."""
+    where, params = f.posts_where("r", time_column="day")
+    return store.query_df(db, f"""
+        SELECT role, SUM(n) AS posts, SUM(scored) AS scored, SUM(sentiment_sum) AS sentiment_sum,
+               SUM(negative) AS negative, SUM(positive) AS positive, SUM(reshares) AS reshares
+        FROM rollup_posts r WHERE {where} GROUP BY role ORDER BY role""", params)
+
+
+def overview(db: sqlite_utils.Database, f: Filters, roles=None) -> tuple[dict, dict, pd.DataFrame]:
+    """The Overview's interaction figures, post figures (by authors of ``roles``) and monthly series
+    under ``f`` from two scans of the rollups (call ``fresh`` first): (interaction row, post row,
+    monthly frame)."""
     days = interaction_days(db, f)
-    posts = post_days(db, f)
+    posts = post_days(db, f, roles)
     monthly = pd.concat([
         days.groupby(days["day"].str[:7])["interactions"].sum().rename("n").reset_index()
             .rename(columns={"day": "month"}).assign(source="Interactions"),
