@@ -164,8 +164,8 @@ def rule_candidates(db: sqlite_utils.Database, platform: str | None, role: str |
     if like:
         clauses.append("p.text LIKE ? ESCAPE '\\'")
         params.append(like)
-    return query_df(db, f"SELECT p.text AS text, COUNT(*) AS posts FROM posts p WHERE {' AND '.join(clauses)} "
-                        "GROUP BY p.text", params)
+    return query_df(db, f"SELECT p.text AS text, COUNT(*) AS posts, AVG(p.sentiment) AS score FROM posts p "
+                        f"WHERE {' AND '.join(clauses)} GROUP BY p.text", params)
 
 
 def _scope(platform: str | None, role: str | None, texts: Sequence[str]) -> tuple[str, list]:
