@@ -321,3 +321,17 @@ def model(db: sqlite_utils.Database, model_id: int) -> dict | None:
 def latest_model(db: sqlite_utils.Database) -> dict | None:
     mid = scalar(db, "SELECT MAX(model_id) FROM sentiment_models")
     return None if mid is None else model(db, mid)
+
+
+def stratum_sizes(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Distinct original texts per platform and machine label: the population a sample stands for."""
+    return query_df(db, """
+        SELECT platform, band, COUNT(*) AS texts FROM (
+            SELECT p.platform AS platform, p.text AS text,
+                   CASE WHEN MIN(p.sentiment_vader) >= 0.05 THEN 'positive'
+                        WHEN MIN(p.sentiment_vader) <= -0.05 THEN 'negative' ELSE 'neutral' END AS band
+            FROM posts p
+            WHERE p.text IS NOT NULL AND p.reshare_of IS NULL AND substr(p.text, 1, 3) <> 'RT '
+              AND p.sentiment_vader IS NOT NULL
+            GROUP BY p.platform, p.text)
+        GROUP BY platform, band""")
