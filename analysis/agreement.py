@@ -189,3 +189,8 @@ def save_label(db: sqlite_utils.Database, post_id: str, label: str | None, strat
     if label is not None and label not in LABELS:
         raise ValueError(f"a label is one of {LABELS}, not {label!r}")
     q.save_label(db, post_id, label, stratum, dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def skip(db: sqlite_utils.Database, post_id: str) -> None:
+    """Leave a post of the sample unlabelled (unclear, or not about the brand)."""
+    q.drop_from_sample(db, post_id)

@@ -79,6 +79,11 @@ def load(db: sqlite_utils.Database) -> pd.DataFrame:
     return starter() if saved is None else saved
 
 
+def is_saved(db: sqlite_utils.Database) -> bool:
+    """Whether someone saved a lexicon (else the starter list applies)."""
+    return q.get_meta(db, q.LEXICON_SEEDED) is not None
+
+
 def save(db: sqlite_utils.Database, frame: pd.DataFrame) -> pd.DataFrame:
     """Validate and store an edited lexicon (all or nothing). Scores change only when the
     posts are rescored (``scoring.rescore``)."""

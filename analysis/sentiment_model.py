@@ -180,3 +180,8 @@ def train_db(db: sqlite_utils.Database, evaluation: Evaluation | None = None) ->
     spec = fit(rows["text"].fillna(""), rows["label"])
     return q.save_model(db, dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"), len(rows), ev.model_accuracy,
                         ev.lexicon_accuracy, json.dumps(spec))
+
+
+def latest(db: sqlite_utils.Database) -> dict | None:
+    """The newest stored model (id, when, labels, both cross-validated accuracies), if any."""
+    return q.latest_model(db)

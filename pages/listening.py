@@ -7,7 +7,7 @@ import streamlit as st
 
 from analysis import listening
 from analysis.charts import listening as lcharts
-from pages import _ui
+from pages import _sentiment_tools, _ui
 
 _ui.page_intro(
     "Listening",
@@ -70,6 +70,7 @@ m[5].metric("Corrected by people", f"{n_corrected:,}",
                  "Every page uses the corrected score; the machine score is kept and can be restored below.")
 st.caption("Labels follow VADER's convention: positive when the compound score is at least +0.05, negative "
            "when it is at most −0.05, neutral in between. Posts without a score are left out of the shares.")
+_sentiment_tools.agreement_note()
 
 if s.posts == 0:
     st.info("No posts under these filters.")
@@ -325,3 +326,8 @@ with st.expander(f"Scores corrected by people: {n_corrected:,}", expanded=bool(n
                               format_func=lambda pid: f"{pid} · {short.get(pid, '')}")
         c[1].button("Revert", key="ls_revert", disabled=undo is None, on_click=_revert, args=([undo],))
         c[2].button("Revert all", key="ls_revert_all", on_click=_revert, args=(None,))
+
+
+# -- sentiment quality (issue #15: its own section) ------------------------------------------------
+
+_sentiment_tools.render()

@@ -269,6 +269,11 @@ def set_sample(db: sqlite_utils.Database, rows: pd.DataFrame) -> None:
                             [(r.post_id, r.stratum, i) for i, r in enumerate(rows.itertuples())])
 
 
+def drop_from_sample(db: sqlite_utils.Database, post_id: str) -> None:
+    with db.atomic():
+        db.conn.execute("DELETE FROM sentiment_sample WHERE post_id = ?", (post_id,))
+
+
 def sample_posts(db: sqlite_utils.Database) -> pd.DataFrame:
     """The sample waiting for labels, in order, with text and both scores."""
     return query_df(db, """
