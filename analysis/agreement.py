@@ -68,8 +68,9 @@ class Agreement:
         if self.n == 0:
             return no_labels_caption()
         few = " Few labels: the intervals are wide; label more for a firmer figure." if self.n < INVITE else ""
-        return (f"Agreement with people: the machine's label matched {self.accuracy:.0%} of {self.n:,} posts people "
-                f"labelled (95% CI {self.accuracy_ci[0]:.0%}–{self.accuracy_ci[1]:.0%}; Cohen's κ {self.kappa:.2f}, "
+        return (f"Agreement with people: the machine's label matched {self.accuracy:.0%} of {self.n:,} "
+                f"post{'s' if self.n != 1 else ''} people labelled (95% CI {self.accuracy_ci[0]:.0%}–"
+                f"{self.accuracy_ci[1]:.0%}; Cohen's κ {self.kappa:.2f}, "
                 f"{self.kappa_ci[0]:.2f}–{self.kappa_ci[1]:.2f}).{few}")
 
 

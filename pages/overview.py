@@ -4,7 +4,7 @@ import streamlit as st
 
 from analysis import overview, store
 from analysis.store import rollups
-from pages import _ui
+from pages import _sentiment_tools, _ui
 
 _ui.page_intro(
     "Continuum · Social CRM insight",
@@ -43,6 +43,7 @@ c[1].metric("Mean sentiment", f"{k.mean_sentiment:+.2f}" if k.posts else "–",
 c[2].metric("Negative posts", f"{k.negative_share:.0%}" if k.posts else "–",
             help="Compound score at most -0.05 (VADER's convention)")
 c[3].metric("Reshares", f"{k.reshares:,}")
+_sentiment_tools.agreement_note()  # how far to trust the sentiment figures (issue #15)
 
 _ui.chart(_ui.charts.monthly_activity(monthly, f.caption(),
                                       partial=overview.partial_months(*overview.view_days(f, *h.date_range))),

@@ -87,3 +87,22 @@ def test_restoring_the_starter_lexicon_after_an_edit_rescores(writable):
     assert count(writable, letdown) > fewer
     assert count(writable, "SELECT COUNT(*) FROM posts WHERE text LIKE '%letdown%'") == count(writable, letdown)
     assert agreement.caption(db)
+
+
+def test_every_page_with_sentiment_carries_the_agreement(writable):
+    db = store.connect(writable)
+    with sqlite3.connect(writable) as conn:
+        cid = conn.execute("SELECT customer_id FROM identities ORDER BY customer_id LIMIT 1").fetchone()[0]
+        post = conn.execute("SELECT post_id, sentiment_vader FROM posts WHERE text IS NOT NULL AND reshare_of IS NULL "
+                            "ORDER BY post_id LIMIT 1").fetchone()
+    pages = [("pages/overview.py", {}), ("pages/continuum.py", {}), ("pages/customer_360.py", {"customer": cid}),
+             ("pages/listening.py", {})]
+    for page, query in pages:
+        at = pagetest.open_page(page, **query)
+        pagetest.assert_clean(at)
+        assert any("not measured yet" in c.value for c in at.caption), page
+    # One label, which the machine agrees with: every page now says 100% of 1 post.
+    agreement.save_label(db, post[0], "positive" if post[1] >= 0.05 else "negative" if post[1] <= -0.05 else "neutral")
+    for page, query in pages:
+        at = pagetest.open_page(page, **query)
+        assert any("100% of 1 post " in c.value for c in at.caption), page
