@@ -39,10 +39,55 @@ def package_folder() -> str:
 
 
 @functools.lru_cache(maxsize=1)
+def _fast_sentitext() -> None:
+    """Give NLTK's VADER a faster tokeniser with the same output.
+
+    NLTK's ``SentiText`` builds, for every text, two dictionaries of every word joined with
+    every punctuation mark (17 x words entries) only to strip one leading or trailing mark; that
+    is two thirds of VADER's time. A token maps to a word only when it is that word plus a mark
+    from ``PUNC_LIST``, and a word holds no punctuation, so the split is unique: strip the run of
+    punctuation at the end (else the start) and look both halves up. Same tokens, about three
+    times faster (tests/test_sentiment_scorer.py compares both on the VADER tweets).
+    """
+    import string
+
+    import nltk.sentiment.vader as vader
+
+    if getattr(vader.SentiText, "_continuum_fast", False):
+        return
+    punct = string.punctuation
+
+    class FastSentiText(vader.SentiText):
+        _continuum_fast = True
+
+        def _words_and_emoticons(self):
+            marks = set(self.PUNC_LIST)
+            words = {w for w in self.REGEX_REMOVE_PUNCTUATION.sub("", self.text).split() if len(w) > 1}
+            out = []
+            for we in self.text.split():
+                if len(we) <= 1:
+                    continue
+                end = we.rstrip(punct)
+                if end != we and we[len(end):] in marks and end in words:
+                    we = end
+                else:
+                    start = we.lstrip(punct)
+                    if start != we and we[:len(we) - len(start)] in marks and start in words:
+                        we = start
+                out.append(we)
+            return out
+
+    vader.OriginalSentiText = vader.SentiText
+    vader.SentiText = FastSentiText
+
+
+@functools.lru_cache(maxsize=1)
 def analyzer():
     """NLTK's VADER with VADER's own lexicon only (no emoji, no domain words)."""
     import nltk
     from nltk.sentiment.vader import SentimentIntensityAnalyzer
+
+    _fast_sentitext()
 
     folder = package_folder()
     # nltk 3.10 only opens resources under its data path; the package folder is added.

@@ -146,3 +146,16 @@ def test_many_texts_score_the_same_in_worker_processes():
     one, n = sentiment.score_texts(texts, workers=1)
     two, _ = sentiment.score_texts(texts, workers=2, chunk=2)
     assert n == 4 and one == two and one[3] is None
+
+
+def test_the_faster_tokeniser_gives_nltks_tokens():
+    import nltk.sentiment.vader as vader
+
+    constants = sentiment.analyzer().constants  # installs the faster tokeniser
+    assert vader.SentiText is not vader.OriginalSentiText
+    texts = [*_tweets()["text"], *demo.meant_texts()["text"].head(2000), "!!wow!! ok... :) don't!! -- 'x' ?!?!hmm"]
+    for text in texts:
+        ours = vader.SentiText(text, constants.PUNC_LIST, constants.REGEX_REMOVE_PUNCTUATION).words_and_emoticons
+        nltk = vader.OriginalSentiText(text, constants.PUNC_LIST,
+                                       constants.REGEX_REMOVE_PUNCTUATION).words_and_emoticons
+        assert ours == nltk, text
