@@ -66,3 +66,14 @@ def test_a_bad_edit_changes_nothing(posts_db):
     with pytest.raises(sentiment_lexicon.LexiconError, match="row 2, column 'valence'"):
         sentiment_lexicon.save(posts_db, pd.DataFrame({"term": ["a", "b"], "valence": [1.0, 9.0]}))
     assert sentiment_lexicon.load(posts_db).equals(sentiment_lexicon.starter())
+
+
+def test_the_rescore_command_reports_texts_per_second(demo_db_copy, capsys):
+    from analysis.__main__ import main
+
+    assert main(["rescore", "--db", str(demo_db_copy), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    distinct = store.scalar(store.connect(demo_db_copy), "SELECT COUNT(DISTINCT text) FROM posts")
+    assert "starter domain lexicon" in out
+    assert f"Rescored {distinct:,} distinct texts" in out and "texts/s" in out
+    assert "0 changed score" in out  # the demo was scored with the same scorer when it was built
