@@ -17,9 +17,11 @@ Scores are the compound score in [-1, 1]; VADER's convention: >= 0.05 positive,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -241,6 +243,24 @@ def score(text: str | None, scorer=None) -> float | None:
 _WORKER = None
 
 
+@contextlib.contextmanager
+def _main_script_hidden():
+    """A spawned worker re-runs the parent's main script unless that has no file: under Streamlit
+    or AppTest the script is app.py, which must not run again in a scoring worker. The workers
+    need only ``analysis`` (importable from the inherited ``sys.path``)."""
+    main = sys.modules.get("__main__")
+    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if main is not None and hasattr(main, k)}
+    try:
+        if main is not None:
+            main.__spec__ = None
+            if hasattr(main, "__file__"):
+                del main.__file__
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(main, k, v)
+
+
 def _init_worker(spec: dict) -> None:
     global _WORKER
     _WORKER = scorer_from_spec(spec)
@@ -263,16 +283,20 @@ def score_distinct(uniques: Sequence, progress: Callable[[int, int], None] | Non
         progress(0, total)
     if workers > 1 and total > chunk:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
         chunks = [list(uniques[s:s + chunk]) for s in range(0, total, chunk)]
         # spawn, not fork: forking a process that runs threads (Streamlit, SQLite) can deadlock.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_init_worker, initargs=(scorer.spec(),)) as pool:
-            for part in pool.map(_score_chunk, chunks):
+        # A Pool starts its workers in its constructor, so the main script is hidden only then.
+        with _main_script_hidden():
+            pool = multiprocessing.get_context("spawn").Pool(workers, _init_worker, (scorer.spec(),))
+        try:
+            for part in pool.imap(_score_chunk, chunks):
                 out.extend(part)
                 if progress:
                     progress(len(out), total)
+        finally:
+            pool.terminate()
+            pool.join()
         return out
     for start in range(0, total, chunk):
         out.extend(scorer.score_many(uniques[start:start + chunk]))
