@@ -228,15 +228,16 @@ def revert_rule(db: sqlite_utils.Database, rule_id: int, reverted_at: str) -> in
     """Give the rule's posts back the state they had before it, where the rule's score still
     stands (a later correction or rule wins). Returns posts restored."""
     with db.atomic():
-        score = scalar(db, "SELECT score FROM sentiment_rules WHERE rule_id = ? AND reverted_at IS NULL", (rule_id,))
-        if score is None:
+        # Write first: a transaction that reads before its first write cannot wait for the lock.
+        if not db.conn.execute("UPDATE sentiment_rules SET reverted_at = ? WHERE rule_id = ? AND reverted_at IS NULL",
+                               (reverted_at, rule_id)).rowcount:
             return 0
+        score = scalar(db, "SELECT score FROM sentiment_rules WHERE rule_id = ?", (rule_id,))
         n = db.conn.execute("""
             UPDATE posts SET sentiment = rp.previous, sentiment_corrected = rp.previous_corrected
             FROM sentiment_rule_posts rp
             WHERE rp.rule_id = ? AND rp.post_id = posts.post_id
               AND posts.sentiment_corrected = 1 AND posts.sentiment = ?""", (rule_id, float(score))).rowcount
-        db.conn.execute("UPDATE sentiment_rules SET reverted_at = ? WHERE rule_id = ?", (reverted_at, rule_id))
         bump_version(db)
     return int(n)
 
