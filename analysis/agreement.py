@@ -122,11 +122,17 @@ def labelled(db: sqlite_utils.Database) -> pd.DataFrame:
     return out
 
 
-def agreement(db: sqlite_utils.Database) -> Agreement:
-    """How the machine's current scores agree with everything people labelled."""
-    rows = labelled(db)
+def stratum_weights(db: sqlite_utils.Database) -> dict[str, int]:
+    """Distinct original texts per platform / machine label (a scan of every post: cache it per
+    data version, which every change of a machine score moves)."""
     sizes = q.stratum_sizes(db)
-    weights = dict(zip(sizes["platform"] + " / " + sizes["band"], sizes["texts"]))
+    return dict(zip(sizes["platform"] + " / " + sizes["band"], sizes["texts"].astype(int)))
+
+
+def agreement(db: sqlite_utils.Database, weights: dict | None = None) -> Agreement:
+    """How the machine's current scores agree with everything people labelled. ``weights``
+    (``stratum_weights``) give the stratum-weighted accuracy; without them it is the plain one."""
+    rows = labelled(db)
     from analysis import scoring
 
     a = measure(rows["label"], rows["machine_label"], rows["stratum"], weights)
@@ -135,11 +141,13 @@ def agreement(db: sqlite_utils.Database) -> Agreement:
 
 
 def caption(db: sqlite_utils.Database) -> str:
-    """The caption (or tooltip) every sentiment figure in the app carries."""
+    """The caption (or tooltip) every sentiment figure in the app carries. Reads only the labelled
+    posts (primary-key look-ups), so it costs milliseconds on any page."""
     try:
-        return agreement(db).caption()
+        rows = labelled(db)
     except Exception:  # an old database without the tables: say nothing is measured
         return no_labels_caption()
+    return measure(rows["label"], rows["machine_label"]).caption()
 
 
 def draw_sample(db: sqlite_utils.Database, n: int = INVITE, seed: int | None = None) -> pd.DataFrame:

@@ -53,7 +53,7 @@ def _pct(v: float) -> str:
 # -- tabs -----------------------------------------------------------------------------------------
 
 def _agreement_tab(conn) -> None:
-    a = agreement.agreement(conn)
+    a = agreement.agreement(conn, _ui.cached(agreement.stratum_weights))
     if a.n == 0:
         st.info(agreement.no_labels_caption())
         if st.button(f"Draw {agreement.INVITE} posts to label", key="st_draw_first", type="primary"):
@@ -175,7 +175,7 @@ def _rules_tab(conn) -> None:
                           format_func=lambda k: {"phrase": "Phrase", "pattern": "Regular expression"}[k])
     pattern = c[1].text_input("Phrase or pattern", key="st_rule_pattern",
                               placeholder="e.g. on hold for   or   refund (still )?not (here|received)")
-    platforms = store.distinct_values(conn, "posts", "platform")
+    platforms = _ui.cached(store.distinct_values, "posts", "platform")
     platform = c[2].selectbox("Platform", [None, *platforms], key="st_rule_platform",
                               format_func=lambda p: "Any platform" if p is None else p)
     role = c[3].selectbox("Author", [None, *ROLES], key="st_rule_role",

@@ -75,8 +75,13 @@ def test_a_sample_is_stratified_labelled_and_measured(demo_db_copy):
     for i, row in enumerate(stored.itertuples()):
         machine = agreement.band(stored["machine"]).iloc[i]
         agreement.save_label(db, row.post_id, machine if i < 20 else flip[machine], row.stratum)
-    a = agreement.agreement(db)
+    a = agreement.agreement(db, agreement.stratum_weights(db))
     assert a.n == 30 and a.accuracy == pytest.approx(20 / 30)
+    # Weighted by stratum size, computed here from the labels and the pandas pool above.
+    lab = agreement.labelled(db)
+    per = (lab["label"] == lab["machine_label"]).groupby(lab["stratum"]).mean()
+    w = sizes.reindex(per.index)
+    assert a.weighted_accuracy == pytest.approx(float((per * w).sum() / w.sum()))
     assert "67% of 30 posts" in agreement.caption(db)
     again = agreement.draw_sample(db, 30, seed=2)
     assert not set(again["post_id"]) & set(stored["post_id"])  # labelled posts are not drawn again

@@ -325,8 +325,10 @@ def model(db: sqlite_utils.Database, model_id: int) -> dict | None:
 
 
 def latest_model(db: sqlite_utils.Database) -> dict | None:
-    mid = scalar(db, "SELECT MAX(model_id) FROM sentiment_models")
-    return None if mid is None else model(db, mid)
+    """The newest model's figures, without its (possibly large) spec."""
+    row = db.conn.execute("SELECT model_id, created_at, labels, cv_model, cv_lexicon FROM sentiment_models "
+                          "ORDER BY model_id DESC LIMIT 1").fetchone()
+    return None if row is None else dict(zip(("model_id", "created_at", "labels", "cv_model", "cv_lexicon"), row))
 
 
 def stratum_sizes(db: sqlite_utils.Database) -> pd.DataFrame:
