@@ -106,3 +106,15 @@ def test_every_page_with_sentiment_carries_the_agreement(writable):
     for page, query in pages:
         at = pagetest.open_page(page, **query)
         assert any("100% of 1 post " in c.value for c in at.caption), page
+
+
+def test_skipping_a_post_leaves_it_out_of_the_sample_unlabelled(writable):
+    db = store.connect(writable)
+    agreement.draw_sample(db, 10, seed=3)
+    first = agreement.sample(db)["post_id"].iloc[0]
+    at = open_page()
+    at.button(key="st_skip").click().run()
+    pagetest.assert_clean(at)
+    left = agreement.sample(db)
+    assert len(left) == 9 and first not in set(left["post_id"])
+    assert count(writable, "SELECT COUNT(*) FROM sentiment_labels") == 0
