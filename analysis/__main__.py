@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_import)
 
     # Other commands register themselves here (simulate, bench, ...).
-    for module_name in ("analysis.simulate_cli", "analysis.bench", "analysis.report_cli"):
+    for module_name in ("analysis.simulate_cli", "analysis.bench", "analysis.report_cli", "analysis.sentiment_cli"):
         try:
             module = __import__(module_name, fromlist=["add_parser"])
         except ModuleNotFoundError as exc:

@@ -101,11 +101,34 @@ def bench_sentiment(source: Path, limit: int = 200_000) -> list[Figure]:
     secs = max(time.perf_counter() - t0, 1e-9)
     rate = distinct / secs
     saved = (len(texts) - distinct) / rate if rate else 0.0
-    return [
+    figs = [
         Figure(f"sentiment ({distinct:,} distinct of {len(texts):,} texts)", rate, "texts/s", "reported", None),
         Figure("  scoring each distinct text once saves", saved, "s", f"{1 - distinct / max(len(texts), 1):.0%} "
                "of texts not rescored", None),
     ]
+    return figs + bench_rescore(source, limit)
+
+
+def bench_rescore(source: Path, limit: int = 200_000) -> list[Figure]:
+    """Rescoring after a lexicon edit or a scorer switch: the distinct post texts scored with the
+    shipped scorer (emoji words, domain lexicon) in one process and in worker processes (their
+    start-up included). Nothing is written."""
+    from analysis import scoring, sentiment
+
+    conn = store.connect(source)
+    texts = store.query_df(conn, "SELECT DISTINCT text FROM posts WHERE text IS NOT NULL LIMIT ?",
+                           (limit,))["text"].tolist()
+    scorer = scoring.current_scorer(conn)
+    conn.close()
+    figs = []
+    cores = min(2, os.cpu_count() or 1)
+    for workers in sorted({1, cores}):
+        t0 = time.perf_counter()
+        sentiment.score_distinct(texts, scorer=scorer, workers=workers)
+        secs = max(time.perf_counter() - t0, 1e-9)
+        figs.append(Figure(f"rescoring {len(texts):,} distinct texts, {workers} process{'es' if workers > 1 else ''}",
+                           len(texts) / secs, "texts/s", "reported", None))
+    return figs
 
 
 def pages_table() -> list[tuple[str, str, str, str]]:

@@ -79,6 +79,15 @@ HAPPY = ["Great service!", "Really impressed.", "Thank you so much!", "Brilliant
          "Made my week.", "Loyal customer for life."]
 OFFERS = ["20% off", "Free delivery", "Two for one", "Members-only early access", "New colours",
           "Flash sale", "Win a year of free coffee"]
+CALLS = ["Shop now.", "Today only.", "Link in bio.", "Tell us what you think!"]
+OPENERS = ["Honestly,", "Update:", "So", "PSA:", "Just saying,", "Wow,", ""]
+VENT_TAGS = ["#fail", "#customerservice", ""]
+BRAND_REPLY = "We are sorry to hear this. Please check your DMs so we can help."
+REPLIES = ["Same here!", "Totally agree", "Not my experience", "Ha, true", "Thanks for sharing", "Ugh, same problem",
+           "Love this"]
+REPLY_ENDS = ["", "!", " :)", " :(", "..."]
+# What each reply means when it is clear on its own ("Same here!" depends on the post it answers).
+REPLY_MEANT = {"Thanks for sharing": "positive", "Ugh, same problem": "negative", "Love this": "positive"}
 
 
 @dataclass
@@ -343,11 +352,66 @@ def make_commerce(rng, customers: pd.DataFrame, n_purchases: int, n_marketing: i
 
 # -- public posts ----------------------------------------------------------------
 
+def vent_text(days, issue, angry, tag):
+    """A customer going public about a slow case (element-wise over arrays, or one text)."""
+    return _concat("Day ", days, " waiting for @acme to sort my ", issue, ". ", angry, " ", tag)
+
+
+def kudos_text(issue, happy):
+    """A customer thanking the brand in public for a fast fix."""
+    return _concat("Big thanks to @acme for fixing my ", issue, " so fast! ", happy)
+
+
+def tidy(text: str) -> str:
+    """Single spaces, no space at the ends: what every demo text gets before it is stored."""
+    return " ".join(str(text).split())
+
+
+def meant_texts() -> pd.DataFrame:
+    """Every text the post templates can write (vents with a few waiting times), with the
+    sentiment the generator means by it and whether that meaning is clear from the text alone.
+
+    Not clear: replies that depend on the post they answer ("Same here!"), replies whose
+    emoticon contradicts their words ("Love this :("), the brand's offers and apology, and a
+    neutral remark opened with "Wow," (an exclamation reads as excitement).
+    """
+    rows: list[tuple[str, str, str, bool]] = []
+    for days in ("1", "3", "12"):
+        for issue in ISSUES:
+            for angry in ANGRY:
+                for tag in VENT_TAGS:
+                    rows.append(("vent", vent_text(days, issue, angry, tag), "negative", True))
+    for issue in ISSUES:
+        for happy in HAPPY:
+            rows.append(("kudos", kudos_text(issue, happy), "positive", True))
+    for mood, verdicts in (("positive", POS_VERDICT), ("negative", NEG_VERDICT), ("neutral", NEU_VERDICT)):
+        for opener in OPENERS:
+            for product in PRODUCTS:
+                for verdict in verdicts:
+                    for tag in dict.fromkeys(TAGS):
+                        clear = not (mood == "neutral" and opener == "Wow,")
+                        rows.append(("chatter", _concat(opener, " ", product, " ", verdict, " ", tag), mood, clear))
+    against = {"positive": " :(", "negative": " :)"}
+    for reply in REPLIES:
+        for end in REPLY_ENDS:
+            meant = REPLY_MEANT.get(reply)
+            rows.append(("reply", _concat(reply, " ", end), meant or "neutral",
+                         meant is not None and end != against[meant]))
+    rows.append(("brand reply", "@someone " + BRAND_REPLY, "neutral", False))
+    for offer in OFFERS:
+        for product in PRODUCTS:
+            for call in CALLS:
+                rows.append(("offer", _concat(offer, " on ", product, "! ", call, " #acme"), "positive", False))
+    out = pd.DataFrame(rows, columns=["template", "text", "meant", "clear"])
+    out["text"] = out["text"].map(tidy)
+    return out.drop_duplicates("text", ignore_index=True)
+
+
 def _chatter(rng, n) -> np.ndarray:
     mood = rng.choice(3, size=n, p=[0.45, 0.25, 0.30])
     verdict = np.where(mood == 0, _pick(rng, POS_VERDICT, n),
                        np.where(mood == 1, _pick(rng, NEG_VERDICT, n), _pick(rng, NEU_VERDICT, n)))
-    opener = _pick(rng, ["Honestly,", "Update:", "So", "PSA:", "Just saying,", "Wow,", ""], n)
+    opener = _pick(rng, OPENERS, n)
     return _concat(opener, " ", _pick(rng, PRODUCTS, n), " ", verdict, " ", _pick(rng, TAGS, n))
 
 
@@ -367,10 +431,10 @@ def make_posts(rng, accounts: pd.DataFrame, follows: pd.DataFrame, cases: pd.Dat
         issue = c["issue"].to_numpy(dtype=object)
         if mood == "vent":
             days_waiting = np.maximum(1, np.round(c["vent_day"].to_numpy() - c["start"].to_numpy())).astype(int)
-            text = _concat("Day ", days_waiting.astype(str).astype(object), " waiting for @acme to sort my ",
-                           issue, ". ", _pick(rng, ANGRY, k), " ", _pick(rng, ["#fail", "#customerservice", ""], k))
+            text = vent_text(days_waiting.astype(str).astype(object), issue, _pick(rng, ANGRY, k),
+                             _pick(rng, VENT_TAGS, k))
         else:
-            text = _concat("Big thanks to @acme for fixing my ", issue, " so fast! ", _pick(rng, HAPPY, k))
+            text = kudos_text(issue, _pick(rng, HAPPY, k))
         frames.append(pd.DataFrame({"acc": acc, "day": c[day_col].to_numpy(), "text": text,
                                     "appeal": rng.lognormal(0.3 if mood == "vent" else 0.0, 0.8, k),
 }))
@@ -379,7 +443,7 @@ def make_posts(rng, accounts: pd.DataFrame, follows: pd.DataFrame, cases: pd.Dat
     frames.append(pd.DataFrame({
         "acc": brand_idx[rng.integers(0, len(brand_idx), n_brand)], "day": rng.uniform(0, DAYS, n_brand),
         "text": _concat(_pick(rng, OFFERS, n_brand), " on ", _pick(rng, PRODUCTS, n_brand), "! ",
-                        _pick(rng, ["Shop now.", "Today only.", "Link in bio.", "Tell us what you think!"], n_brand),
+                        _pick(rng, CALLS, n_brand),
                         " #acme"),
         "appeal": rng.lognormal(-0.3, 0.7, n_brand)}))
     used = sum(len(f) for f in frames)
@@ -415,10 +479,8 @@ def make_posts(rng, accounts: pd.DataFrame, follows: pd.DataFrame, cases: pd.Dat
                                posts["day"].to_numpy()[parents] + rng.exponential(0.5, n_replies)]),
         "text": np.concatenate([
             _concat("@", handles[posts["acc"].to_numpy()[vent_rows]],
-                    " We are sorry to hear this. Please check your DMs so we can help."),
-            _concat(_pick(rng, ["Same here!", "Totally agree", "Not my experience", "Ha, true",
-                                "Thanks for sharing", "Ugh, same problem", "Love this"], n_replies),
-                    " ", _pick(rng, ["", "!", " :)", " :(", "..."], n_replies))]),
+                    " " + BRAND_REPLY),
+            _concat(_pick(rng, REPLIES, n_replies), " ", _pick(rng, REPLY_ENDS, n_replies))]),
         "reply_to": posts["post_id"].to_numpy()[np.concatenate([vent_rows, parents])],
         "appeal": 0.3,
     })

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from analysis import sentiment, store
+from analysis import scoring, sentiment, store
 from analysis.store import rollups
 
 # Per table: required columns, optional columns and their kinds.
@@ -431,7 +431,8 @@ def import_frame(db: sqlite_utils.Database, table: str, out: pd.DataFrame, name:
         if "text" not in out:
             out["text"] = None
         scores, distinct = sentiment.score_texts(
-            out["text"].tolist(), progress=(lambda d, t: progress("sentiment", d, t)) if progress else None)
+            out["text"].tolist(), progress=(lambda d, t: progress("sentiment", d, t)) if progress else None,
+            scorer=scoring.current_scorer(db))
         out["sentiment_vader"] = pd.Series(scores, index=out.index, dtype=float)
         out["sentiment"] = out["sentiment_vader"]
         report.distinct_texts_scored = distinct

@@ -7,7 +7,7 @@ import streamlit as st
 
 from analysis import continuum, store
 from analysis.charts import continuum as cc
-from pages import _ui
+from pages import _sentiment_tools, _ui
 
 _ui.page_intro(
     "Continuum: from public to private",
@@ -127,6 +127,7 @@ with tabs[0]:
             f"(scored per distinct text: {cv.texts_scored:,} of {cv.texts_distinct:,}), and, for public posts "
             "and replies, the stored score of posts by accounts linked to customers. Company messages are "
             "not scored. Hollow circles: nothing customers wrote there.")
+        _sentiment_tools.agreement_note()
         shown = continuum.focus_channels(table, focus)
         _ui.text_table(
             _as_percent(shown, ["customer_share", "talk_share"])[

@@ -8,7 +8,7 @@ import streamlit as st
 from analysis import customer360
 from analysis.charts import customer360 as ccharts
 from analysis.store import PUBLIC_THRESHOLD
-from pages import _ui
+from pages import _sentiment_tools, _ui
 
 _ui.page_intro(
     "Customer 360",
@@ -183,6 +183,7 @@ text_table(pd.DataFrame({
     "Text": st.column_config.TextColumn(width="large"),
     "Amount": st.column_config.NumberColumn(format="%.2f"),
 }, height=min(520, 38 + 35 * max(len(items), 1)))
+_sentiment_tools.agreement_note()
 
 st.subheader("Service threads")
 if v.threads.empty:

@@ -8,7 +8,7 @@ import streamlit as st
 from analysis import listening
 from analysis.charts import listening as lcharts
 from analysis.store import roles as author_roles
-from pages import _roles, _ui
+from pages import _roles, _sentiment_tools, _ui
 
 _ui.page_intro(
     "Listening",
@@ -86,6 +86,7 @@ with st.expander("By author role: linked customers, other public voices, the bra
     st.caption("Each post counts once, under its author's role: the brand (its accounts in brand_accounts), a "
                "customer (a handle linked in identities) or another public voice. Choose Authors above to see "
                "one voice alone, the brand's included.")
+_sentiment_tools.agreement_note()
 
 if s.posts == 0:
     st.info("No posts under these filters.")
@@ -347,3 +348,8 @@ with st.expander(f"Scores corrected by people: {n_corrected:,}", expanded=bool(n
                               format_func=lambda pid: f"{pid} · {short.get(pid, '')}")
         c[1].button("Revert", key="ls_revert", disabled=undo is None, on_click=_revert, args=([undo],))
         c[2].button("Revert all", key="ls_revert_all", on_click=_revert, args=(None,))
+
+
+# -- sentiment quality (issue #15: its own section) ------------------------------------------------
+
+_sentiment_tools.render()

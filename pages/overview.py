@@ -4,7 +4,7 @@ import streamlit as st
 
 from analysis import overview, store
 from analysis.store import rollups
-from pages import _roles, _ui
+from pages import _roles, _sentiment_tools, _ui
 
 _ui.page_intro(
     "Continuum · Social CRM insight",
@@ -52,6 +52,7 @@ c[1].metric("Mean sentiment", f"{k.mean_sentiment:+.2f}" if k.posts else "–", 
 c[2].metric("Negative posts", f"{k.negative_share:.0%}" if k.posts else "–", d.get("negative_share"),
             delta_color="inverse", help="Compound score at most -0.05 (VADER's convention)")
 c[3].metric("Reshares", f"{k.reshares:,}", d.get("reshares"))
+_sentiment_tools.agreement_note()  # how far to trust the sentiment figures
 by_role = _ui.cached(overview.post_roles, f)
 st.caption(_ui.escape_md(f"Post figures count {by}. Every post's author is the brand (its accounts in "
                          "brand_accounts), a linked customer (identities) or another public voice; each post "

@@ -35,3 +35,14 @@ def test_bench_writes_each_figure_with_its_goal_to_json(demo_db, tmp_path):
         assert f["unit"] == "rows/s" and f["value"] > 0 and f["goal"]
     text = bench.table(result)
     assert "import interactions" in text and "rows/s" in text
+
+
+def test_bench_reports_rescoring_texts_per_second_in_one_and_two_processes(demo_db):
+    figs = bench.bench_rescore(demo_db, limit=3000)
+    conn = store.connect(demo_db, create=False)
+    try:
+        distinct = min(3000, store.scalar(conn, "SELECT COUNT(DISTINCT text) FROM posts"))
+    finally:
+        conn.close()
+    assert figs[0].name == f"rescoring {distinct:,} distinct texts, 1 process"
+    assert all(f.unit == "texts/s" and f.value > 0 for f in figs)
