@@ -38,7 +38,8 @@ SPECS: dict[str, dict] = {
     "interactions": {
         "required": {"interaction_id": "text", "customer_id": "text", "occurred_at": "date",
                      "channel": "text", "direction": "direction"},
-        "optional": {"thread_id": "text", "kind": "text", "amount": "number", "text": "text"},
+        "optional": {"thread_id": "text", "kind": "text", "amount": "number", "text": "text",
+                     "account": "text"},
         "foreign": {"customer_id": "customers"},
     },
     "posts": {
@@ -59,7 +60,16 @@ SPECS: dict[str, dict] = {
         "required": {"channel": "text", "publicness": "unit"},
         "optional": {"label": "text", "description": "text"},
     },
+    "brand_accounts": {
+        "required": {"platform": "text", "handle": "text"},
+        "optional": {},
+    },
 }
+
+# Columns holding an id, a key or a reference to one: "3.0" (a spreadsheet's or pandas' float) and "3"
+# must be one id there, or reply trees and links silently break (see ``normalise_ids``).
+ID_COLUMNS = frozenset({"customer_id", "interaction_id", "thread_id", "post_id", "reply_to", "reshare_of",
+                        "respondent_id", "handle", "author_handle", "follower_handle", "followee_handle"})
 
 TABLES = tuple(SPECS)
 GROUPS = ("consumer", "business")
@@ -354,6 +364,8 @@ def validate(frame: pd.DataFrame, table: str, name: str, offset: int,
             out[col] = text
         else:
             out[col] = _as_text(raw, trimmed, blank)
+            if col in ID_COLUMNS:
+                out[col] = normalise_ids(out[col])
     if table == "channels":
         out["channel"] = out["channel"].str.lower()
     if table == "interactions":
@@ -374,6 +386,22 @@ def validate(frame: pd.DataFrame, table: str, name: str, offset: int,
         raise ImportProblem(name, f"duplicate key {key_val!r}: already used in {row_label} {first + offset}",
                             row=pos + offset, column=key_col, row_label=row_label)
     return out
+
+
+_WHOLE_FLOAT = r"^([+-]?[0-9]+)\.0+$"
+
+
+def normalise_ids(values: pd.Series) -> pd.Series:
+    """Ids as text with a whole-number float's ``.0`` dropped: ``3.0`` -> ``3``, ``0042`` kept.
+
+    pandas writes an integer column with a blank cell as floats (``3.0``); the same id written
+    ``3`` elsewhere must match it. Other text (``A-3.0``, ``3.5``) is kept as it is.
+    """
+    if values.isna().all():
+        return values
+    text = values.astype("str")
+    fixed = text.str.replace(_WHOLE_FLOAT, r"\1", regex=True)
+    return fixed.astype(object).where(values.notna(), None)
 
 
 def _date_text(parsed: pd.Series, trimmed: pd.Series | None) -> pd.Series:
@@ -464,3 +492,46 @@ def import_file(db: sqlite_utils.Database, table: str, source, name: str | None 
     report = import_frame(db, table, out, name, offset, row_label, progress)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def import_frames(db: sqlite_utils.Database, parts: list[tuple[str, pd.DataFrame, dict[str, str]]], name: str,
+                  progress: Progress | None = None) -> list[ImportReport]:
+    """Validate and write several tables made from one file, as ONE transaction.
+
+    ``parts`` are (table, frame with the table's column names, {table column: the file's column
+    it came from}) in writing order (customers before the identities and interactions that name
+    them). Each frame's index is the 0-based position
+    of the source record its row came from (a record may give rows in several tables), so a
+    problem names the file's own row. Any problem in any part: nothing is written.
+    """
+    prepared = []
+    for table, frame, columns in parts:
+        if frame.empty:
+            continue
+        offset = 1 if Path(name).suffix.lower() in (".json", ".jsonl", ".ndjson") else 2
+        row_label = "record" if offset == 1 else "row"
+        # Validation reports positions; map them back to the source records through the index.
+        source_rows = frame.index.to_numpy()
+        try:
+            out = validate(frame.reset_index(drop=True), table, name, 0, row_label)
+        except ImportProblem as exc:
+            raise _at_source_row(exc, source_rows, offset, table, columns) from None
+        prepared.append((table, out, source_rows, offset, row_label, columns))
+    reports = []
+    with db.atomic():
+        for table, out, source_rows, offset, row_label, columns in prepared:
+            try:
+                reports.append(import_frame(db, table, out, name, 0, row_label, progress))
+            except ImportProblem as exc:
+                raise _at_source_row(exc, source_rows, offset, table, columns) from None
+    return reports
+
+
+def _at_source_row(exc: ImportProblem, source_rows: np.ndarray, offset: int, table: str,
+                   columns: dict[str, str]) -> ImportProblem:
+    """The problem re-addressed to the file's own row and column (``exc`` counts from row 0)."""
+    row = None if exc.row is None else int(source_rows[exc.row]) + offset
+    label = "record" if offset == 1 else "row"
+    column = None if exc.column is None else columns.get(exc.column, exc.column)
+    return ImportProblem(exc.file, f"{exc.reason} (making table {table})", row=row, column=column,
+                         row_label=label)

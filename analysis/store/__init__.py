@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS interactions (
     direction TEXT NOT NULL,
     kind TEXT,
     amount REAL,
-    text TEXT
+    text TEXT,
+    account TEXT
 );
 CREATE TABLE IF NOT EXISTS posts (
     post_id TEXT PRIMARY KEY,
