@@ -184,10 +184,11 @@ def _roots(tweets: pd.DataFrame, check: Checker) -> pd.Series:
         if np.array_equal(nxt, anc):
             break
         anc = nxt
-    else:
-        cyc = np.flatnonzero(anc[anc] != anc)
-        check.add(f"reply links form a loop (tweet {ids.iloc[cyc[0]]!r} is its own ancestor)",
-                  row=int(cyc[0]) + check.offset)
+    # A true root answers nothing in the file; anything else found as a "root" sits on a loop.
+    looped = np.flatnonzero(parent[anc] >= 0)
+    if len(looped):
+        check.add(f"reply links form a loop (tweet {ids.iloc[looped[0]]!r} answers a tweet that answers it, "
+                  "directly or further up)", row=int(looped[0]) + check.offset)
         return ids
     top = tweets.iloc[anc]
     # The topmost tweet in the file: its missing parent (if any) names the thread, else itself.
