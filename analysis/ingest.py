@@ -260,6 +260,12 @@ def parse_dates(values: pd.Series) -> pd.Series:
             out[parsed.index[ok]] = parsed[ok]
             todo = todo[~ok]
         if not todo.empty:
+            # Twitter's own form, 'Wed Oct 11 06:55:44 +0000 2017' (API exports, the support corpus).
+            tw = pd.to_datetime(todo, format="%a %b %d %H:%M:%S %z %Y", errors="coerce", utc=True)
+            tw = _plausible(tw.dt.tz_localize(None))
+            out[tw.index[tw.notna()]] = tw[tw.notna()]
+            todo = todo[tw.isna()]
+        if not todo.empty:
             num = pd.to_numeric(todo, errors="coerce")
             serial = num.notna() & (num > 20000) & (num < 80000)
             if serial.any():

@@ -97,7 +97,7 @@ def parse_flags(values: pd.Series) -> pd.Series:
     Use ``bad_flags`` to find the unknown ones.
     """
     words = _flag_words(values)
-    out = pd.Series(None, index=values.index, dtype=object)
+    out = pd.Series([None] * len(values), index=values.index, dtype=object)
     out[words.isin(TRUE_WORDS)] = True
     out[words.isin(FALSE_WORDS)] = False
     return out
@@ -239,12 +239,13 @@ def import_mapped(db, mapping: Mapping, source, name: str | None = None, progres
     frame, name, offset = ingest.read_file(source, name)
     row_label = "record" if offset == 1 else "row"
     mapped = mapping.apply(frame, name, offset, row_label)
-    reversed_cols = {col: str(src) for col, src in mapping.columns.items() if not isinstance(src, dict)}
+    own = {col: str(src) for col, src in mapping.columns.items() if not isinstance(src, dict)}
     try:
         out = ingest.validate(mapped, mapping.table, name, offset, row_label)
+        return ingest.import_frame(db, mapping.table, out, name, offset, row_label, progress)
     except ImportProblem as exc:
+        # Named by the file's own column, as the user knows it.
         raise ImportProblem(exc.file, exc.reason, row=exc.row,
-                            column=None if exc.column is None else reversed_cols.get(exc.column, exc.column),
+                            column=None if exc.column is None else own.get(exc.column, exc.column),
                             row_label=row_label) from None
-    return ingest.import_frame(db, mapping.table, out, name, offset, row_label, progress)
 

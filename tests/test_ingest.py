@@ -67,7 +67,7 @@ def test_reimport_is_idempotent(loaded, tmp_path):
     ingest.import_file(loaded, "interactions", f)
     assert store.scalar(loaded, "SELECT COUNT(*) FROM interactions") == 3
     # Only the data-version counter moves; the rows are identical.
-    assert store.query_df(loaded, "SELECT * FROM interactions").shape == (3, 9)
+    assert store.query_df(loaded, "SELECT * FROM interactions").shape == (3, 10)  # account is the 10th
     assert first != "" and store.scalar(loaded, "SELECT COUNT(*) FROM customers") == 2
 
 
