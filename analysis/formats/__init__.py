@@ -51,13 +51,16 @@ class Checker:
         self.problems: list[Problem] = []
 
     def flag(self, mask: pd.Series, column: str, why: Callable[[object], str], values: pd.Series | None = None):
-        """Record every row where ``mask`` holds (0-based positions), ``why(value)`` the reason."""
+        """Record every row where ``mask`` holds, ``why(value)`` the reason.
+
+        The mask's index is the 0-based record (or line) of the file each row came from.
+        """
         if not mask.any():
             return
         positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
         shown = values if values is not None else pd.Series([None] * len(mask), index=mask.index)
         for pos in positions:
-            self.problems.append(Problem(column, int(pos) + self.offset, why(shown.iloc[pos])))
+            self.problems.append(Problem(column, int(mask.index[pos]) + self.offset, why(shown.iloc[pos])))
 
     def add(self, reason: str, column: str | None = None, row: int | None = None):
         self.problems.append(Problem(column, row, reason))
@@ -160,7 +163,8 @@ def import_format(db, name: str, source, filename: str | None = None, options: d
                   progress=None) -> FormatReport:
     """Read ``source`` as format ``name`` and write every table it implies in one transaction."""
     module = _module(name)
-    frame, fname, offset, row_label = read(source, filename)
+    reader = getattr(module, "read_source", read)
+    frame, fname, offset, row_label = reader(source, filename)
     built = module.build(frame, fname, offset, row_label, **(options or {}))
     known_channels = set(ingest.store.channels(db)["channel"])
     kinds_before = known_kinds(db)
