@@ -25,6 +25,7 @@ Ids, keys and references are always normalised (``3.0`` and ``3`` are one id).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -249,3 +250,35 @@ def import_mapped(db, mapping: Mapping, source, name: str | None = None, progres
                             column=None if exc.column is None else own.get(exc.column, exc.column),
                             row_label=row_label) from None
 
+
+
+def guess(table: str, file_columns: list[str]) -> dict[str, str]:
+    """A first mapping proposal: each table column whose name the file has (ignoring case, spaces and
+    underscores) maps to it. The user confirms or changes it."""
+    squash = {re.sub(r"[^a-z0-9]", "", str(c).lower()): c for c in file_columns}
+    spec = ingest.SPECS[table]
+    out = {}
+    for col in list(spec["required"]) + list(spec["optional"]):
+        hit = squash.get(re.sub(r"[^a-z0-9]", "", col))
+        if hit is not None:
+            out[col] = hit
+    return out
+
+
+def from_choices(table: str, columns: dict[str, str], fixed: dict[str, str] | None = None,
+                 transforms: dict[str, str] | None = None) -> Mapping:
+    """A mapping from what the user picked: table column -> file column ("" for none), fixed values,
+    and transforms ("" for none)."""
+    spec: dict = {"table": table,
+                  "columns": {k: v for k, v in columns.items() if v},
+                  "transforms": {k: v for k, v in (transforms or {}).items() if v and columns.get(k)}}
+    for k, v in (fixed or {}).items():
+        if v and not columns.get(k):
+            spec["columns"][k] = {"value": v}
+    return Mapping.from_dict(spec)
+
+
+def kinds_of_columns(table: str) -> dict[str, str]:
+    """Each column of ``table`` and its kind (date, number, text, ...), for choosing transforms."""
+    spec = ingest.SPECS[table]
+    return dict(spec["required"], **spec["optional"])

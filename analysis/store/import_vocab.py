@@ -47,3 +47,15 @@ def replace_brand_accounts(db: sqlite_utils.Database, rows: pd.DataFrame) -> int
         store.upsert_rows(db, "brand_accounts", clean)
         store.bump_version(db)
     return len(clean)
+
+
+def kinds_to_place(db: sqlite_utils.Database) -> tuple[list[str], bool]:
+    """(kinds in interactions the ``kinds`` vocabulary does not know, whether that vocabulary exists).
+
+    Without a vocabulary every kind in the data is listed, so the user sees what imports brought.
+    """
+    has_vocab = "kinds" in db.table_names()
+    sql = "SELECT DISTINCT kind FROM interactions WHERE kind IS NOT NULL"
+    if has_vocab:
+        sql += " AND kind NOT IN (SELECT kind FROM kinds)"
+    return [r[0] for r in db.conn.execute(sql + " ORDER BY kind")], has_vocab
