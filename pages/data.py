@@ -86,6 +86,7 @@ with left:
                                        horizontal=True)
         upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl", "txt", "tsv"], key="import_file_fmt")
         if st.button("Import", type="primary", disabled=upload is None, key="import_go_fmt"):
+            refused = None
             with st.status(f"Importing {upload.name} as {fmt}…", expanded=True) as status:
                 progress = _progress_bar()
                 conn = _ui.db()
@@ -93,14 +94,16 @@ with left:
                     report = formats.import_format(conn, fmt, upload.getvalue(), filename=upload.name,
                                                    options=options, progress=progress)
                 except ingest.ImportProblem as exc:
-                    status.update(label="Import refused: nothing was written", state="error")
-                    _refused(exc, checks.problems_of(exc))
+                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
+                    refused = (exc, checks.problems_of(exc))
                 else:
                     status.update(label="Import complete; preparing the pages' figures…")
                     _after_import(conn, report.summary(), progress)
                     status.update(label="Import complete", state="complete")
                 finally:
                     conn.close()
+            if refused:
+                _refused(*refused)  # outside the status box, which folds away: the reasons show at once
     else:
         table = st.selectbox("Into table", ingest.TABLES, key="import_table", format_func=lambda t: t.replace("_", " "))
         upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl"], key="import_file")
@@ -167,6 +170,7 @@ with left:
                         st.success(f"Mapping saved as {_ui.escape_md(new_name.strip())}.")
         ready = upload is not None and (mode == "table" or (chosen is not None and not chosen.missing()))
         if st.button("Import", type="primary", disabled=not ready, key="import_go"):
+            refused = None
             with st.status(f"Importing {upload.name} into {table}…", expanded=True) as status:
                 progress = _progress_bar()
                 conn = _ui.db()
@@ -178,7 +182,7 @@ with left:
                         report = ingest.import_file(conn, table, upload.getvalue(), name=upload.name,
                                                     progress=progress)
                 except ingest.ImportProblem as exc:
-                    status.update(label="Import refused: nothing was written", state="error")
+                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
                     problems = [checks.Problem(exc.column, exc.row, exc.reason)]
                     if mode == "table":
                         try:
@@ -187,23 +191,24 @@ with left:
                                                           "record" if offset == 1 else "row", conn)
                         except ingest.ImportProblem:
                             pass
-                    _refused(exc, problems)
+                    refused = (exc, problems)
                 else:
                     status.update(label="Import complete; preparing the pages' figures…")
                     _after_import(conn, report.summary(), progress)
                     status.update(label="Import complete", state="complete")
                 finally:
                     conn.close()
+            if refused:
+                _refused(*refused)  # outside the status box, which folds away: the reasons show at once
         st.caption("Import customers before identities, interactions and linked survey responses: those rows "
                    "must name a customer that exists. The formats write customers first themselves.")
 
 with right:
     st.subheader("Columns each table takes")
-    spec_rows = []
+    # Listed in full as text (a table would cut long lists of columns off).
     for name, spec in ingest.SPECS.items():
-        spec_rows.append({"table": name, "required": ", ".join(spec["required"]),
-                          "optional": ", ".join(spec["optional"]) or "–"})
-    st.dataframe(pd.DataFrame(spec_rows), hide_index=True)
+        optional = ", ".join(spec["optional"]) or "none"
+        st.markdown(f"**{name}**: required `{', '.join(spec['required'])}`; optional `{optional}`")
     st.caption("interactions.direction is inbound or outbound; account is the brand account or team that handled "
                "an outbound touch. survey_responses.group is consumer or business; a survey row is either one "
                "respondent (respondent_id, selected 0/1) or an aggregate (share, n). Ids written 3.0 and 3 are one "

@@ -36,6 +36,8 @@ class ImportProblems(ImportProblem):
     """Several problems found in one pass; ``problems`` has every one, the message the first."""
 
     def __init__(self, file: str, problems: list[Problem], row_label: str = "row"):
+        # The message names the earliest row (problems of the whole file first).
+        problems = sorted(problems, key=lambda p: -1 if p.row is None else p.row)
         first = problems[0]
         n = len(problems)
         reason = first.reason + (f" (and {n - 1:,} more problem{'s' if n > 2 else ''})" if n > 1 else "")
