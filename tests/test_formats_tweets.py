@@ -229,3 +229,47 @@ def test_a_failure_while_writing_the_last_table_leaves_nothing(db, tmp_path, mon
     with pytest.raises(ingest.ImportProblem):
         formats.import_format(db, "tweets", TWCS)
     assert snapshot(db) == before
+
+
+def test_reimporting_the_same_export_changes_no_row(loaded):
+    db, _ = loaded
+    counts = store.table_counts(db)
+    formats.import_format(db, "tweets", TWCS)
+    assert store.table_counts(db) == counts
+
+
+def test_cli_format_import_and_its_refusals(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    dbp = tmp_path / "cli.sqlite"
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "analysis", "import", *args, "--db", str(dbp)], cwd=root,
+                              capture_output=True, text=True, timeout=300)
+
+    ok = cli(str(TWCS), "--format", "tweets")
+    assert ok.returncode == 0, ok.stderr
+    assert "29 customers" in ok.stdout and "13 brand_accounts" in ok.stdout
+    no_brand = cli(str(TIMELINE), "--format", "tweets")
+    assert no_brand.returncode == 2 and "--brand" in no_brand.stderr
+    with_brand = cli(str(TIMELINE), "--format", "tweets", "--brand", "Twitter")
+    assert with_brand.returncode == 0, with_brand.stderr
+    bad = write(tmp_path, HEADER + "0,1,c1,True,soon,x,,\n1,2,c2,maybe,later,y,,\n")
+    refused = cli(str(bad), "--format", "tweets")
+    assert refused.returncode == 2
+    assert "t.csv, row 2, column 'created_at'" in refused.stderr
+    assert "column created_at: 2 problem(s) in rows 2, 3" in refused.stderr
+    assert "column inbound: 1 problem(s) in rows 3" in refused.stderr
+    db = store.connect(dbp)
+    try:
+        assert store.scalar(db, "SELECT COUNT(*) FROM posts") == 93 + 20
+    finally:
+        db.close()
+
+
+def test_a_database_from_before_interactions_account_still_imports(db):
+    db.conn.execute("ALTER TABLE interactions DROP COLUMN account")
+    formats.import_format(db, "tweets", TWCS)
+    assert store.scalar(db, "SELECT COUNT(*) FROM interactions") == 93

@@ -168,6 +168,14 @@ def import_format(db, name: str, source, filename: str | None = None, options: d
     reader = getattr(module, "read_source", read)
     frame, fname, offset, row_label = reader(source, filename)
     built = module.build(frame, fname, offset, row_label, **(options or {}))
+    from analysis.store import import_vocab
+
+    # A database from before interactions.account (its migration adds it on open) just skips it.
+    parts = []
+    for table, frame, cols in built.parts:
+        extra = [c for c in frame.columns if c not in import_vocab.columns_of(db, table)]
+        parts.append((table, frame.drop(columns=extra), cols))
+    built.parts = parts
     known_channels = set(ingest.store.channels(db)["channel"])
     kinds_before = known_kinds(db)
     reports = ingest.import_frames(db, built.parts, fname, progress)

@@ -59,3 +59,8 @@ def kinds_to_place(db: sqlite_utils.Database) -> tuple[list[str], bool]:
     if has_vocab:
         sql += " AND kind NOT IN (SELECT kind FROM kinds)"
     return [r[0] for r in db.conn.execute(sql + " ORDER BY kind")], has_vocab
+
+
+def columns_of(db: sqlite_utils.Database, table: str) -> set[str]:
+    """The columns ``table`` has in this database (an older database may lack newer ones)."""
+    return {r[1] for r in db.conn.execute(f'PRAGMA table_info("{table}")')}
