@@ -8,6 +8,7 @@ before anything is written, and the write is one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -508,43 +509,63 @@ def import_file(db: sqlite_utils.Database, table: str, source, name: str | None 
 
 
 def import_frames(db: sqlite_utils.Database, parts: list[tuple[str, pd.DataFrame, dict[str, str]]], name: str,
-                  progress: Progress | None = None) -> list[ImportReport]:
+                  progress: Progress | None = None, offset: int | None = None,
+                  row_label: str | None = None) -> list[ImportReport]:
     """Validate and write several tables made from one file, as ONE transaction.
 
     ``parts`` are (table, frame with the table's column names, {table column: the file's column
     it came from}) in writing order (customers before the identities and interactions that name
-    them). Each frame's index is the 0-based position
-    of the source record its row came from (a record may give rows in several tables), so a
-    problem names the file's own row. Any problem in any part: nothing is written.
+    them). Each frame's index is the 0-based position of the source record (or line) its row came
+    from (a record may give rows in several tables); ``offset`` turns it into the number users see
+    (default: 2 and "row" for spreadsheets and CSV, 1 and "record" for JSON), so a problem names
+    the file's own row. Any problem in any part: nothing is written.
     """
+    if offset is None:
+        offset = 1 if Path(name).suffix.lower() in (".json", ".jsonl", ".ndjson") else 2
+    row_label = row_label or ("record" if offset == 1 else "row")
     prepared = []
     for table, frame, columns in parts:
         if frame.empty:
             continue
-        offset = 1 if Path(name).suffix.lower() in (".json", ".jsonl", ".ndjson") else 2
-        row_label = "record" if offset == 1 else "row"
         # Validation reports positions; map them back to the source records through the index.
         source_rows = frame.index.to_numpy()
         try:
             out = validate(frame.reset_index(drop=True), table, name, 0, row_label)
         except ImportProblem as exc:
-            raise _at_source_row(exc, source_rows, offset, table, columns) from None
-        prepared.append((table, out, source_rows, offset, row_label, columns))
+            raise _at_source_row(exc, source_rows, offset, table, columns, row_label) from None
+        prepared.append((table, out, source_rows, columns))
     reports = []
-    with db.atomic():
-        for table, out, source_rows, offset, row_label, columns in prepared:
+    with _write_transaction(db):
+        for table, out, source_rows, columns in prepared:
             try:
                 reports.append(import_frame(db, table, out, name, 0, row_label, progress))
             except ImportProblem as exc:
-                raise _at_source_row(exc, source_rows, offset, table, columns) from None
+                raise _at_source_row(exc, source_rows, offset, table, columns, row_label) from None
     return reports
 
 
+@contextlib.contextmanager
+def _write_transaction(db: sqlite_utils.Database):
+    """One transaction that takes the write lock first (BEGIN IMMEDIATE): the parts read before they
+    write, and a deferred transaction that reads first fails at once, not after the busy timeout,
+    when another import holds the lock. Inside a caller's transaction: a savepoint."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")
+
+
 def _at_source_row(exc: ImportProblem, source_rows: np.ndarray, offset: int, table: str,
-                   columns: dict[str, str]) -> ImportProblem:
+                   columns: dict[str, str], row_label: str) -> ImportProblem:
     """The problem re-addressed to the file's own row and column (``exc`` counts from row 0)."""
     row = None if exc.row is None else int(source_rows[exc.row]) + offset
-    label = "record" if offset == 1 else "row"
     column = None if exc.column is None else columns.get(exc.column, exc.column)
     return ImportProblem(exc.file, f"{exc.reason} (making table {table})", row=row, column=column,
-                         row_label=label)
+                         row_label=row_label)

@@ -178,7 +178,7 @@ def import_format(db, name: str, source, filename: str | None = None, options: d
     built.parts = parts
     known_channels = set(ingest.store.channels(db)["channel"])
     kinds_before = known_kinds(db)
-    reports = ingest.import_frames(db, built.parts, fname, progress)
+    reports = ingest.import_frames(db, built.parts, fname, progress, offset=offset, row_label=row_label)
     report = FormatReport(name, fname, reports, notes=list(built.notes), figures=dict(built.figures))
     for r in reports:
         report.new_channels += [c for c in r.new_channels if c not in known_channels]
