@@ -237,7 +237,10 @@ def load(name_or_file: str, db=None) -> Mapping:
 
 def import_mapped(db, mapping: Mapping, source, name: str | None = None, progress=None) -> ingest.ImportReport:
     """Read a file, apply the mapping, validate and import it into the mapping's table: all or nothing."""
+    from analysis.formats import flatten
+
     frame, name, offset = ingest.read_file(source, name)
+    frame = flatten(frame)  # nested JSON objects: user.id, via.channel, ...
     row_label = "record" if offset == 1 else "row"
     mapped = mapping.apply(frame, name, offset, row_label)
     own = {col: str(src) for col, src in mapping.columns.items() if not isinstance(src, dict)}

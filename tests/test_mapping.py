@@ -186,3 +186,16 @@ def test_cli_lists_every_problem(tmp_path):
     assert r.returncode == 2
     assert "column lifetime_value: 2 problem(s) in rows 2, 3" in r.stderr
     assert "row 4: duplicate key" in r.stderr
+
+
+def test_a_mapping_reads_nested_json_fields(db):
+    timeline = Path(__file__).parent / "data" / "twitter_api" / "user_timeline.json"
+    tweets = json.loads(timeline.read_text(encoding="utf-8"))
+    m = mapping.Mapping.from_dict({"table": "posts", "columns": {
+        "post_id": "id_str", "platform": {"value": "twitter"}, "author_handle": "user.screen_name",
+        "created_at": "created_at", "text": "text", "reply_to": "in_reply_to_status_id_str"},
+        "transforms": {"created_at": "twitter"}})
+    mapping.import_mapped(db, m, timeline)
+    assert store.scalar(db, "SELECT COUNT(*) FROM posts WHERE author_handle = 'Twitter'") == len(tweets) == 20
+    assert store.scalar(db, "SELECT COUNT(*) FROM posts WHERE reply_to IS NOT NULL") == \
+        sum(1 for t in tweets if t["in_reply_to_status_id_str"])
