@@ -63,7 +63,10 @@ def _file_columns(upload) -> list[str]:
     except ingest.ImportProblem as exc:
         st.error(_ui.escape_md(str(exc)))
         return []
-    return [str(c) for c in formats.flatten(frame).columns]
+    frame = formats.flatten(frame)
+    st.caption(f"The first rows of {_ui.escape_md(upload.name)} ({len(frame):,} rows):")
+    _ui.text_table(frame.head(5).astype(str))
+    return [str(c) for c in frame.columns]
 
 
 mode = st.radio("What are you importing?", list(MODES), format_func=MODES.get, key="import_mode", horizontal=True)
