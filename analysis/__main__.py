@@ -1,7 +1,8 @@
 """The command line: parses arguments and calls the library, never the other way round.
 
     python -m analysis demo [--db PATH] [--scale small|default|large|N] [--seed N]
-    python -m analysis import TABLE FILE [--db PATH]
+    python -m analysis import TABLE FILE [--db PATH] [--mapping NAME_OR_JSONFILE [--save-mapping NAME]]
+    python -m analysis import FILE --format tweets|tickets|edges [--brand HANDLES]
     python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
     python -m analysis bench [--scale ...] [--json FILE]
 """
@@ -26,15 +27,51 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_import(args) -> int:
-    from analysis import ingest, store
+    """import TABLE FILE | import TABLE FILE --mapping M [--save-mapping NAME] | import FILE --format F."""
+    from analysis import formats, ingest, mapping, store
+    from analysis.formats import checks
+    from analysis.store import mappings
 
+    db = store.connect(args.db)
+    if args.list_mappings:
+        listing = mappings.listing(db)
+        print("no saved mappings" if listing.empty else listing.to_string(index=False))
+        return 0
+    if args.format:
+        if len(args.args) != 1:
+            print("error: with --format give just the FILE: python -m analysis import FILE --format NAME",
+                  file=sys.stderr)
+            return 2
+        table, path = None, args.args[0]
+    else:
+        if len(args.args) != 2:
+            print("error: give TABLE FILE (tables: " + ", ".join(ingest.TABLES) + "), or FILE --format NAME "
+                  "(formats: " + ", ".join(formats.FORMATS) + ")", file=sys.stderr)
+            return 2
+        table, path = args.args
     bar = cli_progress.Bar()
     try:
-        db = store.connect(args.db)
-        report = ingest.import_file(db, args.table, args.file, progress=bar.update)
+        if args.format:
+            report = formats.import_format(db, args.format, path, options={"brand": args.brand} if args.brand
+                                           else None, progress=bar.update)
+        elif args.mapping:
+            m = mapping.load(args.mapping, db)
+            if m.table != table:
+                raise ingest.ImportProblem(args.mapping, f"this mapping fills table {m.table}, not {table}")
+            report = mapping.import_mapped(db, m, path, progress=bar.update)
+            if args.save_mapping:
+                mappings.save(db, args.save_mapping, m.to_dict())
+        else:
+            if table not in ingest.TABLES:
+                raise ingest.ImportProblem(path, f"unknown table '{table}'; choose one of {', '.join(ingest.TABLES)}")
+            report = ingest.import_file(db, table, path, progress=bar.update)
     except ingest.ImportProblem as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
+        problems = checks.problems_of(exc, *_reread(path, table, db))
+        if len(problems) > 1:
+            print(f"every problem found (the first {formats.PROBLEMS_PER_COLUMN} per column):", file=sys.stderr)
+            print("\n".join(checks.lines(problems)), file=sys.stderr)
         return 2
     from analysis import warm
 
@@ -46,6 +83,19 @@ def _cmd_import(args) -> int:
     bar.close()
     print(report.summary())
     return 0
+
+
+def _reread(path, table, db):
+    """(frame, table, offset, row label, db) for listing every problem of a plain import, if readable."""
+    from analysis import ingest
+
+    if table not in ingest.SPECS:
+        return None, None
+    try:
+        frame, _name, offset = ingest.read_file(path)
+    except ingest.ImportProblem:
+        return None, None
+    return frame, table, offset, "record" if offset == 1 else "row", db
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,10 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     from analysis.ingest import TABLES
 
-    p = sub.add_parser("import", help="import a CSV, XLSX or JSON/JSONL file into a table")
-    p.add_argument("table", choices=TABLES)
-    p.add_argument("file")
+    p = sub.add_parser("import", help="import a CSV, XLSX or JSON/JSONL file into a table, or a whole export",
+                       description="TABLE FILE imports one table; TABLE FILE --mapping M reads the file's own "
+                                   "columns through a mapping (a JSON file or a saved name); FILE --format F "
+                                   "turns a whole export into every table it implies. Tables: "
+                                   + ", ".join(TABLES) + ".")
+    p.add_argument("args", nargs="*", metavar="TABLE FILE", help="the table and the file (just FILE with --format)")
     p.add_argument("--db", help="database path (created if missing)")
+    p.add_argument("--mapping", metavar="NAME_OR_JSONFILE", help="column mapping: a JSON file or a saved name")
+    p.add_argument("--save-mapping", metavar="NAME", help="save the --mapping used under this name")
+    p.add_argument("--list-mappings", action="store_true", help="show the saved mappings and stop")
+    from analysis.formats import FORMATS
+
+    p.add_argument("--format", choices=tuple(FORMATS), help="a built-in format: " + ", ".join(FORMATS))
+    p.add_argument("--brand", metavar="HANDLES", help="tweets format: the brand's handles, comma-separated "
+                                                       "(needed when the file has no 'inbound' column)")
     p.set_defaults(func=_cmd_import)
 
     # Other commands register themselves here (simulate, bench, ...).

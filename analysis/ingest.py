@@ -8,6 +8,7 @@ before anything is written, and the write is one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -38,7 +39,8 @@ SPECS: dict[str, dict] = {
     "interactions": {
         "required": {"interaction_id": "text", "customer_id": "text", "occurred_at": "date",
                      "channel": "text", "direction": "direction"},
-        "optional": {"thread_id": "text", "kind": "text", "amount": "number", "text": "text"},
+        "optional": {"thread_id": "text", "kind": "text", "amount": "number", "text": "text",
+                     "account": "text"},
         "foreign": {"customer_id": "customers"},
     },
     "posts": {
@@ -59,7 +61,16 @@ SPECS: dict[str, dict] = {
         "required": {"channel": "text", "publicness": "unit"},
         "optional": {"label": "text", "description": "text"},
     },
+    "brand_accounts": {
+        "required": {"platform": "text", "handle": "text"},
+        "optional": {},
+    },
 }
+
+# Columns holding an id, a key or a reference to one: "3.0" (a spreadsheet's or pandas' float) and "3"
+# must be one id there, or reply trees and links silently break (see ``normalise_ids``).
+ID_COLUMNS = frozenset({"customer_id", "interaction_id", "thread_id", "post_id", "reply_to", "reshare_of",
+                        "respondent_id", "handle", "author_handle", "follower_handle", "followee_handle"})
 
 TABLES = tuple(SPECS)
 GROUPS = ("consumer", "business")
@@ -250,6 +261,12 @@ def parse_dates(values: pd.Series) -> pd.Series:
             out[parsed.index[ok]] = parsed[ok]
             todo = todo[~ok]
         if not todo.empty:
+            # Twitter's own form, 'Wed Oct 11 06:55:44 +0000 2017' (API exports, the support corpus).
+            tw = pd.to_datetime(todo, format="%a %b %d %H:%M:%S %z %Y", errors="coerce", utc=True)
+            tw = _plausible(tw.dt.tz_localize(None))
+            out[tw.index[tw.notna()]] = tw[tw.notna()]
+            todo = todo[tw.isna()]
+        if not todo.empty:
             num = pd.to_numeric(todo, errors="coerce")
             serial = num.notna() & (num > 20000) & (num < 80000)
             if serial.any():
@@ -354,6 +371,8 @@ def validate(frame: pd.DataFrame, table: str, name: str, offset: int,
             out[col] = text
         else:
             out[col] = _as_text(raw, trimmed, blank)
+            if col in ID_COLUMNS:
+                out[col] = normalise_ids(out[col], trimmed)
     if table == "channels":
         out["channel"] = out["channel"].str.lower()
     if table == "interactions":
@@ -374,6 +393,29 @@ def validate(frame: pd.DataFrame, table: str, name: str, offset: int,
         raise ImportProblem(name, f"duplicate key {key_val!r}: already used in {row_label} {first + offset}",
                             row=pos + offset, column=key_col, row_label=row_label)
     return out
+
+
+_WHOLE_FLOAT = r"^([+-]?[0-9]+)\.0+$"
+
+
+def normalise_ids(values: pd.Series, text: pd.Series | None = None) -> pd.Series:
+    """Ids as text with a whole-number float's ``.0`` dropped: ``3.0`` -> ``3``, ``0042`` kept.
+
+    pandas writes an integer column with a blank cell as floats (``3.0``); the same id written
+    ``3`` elsewhere must match it. Other text (``A-3.0``, ``3.5``) is kept as it is. ``text``: the
+    same values as a string-dtype column, when the caller has it (its string methods are fast).
+    """
+    if text is None:
+        if values.isna().all():
+            return values
+        text = values.astype("str")
+    # Only ids with a dot can change: a cheap scan first (the regex over a million ids takes 1.7 s).
+    dotted = text.str.contains(".", regex=False).fillna(False).astype(bool)
+    if not dotted.any():
+        return values
+    out = values.astype(object).copy()
+    out[dotted] = text[dotted].str.replace(_WHOLE_FLOAT, r"\1", regex=True).astype(object)
+    return out.where(values.notna(), None)
 
 
 def _date_text(parsed: pd.Series, trimmed: pd.Series | None) -> pd.Series:
@@ -465,3 +507,66 @@ def import_file(db: sqlite_utils.Database, table: str, source, name: str | None 
     report = import_frame(db, table, out, name, offset, row_label, progress)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def import_frames(db: sqlite_utils.Database, parts: list[tuple[str, pd.DataFrame, dict[str, str]]], name: str,
+                  progress: Progress | None = None, offset: int | None = None,
+                  row_label: str | None = None) -> list[ImportReport]:
+    """Validate and write several tables made from one file, as ONE transaction.
+
+    ``parts`` are (table, frame with the table's column names, {table column: the file's column
+    it came from}) in writing order (customers before the identities and interactions that name
+    them). Each frame's index is the 0-based position of the source record (or line) its row came
+    from (a record may give rows in several tables); ``offset`` turns it into the number users see
+    (default: 2 and "row" for spreadsheets and CSV, 1 and "record" for JSON), so a problem names
+    the file's own row. Any problem in any part: nothing is written.
+    """
+    if offset is None:
+        offset = 1 if Path(name).suffix.lower() in (".json", ".jsonl", ".ndjson") else 2
+    row_label = row_label or ("record" if offset == 1 else "row")
+    prepared = []
+    for table, frame, columns in parts:
+        if frame.empty:
+            continue
+        # Validation reports positions; map them back to the source records through the index.
+        source_rows = frame.index.to_numpy()
+        try:
+            out = validate(frame.reset_index(drop=True), table, name, 0, row_label)
+        except ImportProblem as exc:
+            raise _at_source_row(exc, source_rows, offset, table, columns, row_label) from None
+        prepared.append((table, out, source_rows, columns))
+    reports = []
+    with _write_transaction(db):
+        for table, out, source_rows, columns in prepared:
+            try:
+                reports.append(import_frame(db, table, out, name, 0, row_label, progress))
+            except ImportProblem as exc:
+                raise _at_source_row(exc, source_rows, offset, table, columns, row_label) from None
+    return reports
+
+
+@contextlib.contextmanager
+def _write_transaction(db: sqlite_utils.Database):
+    """One transaction that takes the write lock first (BEGIN IMMEDIATE): the parts read before they
+    write, and a deferred transaction that reads first fails at once, not after the busy timeout,
+    when another import holds the lock. Inside a caller's transaction: a savepoint."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")
+
+
+def _at_source_row(exc: ImportProblem, source_rows: np.ndarray, offset: int, table: str,
+                   columns: dict[str, str], row_label: str) -> ImportProblem:
+    """The problem re-addressed to the file's own row and column (``exc`` counts from row 0)."""
+    row = None if exc.row is None else int(source_rows[exc.row]) + offset
+    column = None if exc.column is None else columns.get(exc.column, exc.column)
+    return ImportProblem(exc.file, f"{exc.reason} (making table {table})", row=row, column=column,
+                         row_label=row_label)

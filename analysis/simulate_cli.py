@@ -70,7 +70,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "simulate", help="run a cascade model (ic, threshold, ovation) on an edge list",
         description="Run a cascade model many times on a graph read from a CSV edge list. Each row is a "
                     "flow source -> target (for a follower table, source = the account followed).")
-    p.add_argument("--edges", required=True, metavar="FILE.csv", help="CSV with columns source,target")
+    p.add_argument("--edges", required=True, metavar="FILE",
+                   help="CSV with columns source,target; or two columns without a header, comma- or "
+                        "whitespace-separated, # comment lines allowed (SNAP); or Twitter15/16 tree lines")
     p.add_argument("--source", default="source", help="name of the source column (default: source)")
     p.add_argument("--target", default="target", help="name of the target column (default: target)")
     p.add_argument("--directed", action="store_true",
@@ -135,9 +137,15 @@ def run(args) -> int:
         return _fail(str(exc))
 
     t0 = time.perf_counter()
+    from analysis.formats import edges
+    from analysis.ingest import ImportProblem
+
     try:
-        graph = graphs.from_edges(args.edges, source=args.source, target=args.target, directed=args.directed)
-    except graphs.GraphInputError as exc:
+        # The forms the import's edges format reads: CSV with source,target columns, a header-less
+        # CSV or whitespace list with # comments (SNAP's), or Twitter15/16 propagation trees.
+        graph = graphs.from_edges(edges.simulation_frame(args.edges, args.source, args.target), source=args.source,
+                                  target=args.target, directed=args.directed)
+    except (graphs.GraphInputError, ImportProblem) as exc:
         return _fail(str(exc))
     load_s = time.perf_counter() - t0
     if args.seeds > graph.n:

@@ -1,69 +1,276 @@
-"""Data: import the user's own files (all or nothing) and see what is loaded now."""
+"""Data: import the user's own files (one table, a table through a column mapping, or a whole export
+in a built-in format; all or nothing), place what an import brought, edit the brand's accounts."""
 
 import pandas as pd
 import streamlit as st
 
-from analysis import ingest, store, warm
+from analysis import formats, ingest, mapping, store, warm
+from analysis.formats import checks
+from analysis.store import import_vocab, mappings
 from pages import _ui
 
 _ui.page_intro(
     "Data",
-    "Import your own CSV, Excel (.xlsx) or JSON/JSONL files. Column names are matched case-insensitively; "
-    "dates may be ISO 8601 (2024-03-05 14:30) or the usual spreadsheet forms. **Every import is one "
-    "transaction**: if any row is wrong, nothing is written and the message names the file, row and column. "
-    "Re-importing the same file updates rows by their key instead of duplicating them.",
+    "Import your own CSV, Excel (.xlsx) or JSON/JSONL files: one table whose columns already have the "
+    "table's names, one table **from your own column names** (a mapping, saved by name for next time), or "
+    "**a whole export** in a built-in format (a customer-service tweet dump, a help-desk ticket export, a "
+    "reshare or follower list). **Every import is one transaction**: if any row is wrong, nothing is written "
+    "and every problem found is listed with its row and column. Re-importing updates rows by their key.",
 )
 
-ORDER_HINT = ("Import customers before identities, interactions and linked survey responses: those rows "
-              "must name a customer that exists.")
+MODES = {"table": "One table (my columns have the table's names)",
+         "mapping": "One table from my own column names (mapping)",
+         "format": "A whole export (built-in format)"}
+FORMAT_LABELS = {"tweets": "tweets: a customer-service tweet dump (Customer Support on Twitter, Twitter API)",
+                 "tickets": "tickets: a help-desk ticket export (Zendesk, Freshdesk, ...)",
+                 "edges": "edges: a reshare/reply list with times, Twitter15/16 trees, or a follower list"}
+NONE = "(none)"
+DATE_FORMS = {"auto": "automatic (ISO, spreadsheet forms, Twitter's, epoch)",
+              "twitter": "Twitter: Wed Oct 11 06:55:44 +0000 2017", "epoch_s": "Unix epoch seconds",
+              "epoch_ms": "Unix epoch milliseconds"}
 
+
+def _progress_bar():
+    bar = st.progress(0.0, text="Reading")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar.progress(min(1.0, done / total) if total else 1.0, text=f"{stage}: {done:,} of {total:,}")
+    return progress
+
+
+def _refused(exc: ingest.ImportProblem, problems: list) -> None:
+    """A refused import, at once: the first problem in words, then every problem grouped by column."""
+    st.error("Import refused: nothing was written. " + _ui.escape_md(str(exc)))
+    if len(problems) > 1:
+        st.markdown(f"**Every problem found**, grouped by column (the first {formats.PROBLEMS_PER_COLUMN} "
+                    "rows of each column are listed, with the count of all):")
+        _ui.text_table(checks.by_column(problems))
+
+
+def _after_import(conn, summary: str, progress) -> None:
+    st.success(_ui.escape_md(summary))  # file, channel and kind names come from the file
+    try:
+        warm.warm(conn, progress)
+    except Exception as exc:  # noqa: BLE001 - the import is committed; pages compute on first view
+        st.warning(f"The import succeeded, but preparing the pages' figures failed ({_ui.escape_md(str(exc))}); "
+                   "each page will compute its own on first view.")
+    _ui.clear_cache()
+
+
+def _file_columns(upload) -> list[str]:
+    try:
+        frame, _name, _offset = ingest.read_file(upload.getvalue(), name=upload.name)
+    except ingest.ImportProblem as exc:
+        st.error(_ui.escape_md(str(exc)))
+        return []
+    frame = formats.flatten(frame)
+    st.caption(f"The first rows of {_ui.escape_md(upload.name)} ({len(frame):,} rows):")
+    _ui.text_table(frame.head(5).astype(str))
+    return [str(c) for c in frame.columns]
+
+
+mode = st.radio("What are you importing?", list(MODES), format_func=MODES.get, key="import_mode", horizontal=True)
 left, right = st.columns([3, 2])
+
 with left:
-    st.subheader("Import a file")
-    table = st.selectbox("Into table", ingest.TABLES, key="import_table",
-                         format_func=lambda t: t.replace("_", " "))
-    upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl"], key="import_file")
-    if st.button("Import", type="primary", disabled=upload is None, key="import_go"):
-        with st.status(f"Importing {upload.name} into {table}…", expanded=True) as status:
-            bar = st.progress(0.0, text="Reading")
-
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.progress(min(1.0, done / total) if total else 1.0,
-                             text=f"{stage}: {done:,} of {total:,}")
-
+    if mode == "format":
+        fmt = st.selectbox("Format", list(formats.FORMATS), format_func=FORMAT_LABELS.get, key="import_format")
+        with st.expander(f"What the {fmt} format reads, writes and assumes", expanded=False):
+            st.text(formats.describe(fmt))
+        options: dict = {}
+        if fmt == "tweets":
+            brand = st.text_input("Brand handles (comma-separated; needed when the file has no 'inbound' column)",
+                                  key="import_brand")
+            if brand.strip():
+                options["brand"] = brand
+        elif fmt == "edges":
+            options["platform"] = st.text_input("Platform of the accounts", value="twitter", key="import_platform")
+            options["link"] = st.radio("A parent-child list links by", ["reshare", "reply"], key="import_link",
+                                       horizontal=True)
+        upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl", "txt", "tsv"], key="import_file_fmt")
+        if st.button("Import", type="primary", disabled=upload is None, key="import_go_fmt"):
+            refused = None
+            with st.status(f"Importing {upload.name} as {fmt}…", expanded=True) as status:
+                progress = _progress_bar()
+                conn = _ui.db()
+                try:
+                    report = formats.import_format(conn, fmt, upload.getvalue(), filename=upload.name,
+                                                   options=options, progress=progress)
+                except ingest.ImportProblem as exc:
+                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
+                    refused = (exc, checks.problems_of(exc))
+                else:
+                    status.update(label="Import complete; preparing the pages' figures…")
+                    _after_import(conn, report.summary(), progress)
+                    status.update(label="Import complete", state="complete")
+                finally:
+                    conn.close()
+            if refused:
+                _refused(*refused)  # outside the status box, which folds away: the reasons show at once
+    else:
+        table = st.selectbox("Into table", ingest.TABLES, key="import_table", format_func=lambda t: t.replace("_", " "))
+        upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl"], key="import_file")
+        chosen = None
+        if mode == "mapping":
             conn = _ui.db()
             try:
-                report = ingest.import_file(conn, table, upload.getvalue(), name=upload.name, progress=progress)
-            except ingest.ImportProblem as exc:
-                status.update(label="Import refused: nothing was written", state="error")
-                st.error(_ui.escape_md(str(exc)))  # quotes the file's own cells
-            else:
-                st.success(_ui.escape_md(report.summary()))  # file and channel names
-                # As after a CLI import: the pages' unfiltered figures and the rollup behind filtered
-                # ones, computed now rather than on each page's first view.
-                status.update(label="Import complete; preparing the pages' figures…")
-                try:
-                    warm.warm(conn, progress)
-                except Exception as exc:  # noqa: BLE001 - the import is committed; pages compute on first view
-                    st.warning(f"The import succeeded, but preparing the pages' figures failed "
-                               f"({_ui.escape_md(str(exc))}); "
-                               "each page will compute its own on first view.")
-                status.update(label="Import complete", state="complete")
-                _ui.clear_cache()
+                saved = [n for n in mappings.names(conn) if (mappings.get(conn, n) or {}).get("table") == table]
+                start = st.selectbox("Start from a saved mapping", [NONE] + saved, key="mapping_saved")
+                preset = mapping.Mapping.from_dict(mappings.get(conn, start)) if start != NONE else None
             finally:
                 conn.close()
-    st.caption(ORDER_HINT)
+            file_cols = _file_columns(upload) if upload is not None else []
+            if upload is None:
+                st.info("Choose a file: its columns are offered for each of the table's columns.")
+            else:
+                proposal = preset.columns if preset else mapping.guess(table, file_cols)
+                kinds = mapping.kinds_of_columns(table)
+                picks, fixed, transforms = {}, {}, {}
+                st.markdown("**Which of your columns is which** (required columns first):")
+                for col, kind in kinds.items():
+                    required = col in ingest.SPECS[table]["required"]
+                    pre = proposal.get(col)
+                    options_ = [NONE] + file_cols
+                    index = options_.index(pre.lower()) if isinstance(pre, str) and pre.lower() in options_ else 0
+                    c1, c2 = st.columns([3, 2])
+                    pick = c1.selectbox(f"{col}{' (required)' if required else ''} [{kind}]", options_, index=index,
+                                        key=f"map_{table}_{col}")
+                    picks[col] = "" if pick == NONE else pick
+                    if pick == NONE:
+                        fixed[col] = c2.text_input(f"or one value for every row: {col}",
+                                                   value=pre["value"] if isinstance(pre, dict) else "",
+                                                   key=f"fix_{table}_{col}")
+                    elif kind == "date":
+                        pre_form = preset.transforms.get(col, "auto") if preset else "auto"
+                        transforms[col] = c2.selectbox(f"{col} is written as", list(DATE_FORMS),
+                                                       format_func=DATE_FORMS.get, key=f"form_{table}_{col}",
+                                                       index=list(DATE_FORMS).index(pre_form)
+                                                       if pre_form in DATE_FORMS else 0)
+                    elif kind == "direction":
+                        if c2.checkbox("it is a true/false 'inbound' flag", key=f"flag_{table}_{col}",
+                                       value=bool(preset and preset.transforms.get(col, "").startswith("flag:"))):
+                            transforms[col] = "flag:inbound/outbound"
+                    elif kind == "bit":
+                        if c2.checkbox("it is a true/false flag", key=f"flag_{table}_{col}"):
+                            transforms[col] = "flag:1/0"
+                try:
+                    chosen = mapping.from_choices(table, picks, fixed, transforms)
+                except ingest.ImportProblem as exc:
+                    st.error(_ui.escape_md(str(exc)))
+                if chosen is not None:
+                    missing = chosen.missing()
+                    if missing:
+                        st.warning("Still to choose (required): " + ", ".join(missing))
+                    _ui.text_table(chosen.describe())
+                    name_col, save_col = st.columns([3, 1])
+                    new_name = name_col.text_input("Save this mapping as", key="mapping_name")
+                    if save_col.button("Save mapping", key="mapping_save", disabled=not new_name.strip()):
+                        conn = _ui.db()
+                        try:
+                            mappings.save(conn, new_name.strip(), chosen.to_dict())
+                        finally:
+                            conn.close()
+                        st.success(f"Mapping saved as {_ui.escape_md(new_name.strip())}.")
+        ready = upload is not None and (mode == "table" or (chosen is not None and not chosen.missing()))
+        if st.button("Import", type="primary", disabled=not ready, key="import_go"):
+            refused = None
+            with st.status(f"Importing {upload.name} into {table}…", expanded=True) as status:
+                progress = _progress_bar()
+                conn = _ui.db()
+                try:
+                    if mode == "mapping":
+                        report = mapping.import_mapped(conn, chosen, upload.getvalue(), name=upload.name,
+                                                       progress=progress)
+                    else:
+                        report = ingest.import_file(conn, table, upload.getvalue(), name=upload.name,
+                                                    progress=progress)
+                except ingest.ImportProblem as exc:
+                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
+                    problems = [checks.Problem(exc.column, exc.row, exc.reason)]
+                    if mode == "table":
+                        try:
+                            frame, _n, offset = ingest.read_file(upload.getvalue(), name=upload.name)
+                            problems = checks.problems_of(exc, frame, table, offset,
+                                                          "record" if offset == 1 else "row", conn)
+                        except ingest.ImportProblem:
+                            pass
+                    refused = (exc, problems)
+                else:
+                    status.update(label="Import complete; preparing the pages' figures…")
+                    _after_import(conn, report.summary(), progress)
+                    status.update(label="Import complete", state="complete")
+                finally:
+                    conn.close()
+            if refused:
+                _refused(*refused)  # outside the status box, which folds away: the reasons show at once
+        st.caption("Import customers before identities, interactions and linked survey responses: those rows "
+                   "must name a customer that exists. The formats write customers first themselves.")
 
 with right:
     st.subheader("Columns each table takes")
-    spec_rows = []
+    # Listed in full as text (a table would cut long lists of columns off).
     for name, spec in ingest.SPECS.items():
-        spec_rows.append({"table": name, "required": ", ".join(spec["required"]),
-                          "optional": ", ".join(spec["optional"]) or "–"})
-    st.dataframe(pd.DataFrame(spec_rows), hide_index=True)
-    st.caption("interactions.direction is inbound or outbound. survey_responses.group is consumer or business; "
-               "a survey row is either one respondent (respondent_id, selected 0/1) or an aggregate (share, n). "
-               "Post sentiment is scored at import with VADER.")
+        optional = ", ".join(spec["optional"]) or "none"
+        st.markdown(f"**{name}**: required `{', '.join(spec['required'])}`; optional `{optional}`")
+    st.caption("interactions.direction is inbound or outbound; account is the brand account or team that handled "
+               "an outbound touch. survey_responses.group is consumer or business; a survey row is either one "
+               "respondent (respondent_id, selected 0/1) or an aggregate (share, n). Ids written 3.0 and 3 are one "
+               "id. Dates: ISO 8601, the usual spreadsheet forms or Twitter's. Post sentiment is scored at import "
+               "with VADER.")
+    conn = _ui.db()
+    try:
+        saved = mappings.listing(conn)
+    finally:
+        conn.close()
+    if not saved.empty:
+        st.subheader("Saved mappings")
+        _ui.text_table(saved)
+
+st.subheader("Waiting for you")
+conn = _ui.db()
+try:
+    new_channels = import_vocab.channels_added_by_import(conn)
+    kinds, has_vocab = import_vocab.kinds_to_place(conn)
+    brands = import_vocab.brand_accounts(conn)
+finally:
+    conn.close()
+if new_channels.empty:
+    st.caption("No channel brought by an import is waiting to be placed.")
+else:
+    st.warning(f"{len(new_channels)} channel(s) came with an import and sit at publicness 0.5, the line between "
+               "public and private, until you place them. 1 = anyone can read it, 0 = face to face.")
+    placed = {}
+    for ch, label in zip(new_channels["channel"], new_channels["label"], strict=True):
+        placed[ch] = st.slider(f"Publicness of {label} ({ch})", 0.0, 1.0, 0.5, 0.05, key=f"place_{ch}")
+    if st.button("Save these placements", key="place_save"):
+        conn = _ui.db()
+        try:
+            for ch, value in placed.items():
+                import_vocab.place_channel(conn, ch, value)
+        finally:
+            conn.close()
+        _ui.clear_cache()
+        st.rerun()
+if kinds:
+    if has_vocab:
+        st.info("Kinds in your data that the kinds vocabulary does not know (they count as 'other' until you "
+                "give them a meaning on the kinds table): " + _ui.escape_md(", ".join(kinds)))
+    else:
+        st.caption("Kinds in your data: " + _ui.escape_md(", ".join(kinds)))
+
+st.subheader("The brand's own accounts")
+st.caption("Posts by these accounts are the brand's voice (not customers'). Add, change or delete rows, then save.")
+edited = st.data_editor(brands, num_rows="dynamic", hide_index=True, key="brand_editor",
+                        column_config={"platform": st.column_config.TextColumn("platform", required=True),
+                                       "handle": st.column_config.TextColumn("handle", required=True)})
+if st.button("Save brand accounts", key="brand_save"):
+    conn = _ui.db()
+    try:
+        n = import_vocab.replace_brand_accounts(conn, edited)
+    finally:
+        conn.close()
+    _ui.clear_cache()
+    st.success(f"{n} brand account(s) saved.")
 
 st.subheader("Loaded now")
 conn = _ui.db()

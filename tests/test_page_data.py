@@ -1,0 +1,132 @@
+"""The Data page: built-in formats, column mappings, every problem at once, placing new channels, brand accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import store
+from analysis.store import import_vocab, mappings
+from tests.pagetest import assert_clean, open_page, plain
+
+TWCS = Path(__file__).parent / "data" / "twcs" / "sample.csv"
+
+
+@pytest.fixture
+def empty_db(tmp_path, monkeypatch):
+    path = tmp_path / "page.sqlite"
+    monkeypatch.setenv("CONTINUUM_DB", str(path))
+    return path
+
+
+def counts(path) -> dict:
+    conn = store.connect(path)
+    try:
+        return store.table_counts(conn)
+    finally:
+        conn.close()
+
+
+def test_tweets_format_imports_every_table_and_lists_the_brand(empty_db):
+    at = open_page("pages/data.py")
+    at.radio(key="import_mode").set_value("format").run()
+    at.selectbox(key="import_format").set_value("tweets").run()
+    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
+    at.run()
+    at.button(key="import_go_fmt").click().run()
+    assert_clean(at)
+    assert any(plain(s.value).startswith("Imported sample.csv as tweets") for s in at.success)
+    df = pd.read_csv(TWCS, dtype=str)
+    got = counts(empty_db)
+    assert got["customers"] == df.loc[df["inbound"] == "True", "author_id"].nunique()
+    assert got["brand_accounts"] == df.loc[df["inbound"] == "False", "author_id"].nunique()
+    assert got["posts"] == got["interactions"] == len(df)
+    # The brand accounts are shown for editing; the kinds the import wrote are listed.
+    again = open_page("pages/data.py")
+    editor = again.data_editor(key="brand_editor").value
+    assert set(editor["handle"]) == set(df.loc[df["inbound"] == "False", "author_id"])
+    assert any("inquiry" in plain(c.value) and "handoff_private" in plain(c.value) for c in again.caption)
+
+
+def test_a_refused_format_import_shows_every_problem_by_column_at_once(empty_db):
+    header = "tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\n"
+    rows = "".join(f"{i},c{i},{'maybe' if i in (2, 5) else 'True'},{'soon' if i < 4 else '2017-10-11'},x,\n"
+                   for i in range(1, 8))
+    at = open_page("pages/data.py")
+    at.radio(key="import_mode").set_value("format").run()
+    at.file_uploader(key="import_file_fmt").upload("bad.csv", (header + rows).encode(), "text/csv")
+    at.run()
+    at.button(key="import_go_fmt").click().run()
+    assert not at.exception
+    assert at.error and "Import refused: nothing was written" in plain(at.error[0].value)
+    table = at.dataframe[0].value.set_index("column")
+    # By hand: 'soon' in tweets 1-3 (rows 2-4), 'maybe' in tweets 2 and 5 (rows 3 and 6).
+    assert table.loc["created_at", "problems"] == 3 and table.loc["created_at", "rows"] == "2, 3, 4"
+    assert table.loc["inbound", "problems"] == 2 and table.loc["inbound", "rows"] == "3, 6"
+    assert counts(empty_db)["posts"] == 0
+
+
+def test_a_mapping_is_chosen_saved_and_offered_again(empty_db):
+    own = ("Tweet,User,When (ms),Body,Parent\n"
+           "1.0,ann,1507704944000,first,\n"
+           "2.0,bob,1507705004000,second,1.0\n")
+    at = open_page("pages/data.py")
+    at.radio(key="import_mode").set_value("mapping").run()
+    at.selectbox(key="import_table").set_value("posts").run()
+    at.file_uploader(key="import_file").upload("own.csv", own.encode(), "text/csv")
+    at.run()
+    at.selectbox(key="map_posts_post_id").set_value("tweet").run()
+    at.selectbox(key="map_posts_author_handle").set_value("user").run()
+    at.selectbox(key="map_posts_created_at").set_value("when (ms)").run()
+    at.selectbox(key="form_posts_created_at").set_value("epoch_ms").run()
+    at.selectbox(key="map_posts_text").set_value("body").run()
+    at.selectbox(key="map_posts_reply_to").set_value("parent").run()
+    at.text_input(key="fix_posts_platform").input("twitter").run()
+    assert not at.warning or "Still to choose" not in at.warning[0].value
+    at.text_input(key="mapping_name").input("my tweets").run()
+    at.button(key="mapping_save").click().run()
+    at.button(key="import_go").click().run()
+    assert_clean(at)
+    conn = store.connect(empty_db)
+    try:
+        rows = conn.conn.execute("SELECT post_id, platform, author_handle, created_at, reply_to FROM posts "
+                                 "ORDER BY post_id").fetchall()
+        assert rows == [("1", "twitter", "ann", "2017-10-11 06:55:44", None),
+                        ("2", "twitter", "bob", "2017-10-11 06:56:44", "1")]
+        assert mappings.get(conn, "my tweets")["transforms"] == {"created_at": "epoch_ms"}
+    finally:
+        conn.close()
+    again = open_page("pages/data.py")
+    again.radio(key="import_mode").set_value("mapping").run()
+    again.selectbox(key="import_table").set_value("posts").run()
+    assert "my tweets" in again.selectbox(key="mapping_saved").options
+
+
+def test_new_channels_are_placed_with_a_slider(empty_db, tmp_path):
+    tickets = ("Id,Requester,Via,Created at\n1,Ann,Twitter,2024-03-01 09:00\n2,Bob,Email,2024-03-02 09:00\n")
+    at = open_page("pages/data.py")
+    at.radio(key="import_mode").set_value("format").run()
+    at.selectbox(key="import_format").set_value("tickets").run()
+    at.file_uploader(key="import_file_fmt").upload("t.csv", tickets.encode(), "text/csv")
+    at.run()
+    at.button(key="import_go_fmt").click().run()
+    assert_clean(at)
+    assert any("twitter" in plain(w.value) for w in at.warning) or at.slider(key="place_twitter")
+    at.slider(key="place_twitter").set_value(0.9).run()
+    at.button(key="place_save").click().run()
+    assert_clean(at)
+    conn = store.connect(empty_db)
+    try:
+        assert store.scalar(conn, "SELECT publicness FROM channels WHERE channel = 'twitter'") == 0.9
+        assert import_vocab.channels_added_by_import(conn).empty
+    finally:
+        conn.close()
+
+
+def test_brand_accounts_replace_keeps_what_the_editor_holds(db):
+    import_vocab.replace_brand_accounts(db, pd.DataFrame({"platform": ["x", "x", " x ", None],
+                                                          "handle": ["acme", "acme", "help", "lost"]}))
+    assert import_vocab.brand_accounts(db).to_dict("records") == [{"platform": "x", "handle": "acme"},
+                                                                 {"platform": "x", "handle": "help"}]
