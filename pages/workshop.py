@@ -120,7 +120,8 @@ else:
                         out.append({**section, "text": f"This scenario cannot be shown as saved: {s.problem}"})
                         continue
                     summ = _workshop.summary_of(conn, s.page, s.params)
-                    out.append({**section, "text": f"Settings: {s.settings()}", "caption": s.caption(),
+                    own = s.page_settings()
+                    out.append({**section, "text": f"Settings: {own}" if own else "", "caption": s.caption(),
                                 "notes": section["notes"] + summ.notes,
                                 "metrics": list(summ.formatted().items()), "figures": summ.figures})
             finally:
