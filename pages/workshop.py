@@ -146,5 +146,5 @@ else:
             if st.form_submit_button("Delete this deck"):
                 apply(scenarios.delete_deck, deck)
         st.dataframe(pd.DataFrame([{"#": i + 1, "Scenario": s.name, "Page": _page_title(s.page),
-                                    "Filters": s.caption(), "Settings": s.settings(), "Notes": s.notes}
+                                    "Filters": s.caption(), "Page settings": s.page_settings(), "Notes": s.notes}
                                    for i, s in enumerate(items)]), hide_index=True, key="deck_items")
