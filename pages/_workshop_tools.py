@@ -147,7 +147,8 @@ def page_tools(url_path: str, title: str) -> None:
                     except (ValueError, TypeError) as exc:
                         st.error(_ui.escape_md(str(exc)))
                     else:
-                        st.success(_ui.escape_md(f"Saved “{s.name}”: {s.caption()}; {s.settings()}."))
+                        own = s.page_settings()
+                        st.success(_ui.escape_md(f"Saved “{s.name}”: {s.caption()}" + (f"; {own}." if own else ".")))
                         _ui.clear_cache()
                     finally:
                         conn.close()
@@ -163,7 +164,7 @@ def page_tools(url_path: str, title: str) -> None:
                            disabled=not (figures or tables))
 
 
-def _scenario_side(conn, page: str, s: scenarios.Scenario):
+def _scenario_side(page: str, s: scenarios.Scenario):
     """A scenario's summary, or the note that says why it cannot be shown (never an exception)."""
     if s.problem:
         return None, s.problem
@@ -192,8 +193,8 @@ def compare_panel(url_path: str) -> None:
             a, b = scenarios.load(conn, a_name), scenarios.load(conn, b_name)
         finally:
             conn.close()
-        sa, note_a = _scenario_side(conn, url_path, a)
-        sb, note_b = _scenario_side(conn, url_path, b)
+        sa, note_a = _scenario_side(url_path, a)
+        sb, note_b = _scenario_side(url_path, b)
         for s, note in ((a, note_a), (b, note_b)):
             if note:
                 st.warning(_ui.escape_md(f"“{s.name}” cannot be compared: {note}"))

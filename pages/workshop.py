@@ -120,7 +120,8 @@ else:
                         out.append({**section, "text": f"This scenario cannot be shown as saved: {s.problem}"})
                         continue
                     summ = _workshop.summary_of(conn, s.page, s.params)
-                    out.append({**section, "text": f"Settings: {s.settings()}", "caption": s.caption(),
+                    own = s.page_settings()
+                    out.append({**section, "text": f"Settings: {own}" if own else "", "caption": s.caption(),
                                 "notes": section["notes"] + summ.notes,
                                 "metrics": list(summ.formatted().items()), "figures": summ.figures})
             finally:
@@ -145,5 +146,5 @@ else:
             if st.form_submit_button("Delete this deck"):
                 apply(scenarios.delete_deck, deck)
         st.dataframe(pd.DataFrame([{"#": i + 1, "Scenario": s.name, "Page": _page_title(s.page),
-                                    "Filters": s.caption(), "Settings": s.settings(), "Notes": s.notes}
+                                    "Filters": s.caption(), "Page settings": s.page_settings(), "Notes": s.notes}
                                    for i, s in enumerate(items)]), hide_index=True, key="deck_items")

@@ -69,7 +69,9 @@ def save_view(pg, base: str, name: str, path: str) -> None:
     open_page(pg, f"{base}/{path}")
     wait_ready(pg)
     no_exception(pg, path)
-    pg.locator("[data-testid='stExpander'] summary", has_text="Save this view as a scenario").click()
+    summary = pg.locator("[data-testid='stExpander'] summary", has_text="Save this view as a scenario")
+    summary.scroll_into_view_if_needed()
+    summary.click()
     pg.get_by_label("Name", exact=True).fill(name)
     pg.get_by_role("button", name="Save", exact=True).click()
     pg.get_by_text(f"Saved “{name}”").wait_for(timeout=60_000)
@@ -101,6 +103,7 @@ def test_build_present_and_export_a_deck(demo_db_copy, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
     try:
         pg = context.new_page()
+        pg.set_default_timeout(120_000)  # the machine is shared: pages can take a while to settle
         for name, path, _words in VIEWS:
             save_view(pg, srv.url, name, path)
 
