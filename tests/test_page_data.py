@@ -47,7 +47,27 @@ def test_tweets_format_imports_every_table_and_lists_the_brand(empty_db):
     again = open_page("pages/data.py")
     editor = again.data_editor(key="brand_editor").value
     assert set(editor["handle"]) == set(df.loc[df["inbound"] == "False", "author_id"])
-    assert any("inquiry" in plain(c.value) and "handoff_private" in plain(c.value) for c in again.caption)
+    # Every kind the tweets format writes is in the shipped kinds vocabulary: none waits to be placed.
+    assert not any("does not know" in plain(i.value) for i in again.info)
+
+
+def test_a_kind_the_vocabulary_does_not_know_is_listed_to_place(empty_db, tmp_path):
+    from analysis import ingest
+
+    (tmp_path / "c.csv").write_text("customer_id,name\nc1,Ann\n")
+    (tmp_path / "i.csv").write_text("interaction_id,customer_id,thread_id,occurred_at,channel,direction,kind\n"
+                                    "i1,c1,t1,2024-03-01 10:00:00,email,inbound,escalation\n"
+                                    "i2,c1,t1,2024-03-01 11:00:00,email,outbound,reply\n")
+    conn = store.connect(empty_db)
+    try:
+        ingest.import_file(conn, "customers", tmp_path / "c.csv")
+        ingest.import_file(conn, "interactions", tmp_path / "i.csv")
+    finally:
+        conn.close()
+    at = open_page("pages/data.py")
+    assert_clean(at)
+    waiting = [plain(i.value) for i in at.info if "does not know" in plain(i.value)]
+    assert len(waiting) == 1 and "escalation" in waiting[0] and "reply" not in waiting[0].split(":")[-1]
 
 
 def test_a_refused_format_import_shows_every_problem_by_column_at_once(empty_db):
