@@ -1062,7 +1062,7 @@ def going_public_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, .
                            by_first_response=empty, by_resolution=empty, by_channel=empty,
                            moments=pd.DataFrame(columns=["moment", "timing", "n"]), window_days=int(window_days),
                            brand_only=bool(brand_only), public_only=True,
-                           escalation=escalation(base, mask, vocabulary(db)))
+                           escalation=escalation(base, mask, vocabulary(db), kinds_store.meaning_map(db)))
     base, posts = bases(db, brand_only)
     return going_public(base, posts, thread_mask(base, f, focus, path), f, window_days, brand_only,
                         labels_of(vocabulary(db)))
@@ -1084,8 +1084,8 @@ ESCALATION_RULE = (
 WHATIF_PUBLIC_ONLY = ("The what-if models cannot be fitted on this data. "
                       + PUBLIC_ONLY_NOTE.format(threshold=store.PUBLIC_THRESHOLD)
                       + " The Going public tab measures escalation instead.")
-# The kind a brand reply gets when it asks to move to a private channel (the tweets format's convention).
-HANDOFF_KIND = "handoff_private"
+# The meaning a brand reply's kind has when it asks to move to a private channel (the kinds vocabulary).
+HANDOFF_MEANING = "handoff_private"
 
 
 def public_only(db: sqlite_utils.Database) -> bool:
@@ -1113,10 +1113,12 @@ class Escalation:
 FIRST_REPLY_KINDS = {True: "asked to move to a private channel", False: "answered in public"}
 
 
-def escalation_frame(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame) -> pd.DataFrame:
+def escalation_frame(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame,
+                     meanings: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per conversation in ``mask`` that the customer started: thread (index into base.threads),
     first_response_h, answered, escalated, handoff (the brand's first reply asked to move to private).
-    See ``ESCALATION_RULE``. Vectorised over the touches."""
+    See ``ESCALATION_RULE``. ``meanings`` maps kinds to meanings (the shipped vocabulary when None): a
+    first reply is a hand-off when its kind means 'handoff_private'. Vectorised over the touches."""
     cols = ["thread", "first_response_h", "answered", "escalated", "handoff"]
     tc = base.touches
     if tc.empty or not mask.any():
@@ -1143,7 +1145,10 @@ def escalation_frame(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame) -
     frame["first_response_h"] = base.threads["first_response_h"].to_numpy()[started]
     frame["answered"] = np.isin(started, reply_t.index.to_numpy())
     frame["escalated"] = np.isin(started, again)
-    frame["handoff"] = reply_kind.reindex(started).eq(HANDOFF_KIND).to_numpy()
+    if meanings is None:
+        meanings = {r["kind"]: r["meaning"] for r in kinds_store.DEFAULT_KINDS}
+    frame["handoff"] = kinds_store.meaning_of(reply_kind.reindex(started).to_numpy(dtype=object),
+                                              meanings).eq(HANDOFF_MEANING).to_numpy()
     return frame[cols]
 
 
@@ -1151,13 +1156,14 @@ def escalation_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, ...
                     path: str | None = None) -> Escalation:
     """Escalation (``ESCALATION_RULE``) of the conversations under the filters and focus."""
     base = service_base(db)
-    return escalation(base, thread_mask(base, f, focus, path), vocabulary(db))
+    return escalation(base, thread_mask(base, f, focus, path), vocabulary(db), kinds_store.meaning_map(db))
 
 
-def escalation(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame) -> Escalation:
+def escalation(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame,
+               meanings: dict[str, str] | None = None) -> Escalation:
     """Escalation of the conversations in ``mask`` (``ESCALATION_RULE``), overall, by time to the brand's
     first reply and by what that reply did."""
-    e = escalation_frame(base, mask, vocab)
+    e = escalation_frame(base, mask, vocab, meanings)
     answered = e[e["answered"]] if len(e) else e
     n, k = len(answered), int(answered["escalated"].sum()) if len(answered) else 0
     lo, hi = stats.wilson_interval(k, n)

@@ -252,7 +252,7 @@ with tabs[2]:
             x_title="The brand's first reply"), key="esc_first_reply")
         st.caption("Bars are shares of answered conversations; whiskers are 95% Wilson intervals and n is the "
                    "number of conversations in each group. A reply that asks to move to a private channel is "
-                   f"one recorded with the kind '{continuum.HANDOFF_KIND}'.")
+                   f"one whose kind means '{continuum.HANDOFF_MEANING}' (the kinds vocabulary on the Data page).")
     elif tabs[2].open:
         has_brand = _ui.cached(continuum.brand_accounts_known)
         c1, c2 = st.columns(2)
