@@ -32,7 +32,7 @@ def _cmd_import(args) -> int:
     try:
         db = store.connect(args.db)
         report = ingest.import_file(db, args.table, args.file, progress=bar.update)
-    except ingest.ImportProblem as exc:
+    except (ingest.ImportProblem, store.StoreError) as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -80,9 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from analysis import store
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except store.StoreError as exc:  # not a database, read-only, locked too long: a message, not a traceback
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

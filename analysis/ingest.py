@@ -439,7 +439,7 @@ def import_frame(db: sqlite_utils.Database, table: str, out: pd.DataFrame, name:
         overrides = {"sentiment": "CASE WHEN posts.sentiment_corrected = 1 THEN posts.sentiment "
                                   "ELSE excluded.sentiment END"}
     was_fresh = rollups.fresh(db)
-    with db.atomic():
+    with store.transaction(db, waiting=_waiting(progress)):
         if table == "interactions":
             report.new_channels = store.ensure_channels(db, out["channel"].unique().tolist())
         store.upsert_rows(db, table, out, overrides=overrides,
@@ -448,6 +448,16 @@ def import_frame(db: sqlite_utils.Database, table: str, out: pd.DataFrame, name:
         rollups.after_import(db, table, out, was_fresh)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+WAITING = "waiting for another import or demo build to finish (seconds)"
+
+
+def _waiting(progress: Progress | None):
+    """The transaction's wait for another writer, shown as a progress stage."""
+    if progress is None:
+        return None
+    return lambda waited, timeout: progress(WAITING, int(waited), int(timeout))
 
 
 def import_file(db: sqlite_utils.Database, table: str, source, name: str | None = None,

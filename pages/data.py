@@ -23,7 +23,11 @@ with left:
     table = st.selectbox("Into table", ingest.TABLES, key="import_table",
                          format_func=lambda t: t.replace("_", " "))
     upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl"], key="import_file")
-    if st.button("Import", type="primary", disabled=upload is None, key="import_go"):
+    read_only = store.read_only_reason()
+    if read_only:
+        st.caption("Importing is off: " + _ui.escape_md(read_only))
+    if st.button("Import", type="primary", disabled=upload is None or bool(read_only), key="import_go",
+                 help=read_only):
         with st.status(f"Importing {upload.name} into {table}…", expanded=True) as status:
             bar = st.progress(0.0, text="Reading")
 
@@ -34,7 +38,7 @@ with left:
             conn = _ui.db()
             try:
                 report = ingest.import_file(conn, table, upload.getvalue(), name=upload.name, progress=progress)
-            except ingest.ImportProblem as exc:
+            except (ingest.ImportProblem, store.StoreError) as exc:  # bad file; locked too long; read-only
                 status.update(label="Import refused: nothing was written", state="error")
                 st.error(_ui.escape_md(str(exc)))  # quotes the file's own cells
             else:
