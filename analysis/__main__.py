@@ -1,6 +1,6 @@
 """The command line: parses arguments and calls the library, never the other way round.
 
-    python -m analysis demo [--db PATH] [--scale small|default|large|N] [--seed N]
+    python -m analysis demo [--db PATH] [--scale small|default|large|N] [--seed N] [--replace|--if-missing]
     python -m analysis import TABLE FILE [--db PATH]
     python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
     python -m analysis bench [--scale ...] [--json FILE]
@@ -19,8 +19,18 @@ def _cmd_demo(args) -> int:
 
     path = store.db_path(args.db)
     bar = cli_progress.Bar()
-    report = demo.build(path, scale=args.scale, seed=args.seed, progress=bar.update, replace=args.replace)
-    bar.close()
+    if args.if_missing and not args.replace:
+        found, report = demo.ensure(path, scale=args.scale, seed=args.seed, progress=bar.update)
+        bar.close()
+        if report is None:
+            print(f"{path} already holds " + ("a complete demo database" if found == "complete" else
+                                               "data of its own (no demo build)") + "; kept as it is.")
+            return 0
+        if found == "incomplete":
+            print(f"{path} was an interrupted demo build: moved aside (.incomplete-*) and built again.")
+    else:
+        report = demo.build(path, scale=args.scale, seed=args.seed, progress=bar.update, replace=args.replace)
+        bar.close()
     print(report.summary())
     return 0
 
@@ -57,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", default="default", help="small, default, large or a number of customers")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     p.add_argument("--replace", action="store_true", help="delete an existing database first")
+    p.add_argument("--if-missing", action="store_true",
+                   help="build only when the database is missing, empty or an interrupted build (make run)")
     p.set_defaults(func=_cmd_demo)
 
     from analysis.ingest import TABLES
