@@ -480,12 +480,13 @@ def register_ddl(ddl: str) -> None:
 
 def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd.DataFrame,
                 columns: Sequence[str] | None = None, batch: int = 50_000,
-                progress=None, overrides: dict[str, str] | None = None) -> int:
+                progress=None, overrides: dict[str, str] | None = None, bulk: bool = True) -> int:
     """Insert or update rows by the table's key, in portable ``ON CONFLICT`` SQL.
 
     Runs inside the caller's transaction if there is one. Returns rows written.
     ``progress(done, total)`` is called after each batch. ``overrides`` maps a
     column to the SQL expression used instead of ``excluded.<column>`` on conflict.
+    ``bulk=False``: leave the table's indexes alone (an import in chunks drops and rebuilds them once).
     """
     keys = TABLE_KEYS[table]
     if isinstance(rows, pd.DataFrame):
@@ -505,14 +506,15 @@ def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd
     total = len(frame)
     values = _frame_to_columns(frame)
     with transaction(db):
-        rebuild = _drop_indexes_for_bulk_load(db, table, total)
+        rebuild = _drop_indexes_for_bulk_load(db, table, total) if bulk else []
         for start in range(0, total, batch):
             # Rows are made one batch at a time and freed as they are written: a million
             # tuples alive at once would cost more in garbage-collector passes than to build.
             db.conn.executemany(sql, zip(*(v[start:start + batch] for v in values)))
             if progress:
                 progress(min(start + batch, total), total)
-        _rebuild_indexes(db, rebuild)
+        if rebuild:
+            _rebuild_indexes(db, rebuild)
         bump_version(db)
     return total
 
