@@ -59,3 +59,22 @@ def test_customer_360_of_a_customer_with_no_interactions_or_posts(tmp_path, monk
     assert profile["Name"] == "Ann"
     timeline = next(d.value for d in at.dataframe if "Publicness" in d.value.columns)
     assert len(timeline) == 0
+
+
+@pytest.mark.parametrize("value", ["\uff1dHYPERLINK(\"http://x\")", "\uff0b1", "\uff0d1", "\uff20SUM(A1)",
+                                   "\x00=1+1", "=1+1", "\t=1", "\r=1"])
+def test_exports_neutralise_full_width_signs_and_a_leading_nul(value):
+    import io
+
+    import pandas as pd
+
+    from analysis import exports
+
+    frame = pd.DataFrame({"text": [value, "plain"], "n": [1, 2]})
+    csv = pd.read_csv(io.BytesIO(exports.to_csv_bytes(frame)), dtype=str, keep_default_na=False)
+    assert csv["text"].iloc[0].startswith("'"), csv["text"].iloc[0]
+    assert csv["text"].iloc[1] == "plain"
+    xlsx = pd.read_excel(io.BytesIO(exports.to_xlsx_bytes(frame)), dtype=object, header=None)
+    cells = [str(v) for v in xlsx.to_numpy().ravel()]
+    assert any(c.startswith("'") and c.lstrip("'").replace("\x00", "") == value.replace("\x00", "") for c in cells)
+    assert not any(c == value or c == value.replace("\x00", "") for c in cells)
