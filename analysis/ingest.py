@@ -241,21 +241,24 @@ def _check_text(name: str, path: Path | None, data: bytes | None) -> tuple[int, 
     return lines, nul
 
 
-def _header(name: str, raw: list, limits: Limits) -> list[str]:
-    """Column names as matched (trimmed, lower case); refuses duplicates, NULs and too many columns."""
+def _header(name: str, raw: list, limits: Limits, row: int | None = 1) -> list[str]:
+    """Column names as matched (trimmed, lower case); refuses duplicates, NULs and too many columns.
+
+    ``row``: where the names are (the header row; None for JSON keys, which every record repeats).
+    """
     if len(raw) > limits.max_columns:
         raise ImportProblem(name, f"{len(raw):,} columns, more than the limit of {limits.max_columns:,} "
                                   f"(set {LIMIT_ENV['max_columns']} to allow more)")
     names = ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip().lower() for c in raw]
     for i, c in enumerate(names):
         if "\x00" in c:
-            raise ImportProblem(name, f"column {i + 1}'s name contains a NUL character; remove it", row=1,
+            raise ImportProblem(name, f"column {i + 1}'s name contains a NUL character; remove it", row=row,
                                 column=c.replace("\x00", "\\0"))
     seen: dict[str, int] = {}
     for i, c in enumerate(names):
         if c and c in seen:
             raise ImportProblem(name, f"column '{c}' appears twice (columns {seen[c] + 1} and {i + 1}; names are "
-                                      "matched case-insensitively): keep one", row=1, column=c)
+                                      "matched case-insensitively): keep one", row=row, column=c)
         seen.setdefault(c, i)
     return names
 
@@ -424,7 +427,7 @@ def _records_frame(name: str, records: list, start: int, limits: Limits, columns
                                           "value (text, number, true/false or empty) belongs", row=i,
                                     column=str(k).strip().lower(), row_label="record")
     frame = pd.DataFrame.from_records(records).astype(object)
-    names = _header(name, list(frame.columns), limits)  # "Name" and "name" in one file: refused
+    names = _header(name, list(frame.columns), limits, row=None)  # "Name" and "name" in one file: refused
     for c in names:
         columns.setdefault(c, None)
     if len(columns) > limits.max_columns:
