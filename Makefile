@@ -14,11 +14,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
-$(DB): | $(STAMP)
-	$(PY) -m analysis demo --db $(DB)
-
-## make run: create the virtualenv, install, build the demo database if missing, start the app.
-run: $(STAMP) $(DB)
+## make run: create the virtualenv, install, build the demo database if missing (or left half-built), start the app.
+## The demo is built in a temporary file and moved into place when complete; two builds take turns.
+run: $(STAMP)
+	$(PY) -m analysis demo --db $(DB) --if-missing
 	CONTINUUM_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 ## make test: install everything (the browser too where possible) and run the whole test suite.

@@ -35,6 +35,15 @@ pages = [st.Page(str(ROOT / f), title=t, icon=i, url_path=u, default=(u == "over
 presenting = bool(st.session_state.get("present", st.query_params.get("present") == "true"))
 current = st.navigation(pages, position="hidden" if presenting else "sidebar")
 
+# A database path that is not a usable database (a directory, a text file, a damaged file): one clear
+# message instead of every page's traceback. A read-only file opens, with writing turned off.
+_db_problem = store.open_problem()
+if _db_problem:
+    st.error(_db_problem, icon=":material/error:")
+    st.stop()
+if _read_only := store.read_only_reason():
+    st.info(_read_only, icon=":material/lock:")
+
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _filter_options(path: str, version: int) -> dict:

@@ -1,6 +1,6 @@
 """The command line: parses arguments and calls the library, never the other way round.
 
-    python -m analysis demo [--db PATH] [--scale small|default|large|N] [--seed N]
+    python -m analysis demo [--db PATH] [--scale small|default|large|N] [--seed N] [--replace|--if-missing]
     python -m analysis import TABLE FILE [--db PATH] [--mapping NAME_OR_JSONFILE [--save-mapping NAME]]
     python -m analysis import FILE --format tweets|tickets|edges [--brand HANDLES]
     python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
@@ -20,8 +20,18 @@ def _cmd_demo(args) -> int:
 
     path = store.db_path(args.db)
     bar = cli_progress.Bar()
-    report = demo.build(path, scale=args.scale, seed=args.seed, progress=bar.update, replace=args.replace)
-    bar.close()
+    if args.if_missing and not args.replace:
+        found, report = demo.ensure(path, scale=args.scale, seed=args.seed, progress=bar.update)
+        bar.close()
+        if report is None:
+            print(f"{path} already holds " + ("a complete demo database" if found == "complete" else
+                                               "data of its own (no demo build)") + "; kept as it is.")
+            return 0
+        if found == "incomplete":
+            print(f"{path} was an interrupted demo build: moved aside (.incomplete-*) and built again.")
+    else:
+        report = demo.build(path, scale=args.scale, seed=args.seed, progress=bar.update, replace=args.replace)
+        bar.close()
     print(report.summary())
     return 0
 
@@ -32,7 +42,11 @@ def _cmd_import(args) -> int:
     from analysis.formats import checks
     from analysis.store import mappings
 
-    db = store.connect(args.db)
+    try:
+        db = store.connect(args.db)
+    except store.StoreError as exc:  # not a Continuum database, read-only, locked past the timeout
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.list_mappings:
         listing = mappings.listing(db)
         print("no saved mappings" if listing.empty else listing.to_string(index=False))
@@ -65,6 +79,10 @@ def _cmd_import(args) -> int:
             if table not in ingest.TABLES:
                 raise ingest.ImportProblem(path, f"unknown table '{table}'; choose one of {', '.join(ingest.TABLES)}")
             report = ingest.import_file(db, table, path, progress=bar.update)
+    except store.StoreError as exc:  # another writer held the lock past the timeout, a read-only file
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ingest.ImportProblem as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
@@ -107,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", default="default", help="small, default, large or a number of customers")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     p.add_argument("--replace", action="store_true", help="delete an existing database first")
+    p.add_argument("--if-missing", action="store_true",
+                   help="build only when the database is missing, empty or an interrupted build (make run)")
     p.set_defaults(func=_cmd_demo)
 
     from analysis.ingest import TABLES
@@ -141,9 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from analysis import store
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except store.StoreError as exc:  # not a database, read-only, locked too long: a message, not a traceback
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The benchmark command: every performance goal measured and printed beside its goal.
 
     python -m analysis bench [--scale small|default|large|N] [--db PATH] [--json FILE]
-                             [--skip build,import,sentiment,pages,simulation]
+                             [--skip build,import,memory,sentiment,pages,simulation]
 """
 
 from __future__ import annotations
@@ -86,6 +86,82 @@ def bench_import(source: Path, workdir: Path, progress=None) -> list[Figure]:
                            report.rows_per_second >= IMPORT_GOAL if plain else None))
     src.close()
     dst.close()
+    return figs
+
+
+MEMORY_ROWS = {"small": (20_000, 80_000), "default": (100_000, 400_000), "large": (1_000_000, 4_000_000)}
+
+# Runs in a fresh interpreter: the peak resident size is then the import's alone, not the benchmark's.
+_MEMORY_SCRIPT = """
+import json, sys, threading, time
+from analysis import ingest, store
+
+def anon_kib():
+    # Anonymous memory only: SQLite's memory-mapped file is shared and reclaimable (see README).
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("RssAnon:"))
+
+db = store.connect(sys.argv[1])
+ingest.import_file(db, "customers", sys.argv[2])
+base = peak = anon_kib()
+done = threading.Event()
+
+def sample():
+    global peak
+    while not done.is_set():
+        peak = max(peak, anon_kib())
+        time.sleep(0.005)
+
+t = threading.Thread(target=sample)
+t.start()
+report = ingest.import_file(db, "interactions", sys.argv[3])
+done.set()
+t.join()
+print(json.dumps({"rows": report.rows, "base_kib": base, "peak_kib": max(peak, anon_kib()), "seconds": report.seconds}))
+"""
+
+
+def _interactions_csv(path: Path, rows: int, customers: int = 5_000) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    day = rng.integers(0, 365, rows)
+    pd.DataFrame({
+        "interaction_id": [f"M{i:09d}" for i in range(rows)],
+        "customer_id": [f"C{i:06d}" for i in rng.integers(0, customers, rows)],
+        "occurred_at": (pd.Timestamp("2025-01-01") + pd.to_timedelta(day, unit="D")).strftime("%Y-%m-%d %H:%M:%S"),
+        "channel": rng.choice(["phone", "email", "chat", "dm"], rows),
+        "direction": rng.choice(["inbound", "outbound"], rows),
+        "kind": "inquiry",
+        "text": rng.choice(["Where is my order?", "Thanks, all sorted now.", "The app keeps crashing on login.",
+                            "Can I change my delivery address?"], rows),
+    }).to_csv(path, index=False)
+
+
+def bench_import_memory(scale: str, workdir: Path) -> list[Figure]:
+    """Peak memory of an interactions import against the file's size, each in a fresh process: the
+    anonymous resident memory (Linux /proc) sampled every 5 ms, above what it was just before."""
+    import subprocess
+
+    sizes = MEMORY_ROWS.get(scale, MEMORY_ROWS["default"])
+    customers = workdir / "memory-customers.csv"
+    pd.DataFrame({"customer_id": [f"C{i:06d}" for i in range(5_000)]}).to_csv(customers, index=False)
+    figs = []
+    for rows in sizes:
+        csv = workdir / f"memory-{rows}.csv"
+        _interactions_csv(csv, rows)
+        target = workdir / f"memory-{rows}.sqlite"
+        proc = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(target), str(customers), str(csv)],
+                              capture_output=True, text=True, cwd=store.PROJECT_ROOT)
+        if proc.returncode != 0:
+            print(f"  memory of an import ({rows:,} rows): {proc.stderr.strip()[-300:]}", file=sys.stderr)
+            continue
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        file_mib = csv.stat().st_size / (1 << 20)
+        extra_mib = max(r["peak_kib"] - r["base_kib"], 0) / 1024
+        figs.append(Figure(f"memory of an import: {rows:,} rows, {file_mib:,.1f} MiB CSV", extra_mib, "MiB peak",
+                           f"{extra_mib / file_mib:.1f}x file; reported", None))
+        csv.unlink(missing_ok=True)
     return figs
 
 
@@ -259,6 +335,8 @@ def run(scale: str = "default", db: str | None = None, json_path: str | None = N
             demo.build(source, scale=scale, seed=7, replace=True)
         if "import" not in skip:
             figures += bench_import(source, workdir, progress)
+        if "memory" not in skip:
+            figures += bench_import_memory(scale if not db else "default", workdir)
         if "sentiment" not in skip:
             figures += bench_sentiment(source)
         if "pages" not in skip:
@@ -291,7 +369,7 @@ def add_parser(sub) -> None:
     p.add_argument("--scale", default="default", help="small, default, large or a number of customers")
     p.add_argument("--db", help="benchmark an existing database instead of building one")
     p.add_argument("--json", dest="json_path", help="write the figures to this JSON file")
-    p.add_argument("--skip", default="", help="comma-separated: build,import,sentiment,pages,simulation")
+    p.add_argument("--skip", default="", help="comma-separated: build,import,memory,sentiment,pages,simulation")
     p.set_defaults(func=_cmd)
 
 

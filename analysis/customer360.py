@@ -117,7 +117,11 @@ def build_items(interactions: pd.DataFrame, posts: pd.DataFrame, post_publicness
             "platform": p["platform"], "reshare": reshare.to_numpy(),
         }))
     if not parts:
-        return pd.DataFrame(columns=ITEM_COLUMNS)
+        # A customer with no interactions or posts yet (just imported): typed columns, so that
+        # date arithmetic and formatting on the empty timeline work as on a full one.
+        empty = pd.DataFrame(columns=ITEM_COLUMNS).astype(object)
+        return empty.astype({"when": "datetime64[ns]", "publicness": float, "amount": float, "sentiment": float,
+                             "public": bool, "reshare": bool, "went_public": bool})
     items = pd.concat(parts, ignore_index=True)
     items["public"] = items["publicness"].fillna(0) >= public_threshold
     items["label"] = sentiment.labels(items["sentiment"])

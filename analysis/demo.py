@@ -19,7 +19,9 @@ generations of a cascade, motives, or the few template lists.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -675,19 +677,57 @@ def generate(scale: str | int = "default", seed: int = 7) -> dict[str, pd.DataFr
 
 def build(path: str | Path | None = None, scale: str | int = "default", seed: int = 7,
           progress: Callable[[str, int, int], None] | None = None, replace: bool = False) -> DemoReport:
-    """Generate the demo data and write it to ``path`` in one transaction per table."""
+    """Generate the demo data and write it to ``path``; never leaves a half-built database.
+
+    A new database (or ``replace``) is built in a temporary file beside ``path`` and moved into
+    place only when complete, page preparation included: a build that is interrupted, even
+    killed, leaves ``path`` as it was. Into an existing database (not ``replace``) the demo rows
+    are written in one transaction. Builds of the same path take turns (a lock file beside it).
+    """
     t0 = time.perf_counter()
     p = store.db_path(path)
-    if replace:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(p) + suffix).unlink(missing_ok=True)
-    if progress:
-        progress("generate", 0, 1)
-    tables = generate(scale, seed)
-    if progress:
-        progress("generate", 1, 1)
-    db = store.connect(p)
-    report = DemoReport(path=p, scale=str(scale), seed=seed, seconds=0.0)
+    if p.is_dir():
+        raise store.NotADatabase(f"{p} cannot be opened as a Continuum database (it is a directory).")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(p, progress):
+        _remove_stale_builds(p)
+        if progress:
+            progress("generate", 0, 1)
+        tables = generate(scale, seed)
+        if progress:
+            progress("generate", 1, 1)
+        report = DemoReport(path=p, scale=str(scale), seed=seed, seconds=0.0)
+        if p.exists() and not replace:
+            db = store.connect(p)
+            try:
+                with store.transaction(db, waiting=_waiting(progress)):
+                    _write(db, tables, report, scale, seed, progress)
+                _finish(db, progress)
+            finally:
+                db.close()
+        else:
+            tmp = p.with_name(f".{p.name}.building-{os.getpid()}")
+            try:
+                db = store.connect(tmp)
+                try:
+                    _write(db, tables, report, scale, seed, progress)
+                    _finish(db, progress)
+                    # Everything into the main file, so nothing is left in a -wal beside it to move.
+                    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    db.close()
+                # A -wal or -shm left by a previous file of this name belongs to that file, not this one.
+                for suffix in ("-wal", "-shm"):
+                    Path(str(p) + suffix).unlink(missing_ok=True)
+                os.replace(tmp, p)
+            finally:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(str(tmp) + suffix).unlink(missing_ok=True)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _write(db, tables: dict[str, pd.DataFrame], report: DemoReport, scale, seed: int, progress) -> None:
     for name in ("customers", "identities", "interactions", "posts", "follows", "survey_responses"):
         frame = tables[name]
         if name == "posts":
@@ -698,11 +738,114 @@ def build(path: str | Path | None = None, scale: str | int = "default", seed: in
                               progress=(lambda d, t, n=name: progress(f"write {n}", d, t)) if progress else None)
         report.counts[name] = len(frame)
     store.upsert_rows(db, "brand_accounts", tables["brand_accounts"])
-    store.set_meta(db, "demo", f"scale={scale} seed={seed}")
+    store.set_meta(db, "demo", f"scale={scale} seed={seed}")  # read by ``status``: the build is complete
+
+
+def _finish(db, progress) -> None:
     db.conn.execute("ANALYZE")
     from analysis import warm  # the pages' heavy aggregates, computed once now
 
     warm.warm(db, progress)
-    db.close()
-    report.seconds = time.perf_counter() - t0
-    return report
+
+
+def _waiting(progress):
+    if progress is None:
+        return None
+    return lambda waited, timeout: progress(ingest.WAITING, int(waited), int(timeout))
+
+
+_HELD: set[str] = set()  # paths whose build lock this process holds
+WAITING_FOR_BUILD = "waiting for another demo build of this database (seconds)"
+
+
+@contextlib.contextmanager
+def _build_lock(p: Path, progress):
+    """Builds of one path take turns: an exclusive lock on a file beside it (released on exit, also
+    when the process is killed). Without fcntl (Windows) builds are not serialised."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    key = str(p.resolve())
+    if key in _HELD:  # ``ensure`` holds it and calls ``build``
+        yield
+        return
+    lock_path = p.with_name(f".{p.name}.lock")
+    with open(lock_path, "a+b") as fh:
+        t0 = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if progress:
+                    progress(WAITING_FOR_BUILD, int(time.monotonic() - t0), 0)
+                time.sleep(0.5)
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_stale_builds(p: Path) -> None:
+    """Temporary files of builds that were killed (their process is gone); called under the build lock."""
+    for tmp in p.parent.glob(f".{p.name}.building-*"):
+        pid = tmp.name[len(f".{p.name}.building-"):].split("-", 1)[0]  # also its -wal, -shm, -journal
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status(path: str | Path | None = None) -> str:
+    """'missing', 'complete' (a finished demo build), 'empty' (no rows), 'incomplete' (a demo build
+    an older version left half-done: the demo's customers, no brand accounts, no completion mark) or
+    'data' (someone's own data). Raises NotADatabase for a file that is not a Continuum database."""
+    p = store.db_path(path)
+    if not p.exists():
+        return "missing"
+    db = store.connect(p)
+    try:
+        if store.get_meta(db, "demo"):
+            return "complete"
+        counts = store.table_counts(db)
+        if not any(counts[t] for t in ("customers", "interactions", "posts", "follows", "survey_responses")):
+            return "empty"
+        n = counts["customers"]
+        lo, hi = db.conn.execute("SELECT MIN(customer_id), MAX(customer_id) FROM customers").fetchone()
+        demo_ids = n >= 50 and lo == "C000001" and hi == f"C{n:06d}"  # the generator's ids, its minimum size
+        return "incomplete" if demo_ids and counts["brand_accounts"] == 0 else "data"
+    finally:
+        db.close()
+
+
+def ensure(path: str | Path | None = None, scale: str | int = "default", seed: int = 7,
+           progress: Callable[[str, int, int], None] | None = None) -> tuple[str, DemoReport | None]:
+    """Build the demo unless ``path`` already holds a complete one or someone's own data (``make run``).
+
+    An incomplete build left by an older version is moved aside (``<name>.incomplete-<time>``), never
+    deleted, and built again. Returns (what was found, the build's report or None).
+    """
+    p = store.db_path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(p, progress):  # a build under way finishes first, then counts as complete
+        found = status(p)
+        if found == "incomplete":
+            aside = p.with_name(f"{p.name}.incomplete-{time.strftime('%Y%m%d-%H%M%S')}")
+            for suffix in ("", "-wal", "-shm"):
+                if Path(str(p) + suffix).exists():
+                    os.replace(str(p) + suffix, str(aside) + suffix)
+        if found in ("complete", "data"):
+            return found, None
+        return found, build(p, scale=scale, seed=seed, progress=progress, replace=True)

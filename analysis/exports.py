@@ -34,8 +34,10 @@ __all__ = [
 ]
 
 # A spreadsheet treats a cell starting with one of these as a formula (or, for tab
-# and CR, may shift it into one); OWASP's "CSV injection" list.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# and CR, may shift it into one); OWASP's "CSV injection" list and ASVS 5.0 1.2.10 (NUL too).
+# The full-width forms are there because spreadsheets in East Asian locales (and some importers'
+# normalisation) read a leading ＝ ＋ － ＠ as the ASCII sign.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 # inferred kinds (pandas.api.types.infer_dtype) that hold no text to neutralise
 _NON_TEXT_KINDS = frozenset({

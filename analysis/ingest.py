@@ -8,12 +8,14 @@ before anything is written, and the write is one transaction.
 
 from __future__ import annotations
 
-import contextlib
+import codecs
 import io
 import json
+import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -117,90 +119,405 @@ class ImportReport:
 Progress = Callable[[str, int, int], None]
 
 
+# -- limits ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Limits:
+    """What one import may hold; anything larger is refused with a message before it is parsed.
+
+    Each is set by an environment variable (LIMIT_ENV), for the command line and the app alike.
+    CSV and JSONL are read in chunks (memory does not grow with the file); JSON arrays and Excel
+    workbooks are parsed whole, so they have a smaller size limit of their own.
+    """
+
+    max_mb: float = 4096.0  # a CSV or JSONL file, in MiB
+    max_whole_mb: float = 256.0  # a JSON array, or an Excel workbook's uncompressed content, in MiB
+    max_rows: int = 20_000_000
+    max_columns: int = 200
+    max_cell_chars: int = 100_000
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(LIMIT_ENV[f.name])
+            if raw:
+                try:
+                    values[f.name] = type(getattr(cls, f.name))(float(raw))
+                except ValueError:
+                    pass  # a typo keeps the default rather than stopping every import
+        return cls(**values)
+
+
+LIMIT_ENV = {
+    "max_mb": "CONTINUUM_IMPORT_MAX_MB",
+    "max_whole_mb": "CONTINUUM_IMPORT_MAX_WHOLE_MB",
+    "max_rows": "CONTINUUM_IMPORT_MAX_ROWS",
+    "max_columns": "CONTINUUM_IMPORT_MAX_COLUMNS",
+    "max_cell_chars": "CONTINUUM_IMPORT_MAX_CELL_CHARS",
+}
+
+# Rows validated and written at a time: memory stays at a few chunks' worth whatever the file's size.
+CHUNK_ROWS = 100_000
+_BLOCK = 1 << 24  # bytes read at a time when checking a file's encoding
+
+
+def _mb(n: float) -> str:
+    return f"{n / (1 << 20):,.0f} MiB"
+
+
 # -- reading -------------------------------------------------------------------
 
-def read_file(source, name: str | None = None) -> tuple[pd.DataFrame, str, int]:
-    """Read CSV/XLSX/JSON/JSONL from a path or bytes-like upload.
+@dataclass
+class Reading:
+    """A file opened for import: its name, how rows are counted, and its rows chunk by chunk.
 
-    Returns (frame of the raw values, display name, offset to add to a 0-based
-    index to get the row number users see) and raises ImportProblem.
+    ``chunks()`` yields frames of raw values whose index is the row's position in the file
+    (0 for the first record), so ``index + offset`` is the row number users see.
     """
+
+    name: str
+    offset: int
+    row_label: str
+    columns: list[str]
+    estimated_rows: int
+    _chunks: Callable[[], Iterator[pd.DataFrame]]
+    may_have_nul: bool = True  # False when the bytes hold no NUL (nor a JSON \u0000): cells need no check
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        return self._chunks()
+
+
+def _source(source, name: str | None) -> tuple[str, Path | None, bytes | None, int]:
+    """(display name, path or None, bytes or None, size in bytes) without reading a path's bytes."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         name = name or path.name
-        if not path.exists():
+        if not path.is_file():
             raise ImportProblem(name, f"no such file ({path})")
-        data = path.read_bytes()
-    else:
-        data = source.read() if hasattr(source, "read") else bytes(source)
-        name = name or getattr(source, "name", "upload")
+        return name, path, None, path.stat().st_size
+    data = source.read() if hasattr(source, "read") else bytes(source)
+    return name or getattr(source, "name", "upload"), None, data, len(data)
+
+
+def _blocks(path: Path | None, data: bytes | None) -> Iterator[bytes]:
+    if data is not None:
+        for start in range(0, len(data), _BLOCK):
+            yield data[start:start + _BLOCK]
+        return
+    with open(path, "rb") as fh:
+        while block := fh.read(_BLOCK):
+            yield block
+
+
+def _check_text(name: str, path: Path | None, data: bytes | None) -> tuple[int, bool]:
+    """Check a text file is UTF-8 before any parser sees it, block by block; returns its line count.
+
+    UTF-16 (with or without a byte-order mark) gets its own message: without the mark its bytes are
+    valid UTF-8 with a NUL between letters, which would otherwise read as columns nobody can find.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    nul = False
+    first = True
+    blank = True
+    for block in _blocks(path, data):
+        if first:
+            first = False
+            if block[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                raise ImportProblem(name, "wrong encoding: the file is UTF-16 (it starts with a UTF-16 byte-order "
+                                          "mark); save it as UTF-8 (in Excel: 'CSV UTF-8')")
+            head = block[:4096]
+            if head.count(0) > len(head) // 4 and max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4:
+                raise ImportProblem(name, "wrong encoding: the file looks like UTF-16 without a byte-order mark "
+                                          "(a NUL byte between letters); save it as UTF-8 (in Excel: 'CSV UTF-8')")
+        try:
+            decoder.decode(block)
+        except UnicodeDecodeError as exc:
+            line = lines + block[: exc.start].count(b"\n") + 1
+            raise ImportProblem(
+                name, f"wrong encoding: byte 0x{block[exc.start]:02x} at line {line} is not UTF-8; "
+                      "save the file as UTF-8 (in Excel: 'CSV UTF-8')") from None
+        lines += block.count(b"\n")
+        nul = nul or b"\x00" in block or b"\\u0000" in block  # a NUL byte, or JSON's escape for one
+        blank = blank and not block.strip()
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ImportProblem(name, f"wrong encoding: the file ends inside a character (line {lines + 1}); "
+                                  "save the file as UTF-8") from None
+    if blank:
+        raise ImportProblem(name, "the file is empty")
+    return lines, nul
+
+
+def _header(name: str, raw: list, limits: Limits, row: int | None = 1) -> list[str]:
+    """Column names as matched (trimmed, lower case); refuses duplicates, NULs and too many columns.
+
+    ``row``: where the names are (the header row; None for JSON keys, which every record repeats).
+    """
+    if len(raw) > limits.max_columns:
+        raise ImportProblem(name, f"{len(raw):,} columns, more than the limit of {limits.max_columns:,} "
+                                  f"(set {LIMIT_ENV['max_columns']} to allow more)")
+    names = ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip().lower() for c in raw]
+    for i, c in enumerate(names):
+        if "\x00" in c:
+            raise ImportProblem(name, f"column {i + 1}'s name contains a NUL character; remove it", row=row,
+                                column=c.replace("\x00", "\\0"))
+    seen: dict[str, int] = {}
+    for i, c in enumerate(names):
+        if c and c in seen:
+            raise ImportProblem(name, f"column '{c}' appears twice (columns {seen[c] + 1} and {i + 1}; names are "
+                                      "matched case-insensitively): keep one", row=row, column=c)
+        seen.setdefault(c, i)
+    return names
+
+
+def _index_from(frame: pd.DataFrame, start: int) -> pd.DataFrame:
+    frame.index = pd.RangeIndex(start, start + len(frame))
+    return frame
+
+
+def open_file(source, name: str | None = None, limits: Limits | None = None,
+              chunk_rows: int | None = None) -> Reading:
+    """Open CSV/XLSX/JSON/JSONL from a path or a bytes-like upload for reading in chunks.
+
+    Everything that can be refused without parsing the rows is refused here (size, encoding,
+    header, number of columns), so a file over a limit costs nothing to turn down.
+    """
+    limits = limits or Limits.from_env()
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    name, path, data, size = _source(source, name)
     suffix = Path(name).suffix.lower()
-    if not data or not data.strip():
+    if size == 0:
         raise ImportProblem(name, "the file is empty")
     if suffix in (".xlsx", ".xlsm", ".xls"):
-        try:
-            frame = pd.read_excel(io.BytesIO(data), dtype=object)
-        except Exception as exc:  # openpyxl raises many kinds
-            raise ImportProblem(name, f"not a readable Excel workbook ({exc})") from None
-        offset = 2
+        return _open_excel(name, path, data, limits, chunk_rows)
+    if suffix not in (".json", ".jsonl", ".ndjson", ".csv", ".txt", ".tsv", ""):
+        raise ImportProblem(name, f"unknown file type '{suffix}': use .csv, .xlsx, .json or .jsonl")
+    whole_json = suffix == ".json"
+    limit = limits.max_whole_mb if whole_json else limits.max_mb
+    if size > limit * (1 << 20):
+        hint = " (a JSON array is read whole: for larger files use JSON Lines, .jsonl)" if whole_json else ""
+        raise ImportProblem(name, f"the file is {_mb(size)}, more than the limit of {_mb(limit * (1 << 20))}{hint} "
+                                  f"(set {LIMIT_ENV['max_whole_mb' if whole_json else 'max_mb']} to allow more)")
+    lines, nul = _check_text(name, path, data)
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        reading = _open_json(name, path, data, suffix, lines, limits, chunk_rows)
     else:
-        text = _decode(data, name)  # also checks the encoding before the CSV parser sees the bytes
-        if suffix in (".json", ".jsonl", ".ndjson"):
-            frame = _read_json(text, name)
-            offset = 1
-        elif suffix in (".csv", ".txt", ".tsv", ""):
-            sep = "\t" if suffix == ".tsv" else None
-            try:
-                # The bytes, not the decoded text: the parser reads UTF-8 a fifth faster than
-                # it re-encodes a str, with the same cells.
-                frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False,
-                                    na_values=[""], sep=sep or ",", skipinitialspace=False)
-            except pd.errors.EmptyDataError:
-                raise ImportProblem(name, "the file is empty") from None
-            except pd.errors.ParserError as exc:
-                raise ImportProblem(name, f"not valid CSV ({exc})") from None
-            offset = 2
-        else:
-            raise ImportProblem(name, f"unknown file type '{suffix}': use .csv, .xlsx, .json or .jsonl")
+        reading = _open_csv(name, path, data, "\t" if suffix == ".tsv" else ",", lines, limits, chunk_rows)
+    reading.may_have_nul = nul
+    return reading
+
+
+def _csv_options(sep: str) -> dict:
+    return dict(encoding="utf-8-sig", dtype=str, keep_default_na=False, na_values=[""], sep=sep,
+                skipinitialspace=False)
+
+
+def _open_csv(name, path, data, sep, lines, limits, chunk_rows) -> Reading:
+    def handle():
+        # The bytes, not decoded text: the parser reads UTF-8 a fifth faster than it re-encodes a str.
+        return path if path is not None else io.BytesIO(data)
+
+    try:
+        head = pd.read_csv(handle(), header=None, nrows=1, **_csv_options(sep))
+    except pd.errors.EmptyDataError:
+        raise ImportProblem(name, "the file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise ImportProblem(name, f"not valid CSV ({exc})") from None
+    columns = _header(name, head.iloc[0].tolist() if len(head) else [], limits)
+
+    def chunks():
+        start = 0
+        try:
+            # Exact duplicate names were refused above, so the parser's renaming of them never applies.
+            with pd.read_csv(handle(), header=0, chunksize=chunk_rows, **_csv_options(sep)) as reader:
+                for frame in reader:
+                    frame.columns = columns
+                    yield _index_from(frame, start)
+                    start += len(frame)
+        except pd.errors.ParserError as exc:
+            raise ImportProblem(name, f"not valid CSV ({exc})") from None
+        if start == 0:
+            raise ImportProblem(name, "the file is empty (a header but no rows)")
+
+    return Reading(name, 2, "row", columns, max(lines - 1, 1), chunks)
+
+
+def _open_excel(name, path, data, limits, chunk_rows) -> Reading:
+    # A workbook is a zip: its declared sizes bound what decompression may produce (zipfile stops at
+    # the declared size and fails the CRC), so checking them refuses a zip bomb before any parsing.
+    try:
+        with zipfile.ZipFile(path if path is not None else io.BytesIO(data)) as z:
+            declared = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportProblem(name, f"not a readable Excel workbook ({exc})") from None
+    if declared > limits.max_whole_mb * (1 << 20):
+        raise ImportProblem(name, f"the workbook unpacks to {_mb(declared)}, more than the limit of "
+                                  f"{_mb(limits.max_whole_mb * (1 << 20))} (set {LIMIT_ENV['max_whole_mb']} to allow "
+                                  "more, or save the sheet as CSV UTF-8, which is read in chunks)")
+    try:
+        frame = pd.read_excel(path if path is not None else io.BytesIO(data), dtype=object, header=None)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
+        raise ImportProblem(name, f"not a readable Excel workbook ({exc})") from None
+    if frame.empty:
+        raise ImportProblem(name, "the file is empty")
+    columns = _header(name, frame.iloc[0].tolist(), limits)
+    frame = frame.iloc[1:]
+    frame.columns = columns
+    frame = frame.where(frame.notna(), None)
     if frame.empty:
         raise ImportProblem(name, "the file is empty (a header but no rows)")
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return frame, name, offset
+    _check_rows(name, len(frame), 2, "row", limits)
+    return Reading(name, 2, "row", columns, len(frame), _slices(_index_from(frame, 0), chunk_rows))
 
 
-def _decode(data: bytes, name: str) -> str:
+def _slices(frame: pd.DataFrame, chunk_rows: int):
+    def chunks():
+        for start in range(0, len(frame), chunk_rows):
+            yield frame.iloc[start:start + chunk_rows]
+    return chunks
+
+
+def _check_rows(name: str, rows: int, offset: int, row_label: str, limits: Limits) -> None:
+    if rows > limits.max_rows:
+        raise ImportProblem(name, f"more than the limit of {limits.max_rows:,} rows (set {LIMIT_ENV['max_rows']} "
+                                  "to allow more)", row=limits.max_rows + offset, row_label=row_label)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen = set()
+        dupe = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _DuplicateKey(dupe)
+    return out
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _json_records(name: str, value, where: str) -> list:
+    if isinstance(value, dict):
+        inner = [k for k, v in value.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
+        hint = f" (the records seem to be under '{inner[0]}': save that list alone)" if inner else ""
+        raise ImportProblem(name, f"{where} holds one JSON object, not a list of records: write the records as "
+                                  f"[{{...}}, {{...}}] (or one object per line in a .jsonl file){hint}")
+    if not isinstance(value, list):
+        raise ImportProblem(name, f"{where} holds a single {type(value).__name__} value, not a list of records")
+    return value
+
+
+def _loads(name: str, text: str, where: str):
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportProblem(
-            name, f"wrong encoding: byte 0x{data[exc.start]:02x} at line {line} is not UTF-8; "
-                  "save the file as UTF-8 (in Excel: 'CSV UTF-8')") from None
+        # NaN and Infinity (not JSON, but Python writes them) stay as their text: refused as numbers.
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=str)
+    except _DuplicateKey as exc:
+        raise ImportProblem(name, f"{where}: key '{exc}' appears twice in one object") from None
+    except RecursionError:
+        raise ImportProblem(name, f"{where} is nested too deeply: a record's values must be single values "
+                                  "(text, numbers, true/false or empty)") from None
+    except json.JSONDecodeError as exc:
+        raise ImportProblem(name, f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                                  f"{exc.msg})") from None
 
 
-def _read_json(text: str, name: str) -> pd.DataFrame:
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ImportProblem(name, f"not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})") from None
-    else:
-        records = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ImportProblem(name, f"line {lineno} is not valid JSON ({exc.msg})") from None
-    for i, rec in enumerate(records, start=1):
+def _records_frame(name: str, records: list, start: int, limits: Limits, columns: dict) -> pd.DataFrame:
+    for i, rec in enumerate(records, start=start + 1):
         if not isinstance(rec, dict):
             raise ImportProblem(name, "each record must be a JSON object", row=i, row_label="record")
-    if not records:
-        raise ImportProblem(name, "the file is empty (no records)")
+        if len(rec) > limits.max_columns:
+            raise ImportProblem(name, f"{len(rec):,} keys, more than the limit of {limits.max_columns:,} columns "
+                                      f"(set {LIMIT_ENV['max_columns']} to allow more)", row=i, row_label="record")
+        for k, v in rec.items():
+            if isinstance(v, (dict, list)):
+                raise ImportProblem(name, f"a {'list' if isinstance(v, list) else 'nested object'} where a single "
+                                          "value (text, number, true/false or empty) belongs", row=i,
+                                    column=str(k).strip().lower(), row_label="record")
     frame = pd.DataFrame.from_records(records).astype(object)
-    return frame.where(frame.notna(), None)
+    names = _header(name, list(frame.columns), limits, row=None)  # "Name" and "name" in one file: refused
+    for c in names:
+        columns.setdefault(c, None)
+    if len(columns) > limits.max_columns:
+        raise ImportProblem(name, f"{len(columns):,} different keys, more than the limit of {limits.max_columns:,} "
+                                  f"columns (set {LIMIT_ENV['max_columns']} to allow more)")
+    frame.columns = names
+    frame = frame.where(frame.notna(), None)
+    return _index_from(frame, start)
+
+
+def _open_json(name, path, data, suffix, lines, limits, chunk_rows) -> Reading:
+    def text_of() -> bytes:
+        return path.read_bytes() if path is not None else data
+
+    if suffix == ".json":
+        text = text_of().decode("utf-8-sig")
+        stripped = text.lstrip()
+        value = None
+        if not stripped.startswith("{"):
+            value = _loads(name, text, "the file")  # an array of records (anything else is refused below)
+        else:
+            try:  # one object (refused below), or JSON Lines saved as .json (read as such)
+                value = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=str)
+            except (ValueError, RecursionError):
+                value = None
+        if value is not None:
+            del text, stripped
+            records = _json_records(name, value, "the file")
+            if not records:
+                raise ImportProblem(name, "the file is empty (no records)")
+            _check_rows(name, len(records), 1, "record", limits)
+            columns: dict = {}
+            frames = [_records_frame(name, records[s:s + chunk_rows], s, limits, columns)
+                      for s in range(0, len(records), chunk_rows)]
+            del records, value
+            return Reading(name, 1, "record", list(columns), sum(map(len, frames)), lambda: iter(frames))
+
+    def records():
+        handle = open(path, "rb") if path is not None else io.BytesIO(data)
+        with handle:
+            for lineno, line in enumerate(handle, start=1):
+                line = line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+                if line.strip():
+                    yield lineno, line
+
+    seen_columns: dict = {}
+
+    def chunks():
+        batch, start = [], 0
+        for lineno, line in records():
+            rec = _loads(name, line, f"line {lineno}")
+            if not isinstance(rec, dict):
+                raise ImportProblem(name, f"line {lineno} is not a JSON object (each line must be one record)")
+            batch.append(rec)
+            if len(batch) == chunk_rows:
+                yield _records_frame(name, batch, start, limits, seen_columns)
+                start += len(batch)
+                batch = []
+        if batch:
+            yield _records_frame(name, batch, start, limits, seen_columns)
+            start += len(batch)
+        if start == 0:
+            raise ImportProblem(name, "the file is empty (no records)")
+
+    return Reading(name, 1, "record", [], max(lines, 1), chunks)
+
+
+def read_file(source, name: str | None = None, limits: Limits | None = None) -> tuple[pd.DataFrame, str, int]:
+    """Read CSV/XLSX/JSON/JSONL from a path or bytes-like upload, whole.
+
+    Returns (frame of the raw values, display name, offset to add to a 0-based
+    index to get the row number users see) and raises ImportProblem. Imports read in
+    chunks instead (``open_file``); this is for small files and tests.
+    """
+    reading = open_file(source, name, limits)
+    frames = list(reading.chunks())
+    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+    if frame.empty:
+        raise ImportProblem(reading.name, "the file is empty (a header but no rows)")
+    return frame, reading.name, reading.offset
 
 
 # -- parsing columns (vectorised) ------------------------------------------------
@@ -316,8 +633,11 @@ def _as_text(s: pd.Series, trimmed: pd.Series | None = None, blank: pd.Series | 
 
 
 def validate(frame: pd.DataFrame, table: str, name: str, offset: int,
-             row_label: str = "row") -> pd.DataFrame:
-    """Check and convert a raw frame to the table's columns; raise ImportProblem on the first bad cell."""
+             row_label: str = "row", check_nul: bool = True) -> pd.DataFrame:
+    """Check and convert a raw frame to the table's columns; raise ImportProblem on the first bad cell.
+
+    ``check_nul=False`` skips the search for NUL characters when the file's bytes had none.
+    """
     if table not in SPECS:
         raise ImportProblem(name, f"unknown table '{table}'; choose one of {', '.join(TABLES)}")
     spec = SPECS[table]
@@ -342,6 +662,10 @@ def validate(frame: pd.DataFrame, table: str, name: str, offset: int,
             continue
         raw = frame[col]
         trimmed, blank = _trimmed(raw)
+        # A NUL is never part of an id, a name or a text (it comes from binary or UTF-16 data); kept, it
+        # would make 'E2\0' and 'E2' two customers and break chart exports.
+        if check_nul:
+            fail(_has_nul(raw), col, lambda v: f"{str(v)!r} contains a NUL character (\\0); remove it")
         if col in spec["required"]:
             fail(blank, col, lambda v: "a value is required here")
         if kind == "date":
@@ -351,10 +675,15 @@ def validate(frame: pd.DataFrame, table: str, name: str, offset: int,
                            "(use ISO 8601 such as 2024-03-05 14:30)")
             out[col] = _date_text(parsed, trimmed)
         elif kind in ("number", "int", "unit", "bit"):
-            num = pd.to_numeric(raw.where(~blank, None), errors="coerce")
+            num = _to_number(raw.where(~blank, None))
             fail(~blank & num.isna(), col, lambda v: f"{str(v)!r} is not a number")
+            as_float = num.astype(float)
+            fail(~blank & ~np.isfinite(as_float), col,
+                 lambda v: f"{str(v)!r} is not a finite number (infinite or too large)")
             if kind == "int":
-                fail(~blank & (num % 1 != 0), col, lambda v: f"{str(v)!r} is not a whole number")
+                fail(~blank & (as_float.abs() >= 2.0 ** 63), col,
+                     lambda v: f"{str(v)!r} is too large for a whole number (at most {2 ** 63 - 1:,})")
+                fail(~blank & (as_float % 1 != 0), col, lambda v: f"{str(v)!r} is not a whole number")
             if kind == "unit":
                 fail(~blank & ((num < 0) | (num > 1)), col, lambda v: f"{str(v)!r} must be between 0 and 1")
             if kind == "bit":
@@ -418,6 +747,28 @@ def normalise_ids(values: pd.Series, text: pd.Series | None = None) -> pd.Series
     return out.where(values.notna(), None)
 
 
+def _has_nul(s: pd.Series) -> pd.Series:
+    """Which cells hold a NUL character."""
+    if _is_text(s):
+        return s.str.contains("\x00", regex=False).fillna(False).astype(bool)
+    return s.map(lambda v: isinstance(v, str) and "\x00" in v).astype(bool)
+
+
+_INT64 = 2 ** 63
+
+
+def _to_number(s: pd.Series) -> pd.Series:
+    """Numbers from text or from JSON/Excel values; unreadable ones are NaN, Python integers beyond
+    64 bits become floats (or infinity: refused as not finite) instead of failing the conversion."""
+    if not _is_text(s):
+        def fit(v):
+            if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= _INT64:
+                return float(v) if abs(v) < 10 ** 308 else float("inf") * (1 if v > 0 else -1)
+            return v
+        s = s.map(fit)
+    return pd.to_numeric(s, errors="coerce")
+
+
 def _date_text(parsed: pd.Series, trimmed: pd.Series | None) -> pd.Series:
     """Parsed dates as ``YYYY-MM-DD HH:MM:SS`` text (None where there is no date).
 
@@ -451,60 +802,204 @@ def _survey_rows(out: pd.DataFrame, frame: pd.DataFrame, name: str, offset: int,
 
 # -- writing --------------------------------------------------------------------
 
+WAITING = "waiting for another import or demo build to finish (seconds)"
+
+
+def _waiting(progress: Progress | None):
+    """The transaction's wait for another writer, shown as a progress stage."""
+    if progress is None:
+        return None
+    return lambda waited, timeout: progress(WAITING, int(waited), int(timeout))
+
+
+class _SeenKeys:
+    """Keys of the rows already written by this import, as 64-bit hashes with their row numbers, so a
+    key repeated in a later chunk is refused like one repeated within a chunk. Sorted runs merged
+    as they double (8 + 8 bytes a row, whatever the keys' length)."""
+
+    def __init__(self):
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def first_repeat(self, hashes: np.ndarray) -> tuple[int, int] | None:
+        """(position in ``hashes``, row number it repeats) of the first key seen before, or None."""
+        best = None
+        for h, rows in self.runs:
+            pos = np.minimum(np.searchsorted(h, hashes), len(h) - 1)
+            hit = h[pos] == hashes
+            if hit.any():
+                i = int(np.argmax(hit))
+                if best is None or i < best[0]:
+                    best = (i, int(rows[pos[i]]))
+        return best
+
+    def add(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        order = np.argsort(hashes, kind="stable")
+        run = (hashes[order], rows[order])
+        while self.runs and len(self.runs[-1][0]) <= len(run[0]):
+            h, r = self.runs.pop()
+            h, r = np.concatenate([h, run[0]]), np.concatenate([r, run[1]])
+            order = np.argsort(h, kind="stable")
+            run = (h[order], r[order])
+        self.runs.append(run)
+
+
+class _Import:
+    """One import's writes, chunk by chunk, inside the caller's transaction: foreign keys, keys
+    repeated across chunks, new channels, sentiment (each distinct text once), the rows, and at the
+    end the indexes and the Overview's rollups."""
+
+    SENTIMENT_CACHE = 500_000  # distinct texts remembered across chunks
+
+    def __init__(self, db, table: str, name: str, row_label: str, report: ImportReport,
+                 progress: Progress | None, estimated_rows: int):
+        self.db, self.table, self.name, self.row_label = db, table, name, row_label
+        self.report, self.progress, self.estimated = report, progress, max(estimated_rows, 1)
+        self.keys = list(store.TABLE_KEYS[table])
+        self.seen = _SeenKeys()
+        self.scores: dict[str, float | None] = {}
+        self.touched: dict[str, set] = {"customer_id": set(), "created_at": set()}
+        self.rows = 0
+        self.was_fresh = rollups.fresh(db)
+        self.rebuild: list[str] = []
+        self.scorer = scoring.current_scorer(db) if table == "posts" else None  # the database's own scorer
+
+    def begin(self) -> None:
+        # For a load at least as large as the table, its indexes are built once at the end.
+        self.rebuild = store._drop_indexes_for_bulk_load(self.db, self.table, self.estimated)
+
+    def write(self, out: pd.DataFrame, offset: int) -> None:
+        db, table, name, row_label = self.db, self.table, self.name, self.row_label
+        for col, parent in SPECS[table].get("foreign", {}).items():
+            if col not in out:
+                continue
+            known = store.existing_keys(db, parent, store.TABLE_KEYS[parent][0], out[col].dropna().unique().tolist())
+            unknown = out[col].notna() & ~out[col].isin(known)
+            if unknown.any():
+                pos = int(np.flatnonzero(unknown.to_numpy())[0])
+                raise ImportProblem(name, f"unknown {col} {out[col].iloc[pos]!r}: no such row in {parent} "
+                                          f"(import {parent} first)", row=pos + offset, column=col,
+                                    row_label=row_label)
+        # Python's own string hash (64 bits, fixed within a process): ten times faster here than pandas'.
+        cols = [out[k].tolist() for k in self.keys]
+        hashes = np.fromiter(map(hash, cols[0] if len(cols) == 1 else zip(*cols)), dtype=np.int64, count=len(out))
+        repeat = self.seen.first_repeat(hashes)
+        if repeat is not None:
+            pos, first = repeat
+            key_col = self.keys[0] if len(self.keys) == 1 else "+".join(self.keys)
+            key_val = ", ".join(str(out[k].iloc[pos]) for k in self.keys)
+            raise ImportProblem(name, f"duplicate key {key_val!r}: already used in {row_label} {first}",
+                                row=pos + offset, column=key_col, row_label=row_label)
+        self.seen.add(hashes, np.arange(len(out), dtype=np.int64) + offset)
+        overrides = None
+        if table == "interactions":
+            self.report.new_channels += store.ensure_channels(db, out["channel"].unique().tolist())
+            self.touched["customer_id"].update(out["customer_id"].unique().tolist())
+        if table == "posts":
+            self._score(out)
+            # A person's correction survives a re-import of the same post.
+            overrides = {"sentiment": "CASE WHEN posts.sentiment_corrected = 1 THEN posts.sentiment "
+                                      "ELSE excluded.sentiment END"}
+            self.touched["created_at"].update(out["created_at"].dropna().astype(str).str[:10].unique().tolist())
+        single = self.rows == 0 and len(out) >= self.estimated
+        store.upsert_rows(db, table, out, overrides=overrides, bulk=False,
+                          progress=(lambda d, t: self.progress("write", d, t)) if self.progress and single else None)
+        self.rows += len(out)
+        if self.progress and not single:
+            self.progress("import", self.rows, max(self.rows, self.estimated))
+
+    def _score(self, out: pd.DataFrame) -> None:
+        if "text" not in out:
+            out["text"] = None
+        texts = out["text"]
+        known = texts.map(self.scores.get) if self.scores else pd.Series(None, index=out.index, dtype=object)
+        todo = texts.notna() & ~texts.isin(self.scores.keys()) if self.scores else texts.notna()
+        progress = self.progress if self.rows == 0 and len(out) >= self.estimated else None
+        scores, distinct = sentiment.score_texts(
+            texts[todo].tolist(), progress=(lambda d, t: progress("sentiment", d, t)) if progress else None,
+            scorer=self.scorer)
+        self.report.distinct_texts_scored += distinct
+        fresh = pd.Series(scores, index=texts[todo].index, dtype=float)
+        if len(self.scores) + distinct > self.SENTIMENT_CACHE:
+            self.scores = {}
+        self.scores.update(zip(texts[todo].tolist(), scores))
+        out["sentiment_vader"] = pd.to_numeric(known, errors="coerce").astype(float)
+        out.loc[fresh.index, "sentiment_vader"] = fresh
+        out["sentiment"] = out["sentiment_vader"]
+
+    def finish(self) -> None:
+        store._rebuild_indexes(self.db, self.rebuild)
+        # The Overview's rollups follow the import in the same transaction (only what it touched).
+        touched = {"interactions": pd.DataFrame({"customer_id": sorted(self.touched["customer_id"])}),
+                   "posts": pd.DataFrame({"created_at": sorted(self.touched["created_at"])})}.get(
+            self.table, pd.DataFrame())
+        rollups.after_import(self.db, self.table, touched, self.was_fresh, n_rows=self.rows)
+
+
 def import_frame(db: sqlite_utils.Database, table: str, out: pd.DataFrame, name: str, offset: int,
                  row_label: str = "row", progress: Progress | None = None) -> ImportReport:
     """Write an already validated frame in one transaction (foreign keys checked first)."""
     t0 = time.perf_counter()
-    spec = SPECS[table]
-    for col, parent in spec.get("foreign", {}).items():
-        if col not in out:
-            continue
-        vals = out[col].dropna()
-        known = store.existing_keys(db, parent, store.TABLE_KEYS[parent][0], vals.unique().tolist())
-        unknown = out[col].notna() & ~out[col].isin(known)
-        if unknown.any():
-            pos = int(np.flatnonzero(unknown.to_numpy())[0])
-            raise ImportProblem(name, f"unknown {col} {out[col].iloc[pos]!r}: no such row in {parent} "
-                                      f"(import {parent} first)", row=pos + offset, column=col,
-                                row_label=row_label)
     report = ImportReport(table=table, file=name, rows=len(out), seconds=0.0)
-    overrides = None
-    if table == "posts":
-        if "text" not in out:
-            out["text"] = None
-        scores, distinct = sentiment.score_texts(
-            out["text"].tolist(), progress=(lambda d, t: progress("sentiment", d, t)) if progress else None,
-            scorer=scoring.current_scorer(db))
-        out["sentiment_vader"] = pd.Series(scores, index=out.index, dtype=float)
-        out["sentiment"] = out["sentiment_vader"]
-        report.distinct_texts_scored = distinct
-        # A person's correction survives a re-import of the same post.
-        overrides = {"sentiment": "CASE WHEN posts.sentiment_corrected = 1 THEN posts.sentiment "
-                                  "ELSE excluded.sentiment END"}
-    was_fresh = rollups.fresh(db)
-    with db.atomic():
-        if table == "interactions":
-            report.new_channels = store.ensure_channels(db, out["channel"].unique().tolist())
-        store.upsert_rows(db, table, out, overrides=overrides,
-                          progress=(lambda d, t: progress("write", d, t)) if progress else None)
-        # The Overview's rollups follow the import in the same transaction (only what it touched).
-        rollups.after_import(db, table, out, was_fresh)
+    job = _Import(db, table, name, row_label, report, progress, len(out))
+    with store.transaction(db, waiting=_waiting(progress)):
+        job.begin()
+        job.write(out, offset)
+        job.finish()
     report.seconds = time.perf_counter() - t0
     return report
 
 
+def _check_cells(frame: pd.DataFrame, name: str, offset: int, row_label: str, limits: Limits) -> None:
+    """Refuse a cell longer than the limit (before it is converted or written)."""
+    for col in frame.columns:
+        s = frame[col]
+        if _is_text(s):
+            lengths = s.astype("str").str.len().fillna(0)
+        else:
+            lengths = s.map(lambda v: len(v) if isinstance(v, str) else 0)
+        over = (lengths > limits.max_cell_chars).to_numpy()
+        if over.any():
+            pos = int(np.flatnonzero(over)[0])
+            raise ImportProblem(name, f"a value of {int(lengths.iloc[pos]):,} characters, more than the limit of "
+                                      f"{limits.max_cell_chars:,} (set {LIMIT_ENV['max_cell_chars']} to allow more)",
+                                row=pos + offset, column=col, row_label=row_label)
+
+
 def import_file(db: sqlite_utils.Database, table: str, source, name: str | None = None,
-                progress: Progress | None = None) -> ImportReport:
-    """Read, validate and import one file into ``table``; all or nothing."""
+                progress: Progress | None = None, limits: Limits | None = None) -> ImportReport:
+    """Read, validate and import one file into ``table``; all or nothing.
+
+    The file is read, validated and written in chunks of CHUNK_ROWS rows inside one transaction,
+    so memory does not grow with the file and a bad row in any chunk rolls back everything.
+    """
     t0 = time.perf_counter()
     if table not in SPECS:
         raise ImportProblem(str(name or source), f"unknown table '{table}'; choose one of {', '.join(TABLES)}")
-    frame, name, offset = read_file(source, name)
-    row_label = "record" if offset == 1 else "row"
+    limits = limits or Limits.from_env()
+    reading = open_file(source, name, limits)
+    name, offset, row_label = reading.name, reading.offset, reading.row_label
+    if reading.columns:  # known before the rows: a missing required column costs no parsing
+        missing = [c for c in SPECS[table]["required"] if c not in reading.columns]
+        if missing:
+            raise ImportProblem(name, f"missing required column{'s' if len(missing) > 1 else ''} "
+                                      f"{', '.join(repr(m) for m in missing)} (found: {', '.join(reading.columns)})")
+    report = ImportReport(table=table, file=name, rows=0, seconds=0.0)
+    job = _Import(db, table, name, row_label, report, progress, reading.estimated_rows)
     if progress:
-        progress("read", len(frame), len(frame))
-    out = validate(frame, table, name, offset, row_label)
-    report = import_frame(db, table, out, name, offset, row_label, progress)
+        progress("import", 0, reading.estimated_rows)
+    with store.transaction(db, waiting=_waiting(progress)):
+        job.begin()
+        for raw in reading.chunks():
+            start = int(raw.index[0]) if len(raw) else 0
+            _check_rows(name, start + len(raw), offset, row_label, limits)
+            _check_cells(raw, name, offset + start, row_label, limits)
+            out = validate(raw, table, name, offset + start, row_label, check_nul=reading.may_have_nul)
+            del raw
+            job.write(out, offset + start)
+        if job.rows == 0:
+            raise ImportProblem(name, "the file is empty (a header but no rows)")
+        job.finish()
+    report.rows = job.rows
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -536,31 +1031,13 @@ def import_frames(db: sqlite_utils.Database, parts: list[tuple[str, pd.DataFrame
             raise _at_source_row(exc, source_rows, offset, table, columns, row_label) from None
         prepared.append((table, out, source_rows, columns))
     reports = []
-    with _write_transaction(db):
+    with store.transaction(db, waiting=_waiting(progress)):
         for table, out, source_rows, columns in prepared:
             try:
                 reports.append(import_frame(db, table, out, name, 0, row_label, progress))
             except ImportProblem as exc:
                 raise _at_source_row(exc, source_rows, offset, table, columns, row_label) from None
     return reports
-
-
-@contextlib.contextmanager
-def _write_transaction(db: sqlite_utils.Database):
-    """One transaction that takes the write lock first (BEGIN IMMEDIATE): the parts read before they
-    write, and a deferred transaction that reads first fails at once, not after the busy timeout,
-    when another import holds the lock. Inside a caller's transaction: a savepoint."""
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield
-        return
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.execute("COMMIT")
 
 
 def _at_source_row(exc: ImportProblem, source_rows: np.ndarray, offset: int, table: str,

@@ -70,6 +70,9 @@ def _file_columns(upload) -> list[str]:
 
 
 mode = st.radio("What are you importing?", list(MODES), format_func=MODES.get, key="import_mode", horizontal=True)
+read_only = store.read_only_reason()
+if read_only:
+    st.warning("Importing and editing are off: " + _ui.escape_md(read_only))
 left, right = st.columns([3, 2])
 
 with left:
@@ -88,7 +91,8 @@ with left:
             options["link"] = st.radio("A parent-child list links by", ["reshare", "reply"], key="import_link",
                                        horizontal=True)
         upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl", "txt", "tsv"], key="import_file_fmt")
-        if st.button("Import", type="primary", disabled=upload is None, key="import_go_fmt"):
+        if st.button("Import", type="primary", disabled=upload is None or bool(read_only),
+                     key="import_go_fmt", help=read_only):
             refused = None
             with st.status(f"Importing {upload.name} as {fmt}…", expanded=True) as status:
                 progress = _progress_bar()
@@ -96,6 +100,9 @@ with left:
                 try:
                     report = formats.import_format(conn, fmt, upload.getvalue(), filename=upload.name,
                                                    options=options, progress=progress)
+                except store.StoreError as exc:  # another writer held the lock too long; a read-only file
+                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
+                    refused = (exc, [])
                 except ingest.ImportProblem as exc:
                     status.update(label="Import refused: nothing was written", state="error", expanded=False)
                     refused = (exc, checks.problems_of(exc))
@@ -172,7 +179,7 @@ with left:
                             conn.close()
                         st.success(f"Mapping saved as {_ui.escape_md(new_name.strip())}.")
         ready = upload is not None and (mode == "table" or (chosen is not None and not chosen.missing()))
-        if st.button("Import", type="primary", disabled=not ready, key="import_go"):
+        if st.button("Import", type="primary", disabled=not ready or bool(read_only), key="import_go", help=read_only):
             refused = None
             with st.status(f"Importing {upload.name} into {table}…", expanded=True) as status:
                 progress = _progress_bar()
@@ -184,6 +191,9 @@ with left:
                     else:
                         report = ingest.import_file(conn, table, upload.getvalue(), name=upload.name,
                                                     progress=progress)
+                except store.StoreError as exc:  # another writer held the lock too long; a read-only file
+                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
+                    refused = (exc, [])
                 except ingest.ImportProblem as exc:
                     status.update(label="Import refused: nothing was written", state="error", expanded=False)
                     problems = [checks.Problem(exc.column, exc.row, exc.reason)]
@@ -242,7 +252,7 @@ else:
     placed = {}
     for ch, label in zip(new_channels["channel"], new_channels["label"], strict=True):
         placed[ch] = st.slider(f"Publicness of {label} ({ch})", 0.0, 1.0, 0.5, 0.05, key=f"place_{ch}")
-    if st.button("Save these placements", key="place_save"):
+    if st.button("Save these placements", key="place_save", disabled=bool(read_only)):
         conn = _ui.db()
         try:
             for ch, value in placed.items():
@@ -263,7 +273,7 @@ st.caption("Posts by these accounts are the brand's voice (not customers'). Add,
 edited = st.data_editor(brands, num_rows="dynamic", hide_index=True, key="brand_editor",
                         column_config={"platform": st.column_config.TextColumn("platform", required=True),
                                        "handle": st.column_config.TextColumn("handle", required=True)})
-if st.button("Save brand accounts", key="brand_save"):
+if st.button("Save brand accounts", key="brand_save", disabled=bool(read_only)):
     conn = _ui.db()
     try:
         n = import_vocab.replace_brand_accounts(conn, edited)

@@ -25,7 +25,8 @@ def test_filter_changes_are_a_segment_a_recent_quarter_and_a_wide_range(demo_db)
 
 def test_bench_writes_each_figure_with_its_goal_to_json(demo_db, tmp_path):
     out = tmp_path / "bench.json"
-    result = bench.run(db=str(demo_db), json_path=str(out), skip=("build", "sentiment", "pages", "simulation"))
+    result = bench.run(db=str(demo_db), json_path=str(out),
+                       skip=("build", "memory", "sentiment", "pages", "simulation"))
     kept = json.loads(out.read_text())
     assert kept["figures"] == result["figures"]
     imports = {f["name"]: f for f in kept["figures"] if f["name"].startswith("import ")}
@@ -46,3 +47,14 @@ def test_bench_reports_rescoring_texts_per_second_in_one_and_two_processes(demo_
         conn.close()
     assert figs[0].name == f"rescoring {distinct:,} distinct texts, 1 process"
     assert all(f.unit == "texts/s" and f.value > 0 for f in figs)
+
+
+def test_bench_reports_peak_memory_of_an_import_against_the_file_size(tmp_path, monkeypatch):
+    monkeypatch.setitem(bench.MEMORY_ROWS, "small", (3_000, 12_000))
+    figs = bench.bench_import_memory("small", tmp_path)
+    assert [f.name.split(" CSV")[0].rsplit(",", 1)[0] for f in figs] == [
+        "memory of an import: 3,000 rows", "memory of an import: 12,000 rows"]
+    for f in figs:
+        assert f.unit == "MiB peak" and f.value >= 0 and f.goal.endswith("x file; reported")
+        mib = float(f.name.rsplit(", ", 1)[1].split(" MiB")[0])
+        assert 0 < mib < 5  # the generated file's own size, stated beside its peak

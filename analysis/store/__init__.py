@@ -9,8 +9,11 @@ engine could later take SQLite's place.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -157,6 +160,140 @@ DEFAULT_CHANNELS: list[dict] = [
 PUBLIC_THRESHOLD = 0.5
 
 
+# Columns added to a table after databases with it were handed out, oldest first: one line each
+# (table, column, declaration). Older databases get them by ALTER TABLE when opened; new ones get
+# them the same way after SCHEMA's CREATE TABLE, so a column needs no other edit. SQLite adds a
+# NOT NULL column only with a non-null DEFAULT. The schema's version counts these lines.
+COLUMNS_ADDED: list[tuple[str, str, str]] = [
+    ("posts", "sentiment_vader", "REAL"),
+    ("posts", "sentiment_corrected", "INTEGER NOT NULL DEFAULT 0"),
+    ("interactions", "account", "TEXT"),
+]
+SCHEMA_VERSION = 1 + len(COLUMNS_ADDED)  # kept in the file as PRAGMA user_version
+
+# How long a writer waits for another writer (an import, a demo build) before giving up, in seconds.
+LOCK_TIMEOUT_ENV = "CONTINUUM_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 120.0
+BUSY_TIMEOUT_MS = 30000
+
+
+class StoreError(Exception):
+    """A database that cannot be used as asked; the message is meant for the user as it is."""
+
+
+class NotADatabase(StoreError):
+    """The path is not a Continuum database (a directory, a text file, a damaged or foreign file)."""
+
+
+class ReadOnlyDatabase(StoreError):
+    """A write was asked of a database opened read-only."""
+
+
+class DatabaseBusy(StoreError, sqlite3.OperationalError):
+    """Another writer kept the database locked longer than the lock timeout.
+
+    Also an ``sqlite3.OperationalError``, so code that already treats a locked database as
+    "not now" (kept results) keeps doing so.
+    """
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for the write lock ($CONTINUUM_LOCK_TIMEOUT, default 120)."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV)
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_LOCK_TIMEOUT
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) if code is not None else "locked" in str(exc)
+
+
+def _begin_immediate(db: sqlite_utils.Database, waiting=None, wait: bool = True) -> None:
+    """BEGIN IMMEDIATE: take the write lock before the first read of the transaction.
+
+    A deferred BEGIN that reads first gets SQLITE_BUSY at once when another writer holds the
+    lock (SQLite does not use the busy timeout for that upgrade). Waiting happens here, in
+    one-second steps so ``waiting(seconds_waited, timeout)`` can tell the user; after
+    ``lock_timeout()`` seconds DatabaseBusy says who to wait for.
+    """
+    conn = db.conn
+    timeout = lock_timeout() if wait else 0.0
+    t0 = time.monotonic()
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+            waited = time.monotonic() - t0
+            if waited >= timeout:
+                raise DatabaseBusy(
+                    f"{database_file(db) or 'The database'} is being written by another process (an import or a "
+                    f"demo build){f' and stayed locked for {timeout:.0f} s' if timeout else ''}. Try again when "
+                    f"it has finished{f' (or wait longer: set {LOCK_TIMEOUT_ENV}=SECONDS)' if wait else ''}. "
+                    "Nothing was written.") from None
+            if waiting:
+                waiting(waited, timeout)
+            conn.execute(f"PRAGMA busy_timeout = {int(min(1000, (timeout - waited) * 1000)) + 1}")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database, waiting=None, wait: bool = True):
+    """One write transaction that takes the write lock up front (nested: a savepoint).
+
+    ``waiting(seconds_waited, timeout)`` is called about once a second while another writer
+    holds the lock; ``wait=False`` gives up at once (DatabaseBusy). Rolls back on any error.
+    """
+    if db.conn.in_transaction:
+        with sqlite_utils.Database.atomic(db):
+            yield db
+        return
+    if getattr(db, "read_only", False):
+        raise ReadOnlyDatabase(f"{database_file(db)} is open read-only (the file or its folder cannot be written): "
+                               "Continuum can show it but not change it. Nothing was written.")
+    _begin_immediate(db, waiting, wait)
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+
+
+class Database(sqlite_utils.Database):
+    """sqlite-utils' Database whose ``atomic()`` takes the write lock up front and waits for it.
+
+    ``read_only`` is True for a file Continuum may not write: writes raise ReadOnlyDatabase.
+    """
+
+    read_only = False
+
+    @contextlib.contextmanager
+    def atomic(self, waiting=None, wait: bool = True):
+        with transaction(self, waiting, wait):
+            yield self
+
+
+def database_file(db: sqlite_utils.Database) -> str:
+    """The file behind a connection ('' for an in-memory database)."""
+    try:
+        return db.conn.execute("PRAGMA database_list").fetchone()[2] or ""
+    except sqlite3.Error:
+        return ""
+
+
 def db_path(path: str | os.PathLike | None = None) -> Path:
     """The database to use: an explicit path, else $CONTINUUM_DB, else the default."""
     if path:
@@ -165,46 +302,176 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> sqlite_utils.Database:
+def _not_a_database(p: Path, why: str) -> NotADatabase:
+    return NotADatabase(
+        f"{p} cannot be opened as a Continuum database ({why}). Point CONTINUUM_DB or --db at a database file made by "
+        "Continuum, or at a new file name to start an empty one (`python -m analysis demo --db PATH` builds "
+        "the demo).")
+
+
+def _writable(p: Path) -> bool:
+    """Whether this process may write the database and create its -wal/-shm files beside it."""
+    if p.exists():
+        if not os.access(p, os.W_OK):
+            return False
+        return os.access(p.parent, os.W_OK | os.X_OK) or all(
+            Path(str(p) + s).exists() and os.access(Path(str(p) + s), os.W_OK) for s in ("-wal", "-shm"))
+    return True
+
+
+def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> Database:
     """Open (and if needed create) the database with the schema, WAL and a busy timeout.
 
-    A connection per call is the simplest safe pattern with Streamlit's threads.
+    A connection per call is the simplest safe pattern with Streamlit's threads. A file this
+    process may not write opens read-only (``db.read_only``), without any DDL. Raises
+    NotADatabase, with a message for the user, for a directory, a text file, a damaged file
+    or another program's SQLite database.
     """
     p = db_path(path)
+    if p.is_dir():
+        raise _not_a_database(p, "it is a directory")
     if not create and not p.exists():
         raise FileNotFoundError(f"No database at {p}: run `python -m analysis demo` or import data first.")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(str(p))
-    # Readers never block on an import (WAL), writers wait rather than fail.
-    db.conn.execute("PRAGMA busy_timeout = 30000")
-    # WAL with synchronous=NORMAL never corrupts; it only risks the last commit on power loss.
-    db.conn.execute("PRAGMA synchronous = NORMAL")
-    db.conn.execute("PRAGMA cache_size = -65536")
-    if db.journal_mode != "wal":
-        try:
-            db.enable_wal()
-        except Exception:  # a read-only or busy file keeps its mode
-            pass
-    ensure_schema(db)
+    if p.exists() and p.stat().st_size and not _has_sqlite_header(p):
+        raise _not_a_database(p, "the file is not an SQLite database")
+    read_only = p.exists() and not _writable(p)
+    try:
+        if read_only:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
+        else:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(p))
+        db = Database(conn)
+        db.read_only = read_only
+        # Readers never block on an import (WAL), writers wait rather than fail.
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # WAL with synchronous=NORMAL never corrupts; it only risks the last commit on power loss.
+        db.conn.execute("PRAGMA synchronous = NORMAL")
+        db.conn.execute("PRAGMA cache_size = -65536")
+        _refuse_foreign(db)  # before WAL: another program's file is left exactly as it was
+        if not read_only and db.journal_mode != "wal":
+            try:
+                db.enable_wal()
+            except sqlite3.OperationalError:  # a busy file keeps its mode
+                pass
+        ensure_schema(db)
+    except NotADatabase:
+        raise
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+            raise
+        raise _not_a_database(p, f"SQLite says: {exc}") from None
     return db
 
 
-def memory_db() -> sqlite_utils.Database:
+def open_problem(path: str | os.PathLike | None = None) -> str | None:
+    """Why the database cannot be opened, in words for the user (None when it opens)."""
+    try:
+        connect(path).close()
+    except (StoreError, FileNotFoundError, sqlite3.Error) as exc:
+        return str(exc)
+    return None
+
+
+def read_only_reason(path: str | os.PathLike | None = None) -> str | None:
+    """Why nothing can be written to the database (None when it is writable)."""
+    p = db_path(path)
+    if p.exists() and not p.is_dir() and not _writable(p):
+        return (f"{p} is read-only (this process may not write the file or its folder): every page can show it, "
+                "but importing, correcting scores, editing channels and saving scenarios are turned off.")
+    return None
+
+
+def _has_sqlite_header(p: Path) -> bool:
+    try:
+        with open(p, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def memory_db() -> Database:
     """A fresh in-memory database with the schema (tests, scratch work)."""
-    db = sqlite_utils.Database(memory=True)
+    db = Database(memory=True)
     ensure_schema(db)
     return db
+
+
+def _statements(ddl: str) -> list[str]:
+    """The statements of a DDL script (``--`` comments dropped), to run one by one in a transaction."""
+    lines = [line.split("--", 1)[0] for line in ddl.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+_CREATES = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+\"?(\w+)", re.I)
+_DROPS = re.compile(r"DROP\s+(TABLE|INDEX)\s+IF\s+EXISTS\s+\"?(\w+)", re.I)
+
+
+def _current(ddl: str, names: set[str]) -> bool:
+    """Whether running ``ddl`` would change nothing: what it creates exists, what it drops does not."""
+    return all(n in names for _, n in _CREATES.findall(ddl)) and not any(n in names for _, n in _DROPS.findall(ddl))
+
+
+def _schema_names(db: sqlite_utils.Database) -> set[str]:
+    return {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
+
+
+def _refuse_foreign(db: sqlite_utils.Database) -> None:
+    """NotADatabase for another program's SQLite database (tables, but none of Continuum's)."""
+    names = _schema_names(db)
+    if names and "meta" not in names and "customers" not in names:
+        raise _not_a_database(Path(database_file(db) or "the database"),
+                              "an SQLite database of another program: it has none of Continuum's tables")
+
+
+def schema_is_current(db: sqlite_utils.Database) -> bool:
+    """The file has this version's tables, columns and indexes (nothing to migrate)."""
+    names = _schema_names(db)
+    if int(scalar(db, "PRAGMA user_version") or 0) < SCHEMA_VERSION:
+        return False
+    return (_current(SCHEMA, names) and all(_current(ddl, names) for ddl in _EXTENSION_DDL)
+            and all(t in names for _, tables in _MIGRATIONS for t in tables))
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    if "meta" in db.table_names() and "channels" in db.table_names():
-        # Fast path: schema present. Extension modules may still add theirs.
-        _run_extensions(db)
+    """Create or migrate the schema; no DDL at all when it is current (so read-only files open).
+
+    Raises NotADatabase for another program's SQLite database (tables, but none of ours).
+    """
+    _refuse_foreign(db)
+    if schema_is_current(db):
         return
-    db.conn.executescript(SCHEMA)
+    if getattr(db, "read_only", False):
+        return  # shown as it is; a query on what it lacks fails as a missing table, never a write here
+    with transaction(db):
+        migrate(db)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the schema to SCHEMA_VERSION inside the caller's transaction (idempotent).
+
+    Tables first, then the columns added since (COLUMNS_ADDED), then indexes (which may name
+    those columns), the extension modules' DDL and the default channels.
+    """
+    statements = _statements(SCHEMA)
+    for st in statements:
+        if not st.upper().startswith("CREATE INDEX"):
+            db.conn.execute(st)
+    for table, column, decl in COLUMNS_ADDED:
+        have = {r[1] for r in db.conn.execute(f'PRAGMA table_info("{table}")')}
+        if have and column not in have:
+            db.conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {decl}')
+    for st in statements:
+        if st.upper().startswith("CREATE INDEX"):
+            db.conn.execute(st)
+    for ddl in _EXTENSION_DDL:
+        for st in _statements(ddl):
+            db.conn.execute(st)
+    for fn, _tables in _MIGRATIONS:
+        fn(db)
     if not db.execute("SELECT 1 FROM channels LIMIT 1").fetchone():
         upsert_rows(db, "channels", DEFAULT_CHANNELS)
-    _run_extensions(db)
+    db.conn.execute(f"PRAGMA user_version = {int(SCHEMA_VERSION)}")
 
 
 # Other store modules register DDL here (scenarios, lexicons, ...).
@@ -216,48 +483,26 @@ def register_ddl(ddl: str) -> None:
         _EXTENSION_DDL.append(ddl)
 
 
-def _run_extensions(db: sqlite_utils.Database) -> None:
-    for ddl in _EXTENSION_DDL:
-        db.conn.executescript(ddl)
-    for migration in _MIGRATIONS:
-        migration(db)
+# Tables a module creates and fills itself the first time a database meets it (kinds seeds its
+# shipped vocabulary): ``fn(db)`` runs inside migrate()'s transaction and must be idempotent; the
+# schema is not current while one of ``tables`` is missing.
+_MIGRATIONS: list[tuple] = []
 
 
-# Changes to existing databases, each a cheap read when already applied (kinds registers one).
-_MIGRATIONS: list = []
-
-
-def register_migration(fn) -> None:
-    if fn not in _MIGRATIONS:
-        _MIGRATIONS.append(fn)
-
-
-def _add_interactions_account(db: sqlite_utils.Database) -> None:
-    """``interactions.account`` (the brand account or team behind an outbound touch) in databases made
-    before it existed. PRAGMA table_info is SQLite's; a server engine would read information_schema."""
-    cols = {r[1] for r in db.conn.execute("PRAGMA table_info(interactions)")}
-    if cols and "account" not in cols:
-        try:
-            db.conn.execute("ALTER TABLE interactions ADD COLUMN account TEXT")
-        except sqlite3.OperationalError:
-            # Another connection added it first (two sessions opening an old file at once).
-            if "account" not in {r[1] for r in db.conn.execute("PRAGMA table_info(interactions)")}:
-                raise
-        if not db.conn.in_transaction:
-            db.conn.commit()
-
-
-register_migration(_add_interactions_account)
+def register_migration(fn, tables: Sequence[str] = ()) -> None:
+    if all(fn is not f for f, _ in _MIGRATIONS):
+        _MIGRATIONS.append((fn, tuple(tables)))
 
 
 def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd.DataFrame,
                 columns: Sequence[str] | None = None, batch: int = 50_000,
-                progress=None, overrides: dict[str, str] | None = None) -> int:
+                progress=None, overrides: dict[str, str] | None = None, bulk: bool = True) -> int:
     """Insert or update rows by the table's key, in portable ``ON CONFLICT`` SQL.
 
     Runs inside the caller's transaction if there is one. Returns rows written.
     ``progress(done, total)`` is called after each batch. ``overrides`` maps a
     column to the SQL expression used instead of ``excluded.<column>`` on conflict.
+    ``bulk=False``: leave the table's indexes alone (an import in chunks drops and rebuilds them once).
     """
     keys = TABLE_KEYS[table]
     if isinstance(rows, pd.DataFrame):
@@ -276,15 +521,16 @@ def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd
            f"ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING"))
     total = len(frame)
     values = _frame_to_columns(frame)
-    with db.atomic():
-        rebuild = _drop_indexes_for_bulk_load(db, table, total)
+    with transaction(db):
+        rebuild = _drop_indexes_for_bulk_load(db, table, total) if bulk else []
         for start in range(0, total, batch):
             # Rows are made one batch at a time and freed as they are written: a million
             # tuples alive at once would cost more in garbage-collector passes than to build.
             db.conn.executemany(sql, zip(*(v[start:start + batch] for v in values)))
             if progress:
                 progress(min(start + batch, total), total)
-        _rebuild_indexes(db, rebuild)
+        if rebuild:
+            _rebuild_indexes(db, rebuild)
         bump_version(db)
     return total
 
@@ -416,7 +662,7 @@ def channels(db: sqlite_utils.Database) -> pd.DataFrame:
 def set_publicness(db: sqlite_utils.Database, channel: str, publicness: float) -> None:
     if not 0.0 <= float(publicness) <= 1.0:
         raise ValueError(f"publicness of {channel!r} must be between 0 and 1, got {publicness}")
-    with db.atomic():
+    with transaction(db):
         db.conn.execute("UPDATE channels SET publicness = ? WHERE channel = ?", (float(publicness), channel))
         bump_version(db, rows=False)
 
@@ -433,7 +679,7 @@ def ensure_channels(db: sqlite_utils.Database, names: Iterable[str], default_pub
 
 
 def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
-    with db.atomic():
+    with transaction(db):
         db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 

@@ -44,29 +44,33 @@ def _decode(kind: str, data: bytes):
 
 
 def load(db: sqlite_utils.Database, key: str, version: int):
-    """The kept value of ``key`` at ``version``, or None."""
+    """The kept value of ``key`` at ``version``, or None: also for anything that cannot be read back
+    (an old database without the table, a blob damaged or written by another version), which is
+    then computed again like any other miss."""
     try:
         row = db.conn.execute("SELECT kind, data FROM aggregates WHERE key = ? AND version = ?",
                               (key, version)).fetchone()
-    except sqlite3.OperationalError:  # an old database without the table
+    except sqlite3.Error:  # an old database without the table
         return None
-    return None if row is None else _decode(row[0], row[1])
+    if row is None:
+        return None
+    try:
+        return _decode(row[0], row[1])
+    except Exception:  # noqa: BLE001 - Parquet, JSON and Arrow raise many kinds; a miss is always safe
+        return None
 
 
 def save(db: sqlite_utils.Database, key: str, version: int, value) -> bool:
     """Keep ``value``; never waits on a writer and never fails the caller (read-only files, busy imports)."""
     kind, data = _encode(value)
     try:
-        db.conn.execute("PRAGMA busy_timeout = 0")
-        with db.atomic():
+        with store.transaction(db, wait=False):
             db.conn.execute("INSERT INTO aggregates (key, version, kind, data) VALUES (?, ?, ?, ?) "
                             "ON CONFLICT (key) DO UPDATE SET version = excluded.version, kind = excluded.kind, "
                             "data = excluded.data", (key, version, kind, data))
         return True
-    except sqlite3.OperationalError:
+    except (sqlite3.Error, store.StoreError):  # busy, read-only, a foreign file: keep nothing, fail nothing
         return False
-    finally:
-        db.conn.execute("PRAGMA busy_timeout = 30000")
 
 
 def memo(db: sqlite_utils.Database, key: str, compute: Callable[[], object]):

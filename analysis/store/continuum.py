@@ -38,8 +38,8 @@ def day_key_sql(column: str) -> str:
 
 
 def _channel_case(column: str, channels: list[str]) -> str:
-    if not channels:  # no interaction at all (a database of posts only): CASE needs a WHEN
-        return f"{CHANNEL_SLOTS - 1}"
+    if not channels:  # an empty table: ``CASE x ELSE n END`` (no WHEN) is not valid SQL
+        return str(CHANNEL_SLOTS - 1)
     return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(len(channels))) + \
         f" ELSE {CHANNEL_SLOTS - 1} END"
 

@@ -79,7 +79,7 @@ def migrate(db: sqlite_utils.Database) -> None:
         db.conn.commit()
 
 
-store.register_migration(migrate)
+store.register_migration(migrate, tables=("kinds",))
 
 
 def kinds(db: sqlite_utils.Database) -> pd.DataFrame:

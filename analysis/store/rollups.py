@@ -203,7 +203,7 @@ def _consistent(db: sqlite_utils.Database) -> bool:
             == store.scalar(db, "SELECT COUNT(*) FROM posts"))
 
 
-def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool) -> bool:
+def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool, n_rows: int | None = None) -> bool:
     """Keep the rollups fresh after an import of ``rows`` (the validated frame) into ``table``,
     inside the import's transaction, when they were fresh before it: only the customers (for
     interactions) or days (for posts) the import touched are recomputed; previous-day columns are
@@ -213,8 +213,9 @@ def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool) -
     """
     if not was_fresh:
         return False
+    n_rows = len(rows) if n_rows is None else n_rows  # an import in chunks passes only the keys it touched
     if table == "interactions":
-        if len(rows) > PATCH_MAX_ROWS:
+        if n_rows > PATCH_MAX_ROWS:
             _build_interactions(db)
         else:
             _keys_table(db, "rollup_customers", rows["customer_id"].unique().tolist())
@@ -224,7 +225,7 @@ def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool) -
                                           purchase=_PURCHASE))
             _count_shared_threads(db)
     elif table == "posts":
-        if len(rows) > PATCH_MAX_ROWS:
+        if n_rows > PATCH_MAX_ROWS:
             _build_posts(db)
         else:
             days = pd.Series(rows["created_at"]).dropna().astype(str).str[:10].unique().tolist()
