@@ -251,6 +251,17 @@ def _check_text(name: str, path: Path | None, data: bytes | None) -> tuple[int, 
     return lines, nul
 
 
+def decode_text(data: bytes, name: str) -> str:
+    """A whole small text file (an edge list, say) as text, with the same encoding checks as an import
+    (UTF-8 only, UTF-16 named as such) and no NUL characters: those are refused with their line."""
+    _check_text(name, None, data)
+    text = data.decode("utf-8-sig")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportProblem(name, f"a NUL character at line {line}: remove it (it is never part of real text)")
+    return text
+
+
 def _header(name: str, raw: list, limits: Limits, row: int | None = 1) -> list[str]:
     """Column names as matched (trimmed, lower case); refuses duplicates, NULs and too many columns.
 
@@ -279,8 +290,11 @@ def _index_from(frame: pd.DataFrame, start: int) -> pd.DataFrame:
 
 
 def open_file(source, name: str | None = None, limits: Limits | None = None,
-              chunk_rows: int | None = None) -> Reading:
+              chunk_rows: int | None = None, nested: bool = False) -> Reading:
     """Open CSV/XLSX/JSON/JSONL from a path or a bytes-like upload for reading in chunks.
+
+    ``nested``: JSON records may hold objects and lists (a built-in format flattens them, as a
+    Twitter API export's ``user`` object); a plain table import refuses them.
 
     Everything that can be refused without parsing the rows is refused here (size, encoding,
     header, number of columns), so a file over a limit costs nothing to turn down.
@@ -303,7 +317,7 @@ def open_file(source, name: str | None = None, limits: Limits | None = None,
                                   f"(set {LIMIT_ENV['max_whole_mb' if whole_json else 'max_mb']} to allow more)")
     lines, nul = _check_text(name, path, data)
     if suffix in (".json", ".jsonl", ".ndjson"):
-        reading = _open_json(name, path, data, suffix, lines, limits, chunk_rows)
+        reading = _open_json(name, path, data, suffix, lines, limits, chunk_rows, nested)
     else:
         reading = _open_csv(name, path, data, "\t" if suffix == ".tsv" else ",", lines, limits, chunk_rows)
     reading.may_have_nul = nul
@@ -424,7 +438,8 @@ def _loads(name: str, text: str, where: str):
                                   f"{exc.msg})") from None
 
 
-def _records_frame(name: str, records: list, start: int, limits: Limits, columns: dict) -> pd.DataFrame:
+def _records_frame(name: str, records: list, start: int, limits: Limits, columns: dict,
+                   nested: bool = False) -> pd.DataFrame:
     for i, rec in enumerate(records, start=start + 1):
         if not isinstance(rec, dict):
             raise ImportProblem(name, "each record must be a JSON object", row=i, row_label="record")
@@ -432,7 +447,7 @@ def _records_frame(name: str, records: list, start: int, limits: Limits, columns
             raise ImportProblem(name, f"{len(rec):,} keys, more than the limit of {limits.max_columns:,} columns "
                                       f"(set {LIMIT_ENV['max_columns']} to allow more)", row=i, row_label="record")
         for k, v in rec.items():
-            if isinstance(v, (dict, list)):
+            if isinstance(v, (dict, list)) and not nested:
                 raise ImportProblem(name, f"a {'list' if isinstance(v, list) else 'nested object'} where a single "
                                           "value (text, number, true/false or empty) belongs", row=i,
                                     column=str(k).strip().lower(), row_label="record")
@@ -448,7 +463,7 @@ def _records_frame(name: str, records: list, start: int, limits: Limits, columns
     return _index_from(frame, start)
 
 
-def _open_json(name, path, data, suffix, lines, limits, chunk_rows) -> Reading:
+def _open_json(name, path, data, suffix, lines, limits, chunk_rows, nested: bool = False) -> Reading:
     def text_of() -> bytes:
         return path.read_bytes() if path is not None else data
 
@@ -470,7 +485,7 @@ def _open_json(name, path, data, suffix, lines, limits, chunk_rows) -> Reading:
                 raise ImportProblem(name, "the file is empty (no records)")
             _check_rows(name, len(records), 1, "record", limits)
             columns: dict = {}
-            frames = [_records_frame(name, records[s:s + chunk_rows], s, limits, columns)
+            frames = [_records_frame(name, records[s:s + chunk_rows], s, limits, columns, nested)
                       for s in range(0, len(records), chunk_rows)]
             del records, value
             return Reading(name, 1, "record", list(columns), sum(map(len, frames)), lambda: iter(frames))
@@ -493,11 +508,11 @@ def _open_json(name, path, data, suffix, lines, limits, chunk_rows) -> Reading:
                 raise ImportProblem(name, f"line {lineno} is not a JSON object (each line must be one record)")
             batch.append(rec)
             if len(batch) == chunk_rows:
-                yield _records_frame(name, batch, start, limits, seen_columns)
+                yield _records_frame(name, batch, start, limits, seen_columns, nested)
                 start += len(batch)
                 batch = []
         if batch:
-            yield _records_frame(name, batch, start, limits, seen_columns)
+            yield _records_frame(name, batch, start, limits, seen_columns, nested)
             start += len(batch)
         if start == 0:
             raise ImportProblem(name, "the file is empty (no records)")
@@ -505,14 +520,15 @@ def _open_json(name, path, data, suffix, lines, limits, chunk_rows) -> Reading:
     return Reading(name, 1, "record", [], max(lines, 1), chunks)
 
 
-def read_file(source, name: str | None = None, limits: Limits | None = None) -> tuple[pd.DataFrame, str, int]:
+def read_file(source, name: str | None = None, limits: Limits | None = None,
+              nested: bool = False) -> tuple[pd.DataFrame, str, int]:
     """Read CSV/XLSX/JSON/JSONL from a path or bytes-like upload, whole.
 
     Returns (frame of the raw values, display name, offset to add to a 0-based
     index to get the row number users see) and raises ImportProblem. Imports read in
     chunks instead (``open_file``); this is for small files and tests.
     """
-    reading = open_file(source, name, limits)
+    reading = open_file(source, name, limits, nested=nested)
     frames = list(reading.chunks())
     frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     if frame.empty:

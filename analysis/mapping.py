@@ -239,7 +239,7 @@ def import_mapped(db, mapping: Mapping, source, name: str | None = None, progres
     """Read a file, apply the mapping, validate and import it into the mapping's table: all or nothing."""
     from analysis.formats import flatten
 
-    frame, name, offset = ingest.read_file(source, name)
+    frame, name, offset = ingest.read_file(source, name, nested=True)
     frame = flatten(frame)  # nested JSON objects: user.id, via.channel, ...
     row_label = "record" if offset == 1 else "row"
     mapped = mapping.apply(frame, name, offset, row_label)

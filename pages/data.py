@@ -59,7 +59,7 @@ def _after_import(conn, summary: str, progress) -> None:
 
 def _file_columns(upload) -> list[str]:
     try:
-        frame, _name, _offset = ingest.read_file(upload.getvalue(), name=upload.name)
+        frame, _name, _offset = ingest.read_file(upload.getvalue(), name=upload.name, nested=True)
     except ingest.ImportProblem as exc:
         st.error(_ui.escape_md(str(exc)))
         return []

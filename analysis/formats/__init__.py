@@ -102,7 +102,7 @@ class FormatReport:
 
 def read(source, name: str | None = None) -> tuple[pd.DataFrame, str, int, str]:
     """Read a file as ``ingest.read_file`` does, with nested JSON objects flattened (``user.id``)."""
-    frame, name, offset = ingest.read_file(source, name)
+    frame, name, offset = ingest.read_file(source, name, nested=True)
     frame = flatten(frame)
     return frame, name, offset, ("record" if offset == 1 else "row")
 

@@ -68,7 +68,7 @@ def read_source(source, name: str | None = None) -> tuple[pd.DataFrame, str, int
         name = name or getattr(source, "name", "upload")
     if not data.strip():
         raise ImportProblem(name, "the file is empty")
-    raw = ingest._decode(data, name)
+    raw = ingest.decode_text(data, name)
     lines = raw.splitlines()
     content = [(i, ln) for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
     if not content:
