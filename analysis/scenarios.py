@@ -346,10 +346,17 @@ def _from_row(row: Mapping) -> Scenario:
     """A stored row as a Scenario. Settings that cannot be read do not raise: the scenario says so
     (``unreadable``), so one bad row never breaks a list, a page or a comparison."""
     unreadable = None
+    flat = (str, int, float, bool, type(None))
     try:
         params = json.loads(row["params"])
         if not isinstance(params, dict):
             raise ValueError(f"expected an object of settings, found {type(params).__name__}")
+        nested = [k for k, v in params.items()
+                  if not (isinstance(v, flat) or (isinstance(v, list) and all(isinstance(x, flat) for x in v)))]
+        if nested:
+            raise ValueError(f"setting {nested[0]!r} holds a nested value, not text, a number or a list of them")
+    except RecursionError:
+        params, unreadable = {}, "nested too deeply to read"
     except (TypeError, ValueError) as exc:
         params, unreadable = {}, str(exc)
     return Scenario(name=row["name"], page=row["page"], params=params, notes=row["notes"] or "",

@@ -221,7 +221,8 @@ def test_a_scenario_with_unreadable_settings_never_raises(db, params):
     db.conn.execute("UPDATE scenarios SET params = ? WHERE name = 'Broken'", (params,))
     listed = scenarios.list_scenarios(db).set_index("name")
     assert set(listed.index) == {"Good", "Broken"}
-    assert "could not be read" in listed.loc["Broken", "notes"]
+    assert "cannot be read" in listed.loc["Broken", "problem"]
+    assert listed.loc["Good", "problem"] == ""
     broken = scenarios.load(db, "Broken")
     assert broken.params == {}
     assert scenarios.load(db, "Good").params == {"segment": "Value"}

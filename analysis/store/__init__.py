@@ -708,6 +708,7 @@ def date_bounds(db: sqlite_utils.Database) -> tuple[str | None, str | None]:
     return (min(lows)[:10] if lows else None, max(highs)[:10] if highs else None)
 
 
-# Registers the materialised-aggregates table and the kinds vocabulary with its migration (imported
-# last: they need the functions above).
-from analysis.store import aggregates, kinds  # noqa: E402, F401
+# Every module that registers tables of its own (imported last: they need the functions above), so
+# a database gets the whole schema whichever page or command opens it first: a read-only file is
+# never migrated later, and a table created only when its page is first opened would be missing.
+from analysis.store import aggregates, kinds, mappings, perception, rollups, scenarios, sentiment  # noqa: E402, F401, I001

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import pandas as pd
@@ -72,33 +71,10 @@ def ensure(db: sqlite_utils.Database) -> None:
             db.conn.execute(statement)
 
 
-UNREADABLE_NOTE = "Its saved settings could not be read (damaged or from another program), so it opens without them."
-
-
-def _settings_readable(text) -> bool:
-    """Settings as saved: a JSON object of text, numbers, true/false, empty or flat lists of those."""
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError, RecursionError):
-        return False
-    flat = (str, int, float, bool, type(None))
-    return isinstance(value, dict) and all(
-        isinstance(v, flat) or (isinstance(v, list) and all(isinstance(x, flat) for x in v)) for v in value.values())
-
-
-def _readable(row: dict) -> dict:
-    """A scenario row whose settings cannot be read comes back with none (and says so in its notes),
-    so a damaged row neither breaks the list nor hides the scenario from renaming or deleting."""
-    if not _settings_readable(row.get("params")):
-        notes = row.get("notes") or ""
-        row = dict(row, params="{}", notes=f"{notes} ({UNREADABLE_NOTE})" if notes else UNREADABLE_NOTE)
-    return row
-
-
 def _one(db: sqlite_utils.Database, where: str, params: tuple) -> dict | None:
     cur = db.conn.execute(f"SELECT {_COLUMNS} FROM scenarios WHERE {where}", params)
     row = cur.fetchone()
-    return None if row is None else _readable(dict(zip([d[0] for d in cur.description], row)))
+    return None if row is None else dict(zip([d[0] for d in cur.description], row))
 
 
 def get_by_name(db: sqlite_utils.Database, name: str) -> dict | None:
@@ -135,11 +111,8 @@ def list_rows(db: sqlite_utils.Database, page: str | None = None) -> pd.DataFram
     """Scenarios, most recently changed first."""
     ensure(db)
     where, params = ("WHERE page = ?", (page,)) if page else ("", ())
-    rows = query_df(db, f"SELECT {_COLUMNS} FROM scenarios {where} "
+    return query_df(db, f"SELECT {_COLUMNS} FROM scenarios {where} "
                         "ORDER BY updated_at DESC, scenario_id DESC", params)
-    if rows.empty:
-        return rows
-    return pd.DataFrame([_readable(r) for r in rows.to_dict("records")], columns=rows.columns)
 
 
 def rename(db: sqlite_utils.Database, old: str, new: str, now: str) -> str:
@@ -215,13 +188,10 @@ def deck_rows(db: sqlite_utils.Database, name: str) -> pd.DataFrame | None:
     if db.conn.execute("SELECT 1 FROM decks WHERE name = ?", (name,)).fetchone() is None:
         return None
     cols = ", ".join(f"s.{c}" for c in _COLUMNS.split(", "))
-    rows = query_df(db, f"SELECT di.position, {cols} FROM deck_items di "
+    return query_df(db, f"SELECT di.position, {cols} FROM deck_items di "
                         "JOIN decks d ON d.deck_id = di.deck_id "
                         "JOIN scenarios s ON s.scenario_id = di.scenario_id "
                         "WHERE d.name = ? ORDER BY di.position", (name,))
-    if rows.empty:
-        return rows
-    return pd.DataFrame([_readable(r) for r in rows.to_dict("records")], columns=rows.columns)
 
 
 def list_decks(db: sqlite_utils.Database) -> pd.DataFrame:
