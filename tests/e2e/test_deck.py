@@ -74,7 +74,9 @@ def save_view(pg, base: str, name: str, path: str) -> None:
     summary.click()
     pg.get_by_label("Name", exact=True).fill(name)
     pg.get_by_role("button", name="Save", exact=True).click()
-    pg.get_by_text(f"Saved “{name}”").wait_for(timeout=60_000)
+    # The Continuum what-if view reruns its models before the save message: allow for a loaded machine.
+    pg.get_by_text(f"Saved “{name}”").wait_for(timeout=180_000)
+    no_exception(pg, f"{path} after saving")
 
 
 def check_slide(pg, number: int, total: int, name: str, words: str, figures: dict, shot: str) -> None:
