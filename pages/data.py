@@ -57,6 +57,32 @@ def _after_import(conn, summary: str, progress) -> None:
     _ui.clear_cache()
 
 
+def _import(label: str, run, list_problems) -> None:
+    """Run one import under a status box: ``run(conn, progress)`` returns its report. A refused import
+    lists its reasons after the box (which folds away), so they show at once; ``list_problems(exc,
+    conn)`` finds every problem behind it."""
+    refused = None
+    with st.status(label, expanded=True) as status:
+        progress = _progress_bar()
+        conn = _ui.db()
+        try:
+            report = run(conn, progress)
+        except store.StoreError as exc:  # another writer held the lock too long; a read-only file
+            status.update(label="Import refused: nothing was written", state="error", expanded=False)
+            refused = (exc, [])
+        except ingest.ImportProblem as exc:
+            status.update(label="Import refused: nothing was written", state="error", expanded=False)
+            refused = (exc, list_problems(exc, conn))
+        else:
+            status.update(label="Import complete; preparing the pages' figures…")
+            _after_import(conn, report.summary(), progress)
+            status.update(label="Import complete", state="complete")
+        finally:
+            conn.close()
+    if refused:
+        _refused(*refused)
+
+
 def _file_columns(upload) -> list[str]:
     try:
         frame, _name, _offset = ingest.read_file(upload.getvalue(), name=upload.name, nested=True)
@@ -93,27 +119,10 @@ with left:
         upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl", "txt", "tsv"], key="import_file_fmt")
         if st.button("Import", type="primary", disabled=upload is None or bool(read_only),
                      key="import_go_fmt", help=read_only):
-            refused = None
-            with st.status(f"Importing {upload.name} as {fmt}…", expanded=True) as status:
-                progress = _progress_bar()
-                conn = _ui.db()
-                try:
-                    report = formats.import_format(conn, fmt, upload.getvalue(), filename=upload.name,
-                                                   options=options, progress=progress)
-                except store.StoreError as exc:  # another writer held the lock too long; a read-only file
-                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
-                    refused = (exc, [])
-                except ingest.ImportProblem as exc:
-                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
-                    refused = (exc, checks.problems_of(exc))
-                else:
-                    status.update(label="Import complete; preparing the pages' figures…")
-                    _after_import(conn, report.summary(), progress)
-                    status.update(label="Import complete", state="complete")
-                finally:
-                    conn.close()
-            if refused:
-                _refused(*refused)  # outside the status box, which folds away: the reasons show at once
+            _import(f"Importing {upload.name} as {fmt}…",
+                    lambda conn, progress: formats.import_format(conn, fmt, upload.getvalue(), filename=upload.name,
+                                                                 options=options, progress=progress),
+                    lambda exc, conn: checks.problems_of(exc))
     else:
         table = st.selectbox("Into table", ingest.TABLES, key="import_table", format_func=lambda t: t.replace("_", " "))
         upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl"], key="import_file")
@@ -180,39 +189,21 @@ with left:
                         st.success(f"Mapping saved as {_ui.escape_md(new_name.strip())}.")
         ready = upload is not None and (mode == "table" or (chosen is not None and not chosen.missing()))
         if st.button("Import", type="primary", disabled=not ready or bool(read_only), key="import_go", help=read_only):
-            refused = None
-            with st.status(f"Importing {upload.name} into {table}…", expanded=True) as status:
-                progress = _progress_bar()
-                conn = _ui.db()
-                try:
-                    if mode == "mapping":
-                        report = mapping.import_mapped(conn, chosen, upload.getvalue(), name=upload.name,
-                                                       progress=progress)
-                    else:
-                        report = ingest.import_file(conn, table, upload.getvalue(), name=upload.name,
-                                                    progress=progress)
-                except store.StoreError as exc:  # another writer held the lock too long; a read-only file
-                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
-                    refused = (exc, [])
-                except ingest.ImportProblem as exc:
-                    status.update(label="Import refused: nothing was written", state="error", expanded=False)
-                    problems = [checks.Problem(exc.column, exc.row, exc.reason)]
-                    if mode == "table":
-                        try:
-                            frame, _n, offset = ingest.read_file(upload.getvalue(), name=upload.name)
-                            problems = checks.problems_of(exc, frame, table, offset,
-                                                          "record" if offset == 1 else "row", conn)
-                        except ingest.ImportProblem:
-                            pass
-                    refused = (exc, problems)
-                else:
-                    status.update(label="Import complete; preparing the pages' figures…")
-                    _after_import(conn, report.summary(), progress)
-                    status.update(label="Import complete", state="complete")
-                finally:
-                    conn.close()
-            if refused:
-                _refused(*refused)  # outside the status box, which folds away: the reasons show at once
+            def run(conn, progress):
+                if mode == "mapping":
+                    return mapping.import_mapped(conn, chosen, upload.getvalue(), name=upload.name, progress=progress)
+                return ingest.import_file(conn, table, upload.getvalue(), name=upload.name, progress=progress)
+
+            def every_problem(exc, conn):
+                if mode == "table":
+                    try:
+                        frame, _n, offset = ingest.read_file(upload.getvalue(), name=upload.name)
+                        return checks.problems_of(exc, frame, table, offset, "record" if offset == 1 else "row", conn)
+                    except ingest.ImportProblem:
+                        pass
+                return [checks.Problem(exc.column, exc.row, exc.reason)]
+
+            _import(f"Importing {upload.name} into {table}…", run, every_problem)
         st.caption("Import customers before identities, interactions and linked survey responses: those rows "
                    "must name a customer that exists. The formats write customers first themselves.")
 

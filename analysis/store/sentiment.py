@@ -152,15 +152,7 @@ def rule_candidates(db: sqlite_utils.Database, platform: str | None, role: str |
                     like: str | None = None) -> pd.DataFrame:
     """Distinct texts of posts on ``platform`` by authors of ``role`` (None: any), with their
     number of posts. ``like``: a LIKE pattern every match must satisfy (narrows a phrase rule in SQL)."""
-    clauses, params = ["p.text IS NOT NULL"], []
-    if platform:
-        clauses.append("p.platform = ?")
-        params.append(platform)
-    if role:
-        sql, rp = roles_clause([role], "p")
-        if sql:
-            clauses.append(sql)
-            params += rp
+    clauses, params = _narrow(["p.text IS NOT NULL"], [], platform, role)
     if like:
         clauses.append("p.text LIKE ? ESCAPE '\\'")
         params.append(like)
@@ -168,8 +160,8 @@ def rule_candidates(db: sqlite_utils.Database, platform: str | None, role: str |
                         f"WHERE {' AND '.join(clauses)} GROUP BY p.text", params)
 
 
-def _scope(platform: str | None, role: str | None, texts: Sequence[str]) -> tuple[str, list]:
-    clauses, params = [f"p.text IN ({','.join('?' * len(texts))})"], list(texts)
+def _narrow(clauses: list[str], params: list, platform: str | None, role: str | None) -> tuple[list[str], list]:
+    """``clauses``/``params`` for posts ``p`` with a rule's optional platform and author role added."""
     if platform:
         clauses.append("p.platform = ?")
         params.append(platform)
@@ -178,6 +170,11 @@ def _scope(platform: str | None, role: str | None, texts: Sequence[str]) -> tupl
         if sql:
             clauses.append(sql)
             params += rp
+    return clauses, params
+
+
+def _scope(platform: str | None, role: str | None, texts: Sequence[str]) -> tuple[str, list]:
+    clauses, params = _narrow([f"p.text IN ({','.join('?' * len(texts))})"], list(texts), platform, role)
     return " AND ".join(clauses), params
 
 
