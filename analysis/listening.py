@@ -102,15 +102,29 @@ def sql_filters(f: Filters) -> Filters:
     return Filters(segments=f.segments, regions=f.regions)
 
 
+DAILY_KEYS = ["day", "platform", "reshare", "role"]
+DAILY_SUMS = ["posts", "scored", "sentiment_sum", "positive", "negative", "neutral", "corrected"]
+
+
+def cube(db: sqlite_utils.Database) -> pd.DataFrame:
+    """``store.listening.daily_cube``, kept in the database per rows version: one scan of every post
+    per data change, after which every filter of ``daily`` (and the cascades' count of originals) is a
+    selection of its rows in memory, with no query proportional to the posts."""
+    return aggregates.memo(db, "listening.daily_cube", lambda: q.daily_cube(db))
+
+
 def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     """Posts per day, platform and reshare flag under ``f`` (see ``sql_filters``).
 
     Rows are per author role too (``role``), so a choice of roles is a filter in pandas (``narrow``).
-    The unfiltered series is a scan of every post: it is kept in the database per data version.
+    Read from ``cube``: a segment or region selects its rows, never a new scan of the posts.
     """
-    if f == Filters():
-        return aggregates.memo(db, "listening.daily_by_role", lambda: q.daily(db, f))
-    return q.daily(db, f)
+    rows = cube(db)
+    if f.segments or f.regions:
+        rows = rows[f.frame_mask(rows, platform=False)]
+    out = rows.groupby(DAILY_KEYS, as_index=False, sort=True)[DAILY_SUMS].sum(min_count=0)
+    out[DAILY_SUMS] = out[DAILY_SUMS].fillna(0)
+    return out.astype({c: "int64" for c in DAILY_SUMS if c != "sentiment_sum"})
 
 
 def narrow(rows: pd.DataFrame, f: Filters, reshares: bool = True, dates: bool = True, roles=None) -> pd.DataFrame:

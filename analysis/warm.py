@@ -17,7 +17,7 @@ STEPS = (
                              overview.post_roles(db, Filters()))),
     ("continuum", lambda db: (continuum.channel_inputs(db, Filters()), continuum.activity_base(db),
                               continuum.service_base(db))),
-    ("listening", lambda db: listening.daily(db, Filters())),
+    ("listening", lambda db: listening.cube(db)),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
 )
 

@@ -74,6 +74,33 @@ def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""", params)
 
 
+def daily_cube(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Every post counted once per day, platform, reshare flag, author role and linked customer's
+    segment and region (both NULL for an author no customer is linked to): the sums ``daily`` gives,
+    plus the posts without a reshare parent and without a reply parent (the originals a cascade
+    count needs). One scan of the posts; any date, platform, segment, region or role filter of
+    ``daily`` is then a selection of its rows (a handle belongs to one customer, so the join never
+    duplicates a post)."""
+    return query_df(db, f"""
+        SELECT substr(p.created_at, 1, 10) AS day, p.platform AS platform,
+               CASE WHEN {RESHARE} THEN 1 ELSE 0 END AS reshare,
+               {author_role_sql("p")} AS role,
+               lc.segment AS segment, lc.region AS region,
+               COUNT(*) AS posts,
+               COUNT(p.sentiment) AS scored,
+               COALESCE(SUM(p.sentiment), 0) AS sentiment_sum,
+               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END) AS positive,
+               SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative,
+               SUM(CASE WHEN p.sentiment > -0.05 AND p.sentiment < 0.05 THEN 1 ELSE 0 END) AS neutral,
+               SUM(p.sentiment_corrected) AS corrected,
+               SUM(CASE WHEN p.reshare_of IS NULL THEN 1 ELSE 0 END) AS roots_reshare,
+               SUM(CASE WHEN p.reply_to IS NULL THEN 1 ELSE 0 END) AS roots_reply
+        FROM posts p
+        LEFT JOIN identities li ON li.platform = p.platform AND li.handle = p.author_handle
+        LEFT JOIN customers lc ON lc.customer_id = li.customer_id
+        GROUP BY 1, 2, 3, 4, 5, 6""")
+
+
 def text_counts(db: sqlite_utils.Database, f: Filters, recent_start: str, base_start: str,
                 limit: int, scan: bool = True, roles=None) -> pd.DataFrame:
     """Original posts (reshares left out) grouped by exact text: posts in the whole range,
