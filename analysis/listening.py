@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import warnings
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -253,16 +254,19 @@ def daily_totals(rows: pd.DataFrame, first_day: dt.date | None = None,
 
 
 def _rolling_median_mad(x: pd.Series, window: int, min_days: int) -> tuple[pd.Series, pd.Series]:
-    """Median and MAD of the ``window`` days before each day (the day itself excluded)."""
-    prev = x.shift(1)
-    med = prev.rolling(window, min_periods=min_days).median()
-
-    def mad(a):
-        a = a[~np.isnan(a)]
-        return np.median(np.abs(a - np.median(a))) if len(a) else np.nan
-
-    spread = prev.rolling(window, min_periods=min_days).apply(mad, raw=True)
-    return med, spread
+    """Median and MAD of the ``window`` days before each day (the day itself excluded; missing values
+    skipped; NaN with fewer than ``min_days`` values). Vectorised over a sliding window view."""
+    prev = x.shift(1).to_numpy(dtype=float)
+    padded = np.concatenate([np.full(window - 1, np.nan), prev])
+    w = np.lib.stride_tricks.sliding_window_view(padded, window)
+    enough = (~np.isnan(w)).sum(axis=1) >= min_days
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, masked below
+        med = np.nanmedian(w, axis=1)
+        mad = np.nanmedian(np.abs(w - med[:, None]), axis=1)
+    med = np.where(enough, med, np.nan)
+    mad = np.where(enough, mad, np.nan)
+    return pd.Series(med, index=x.index), pd.Series(mad, index=x.index)
 
 
 def spikes(totals: pd.DataFrame, window: int = SPIKE_WINDOW, threshold: float = SPIKE_THRESHOLD,

@@ -9,8 +9,15 @@ import pandas as pd
 import sqlite_utils
 
 from analysis.filters import Filters
+from analysis import store
 from analysis.store import bump_version, query_df, scalar
 from analysis.store.roles import author_role_sql, roles_clause
+
+# People's corrections are few: a partial index lists them newest first without reading the posts
+# (the list and its count took 1 s each as scans at 2.7M posts).
+store.register_ddl("""
+CREATE INDEX IF NOT EXISTS idx_posts_corrected ON posts (created_at) WHERE sentiment_corrected = 1;
+""")
 
 # A reshare: marked by reshare_of, or an imported text that starts with the "RT " convention.
 RESHARE = "(p.reshare_of IS NOT NULL OR substr(p.text, 1, 3) = 'RT ')"
@@ -234,9 +241,9 @@ def correction_count(db: sqlite_utils.Database) -> int:
 
 
 def corrections(db: sqlite_utils.Database, limit: int = 1000) -> pd.DataFrame:
-    """Corrected posts, newest post first (a scan: see ``_post_filter`` on rare matches)."""
+    """Corrected posts, newest post first (through the partial index ``idx_posts_corrected``)."""
     return query_df(db, f"""
         SELECT {POST_COLUMNS} FROM posts p
         LEFT JOIN identities li ON li.platform = p.platform AND li.handle = p.author_handle
         WHERE p.sentiment_corrected = 1
-        ORDER BY substr(p.created_at, 1, 19) DESC, p.post_id LIMIT ?""", [int(limit)])
+        ORDER BY p.created_at DESC, p.post_id LIMIT ?""", [int(limit)])
