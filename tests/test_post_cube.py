@@ -91,3 +91,31 @@ def test_the_cube_and_observed_cascades_are_kept_per_rows_version(raw):
     pd.testing.assert_frame_equal(again.table.reset_index(drop=True), first.table.reset_index(drop=True),
                                   check_dtype=False)
     assert int(again.table["size"].sum()) == int(first.table["size"].sum())
+
+
+@pytest.mark.parametrize("f", FILTERS)
+@pytest.mark.parametrize("roles", [None, ("customer", "public")])
+def test_term_text_counts_from_the_kept_texts_equal_a_count_of_the_original_posts(raw, f, roles):
+    import datetime as dt
+
+    conn, p = raw
+    lo = f.date_from or dt.date.fromisoformat(p["day"].min())
+    hi = f.date_to or dt.date.fromisoformat(p["day"].max())
+    per = listening.periods(lo, hi, 14, 30)
+    sel = _select(p, listening.window_filters(f, per))
+    sel = sel[(sel["reshare"] == 0) & sel["text"].notna()]
+    if roles:
+        sel = sel[sel["role"].isin(roles)]
+    recent = sel["day"] >= per.recent_start.isoformat()
+    base = (sel["day"] >= per.base_start.isoformat()) & ~recent
+    want = pd.DataFrame({"n_all": sel.groupby("text").size(), "n_recent": recent.groupby(sel["text"]).sum(),
+                         "n_base": base.groupby(sel["text"]).sum()})
+    got, total = listening.text_counts(conn, listening.window_filters(f, per), per.recent_start, per.base_start,
+                                       10**6, roles=roles)
+    assert total == len(sel)
+    assert got.set_index("text").sort_index().to_dict() == want.sort_index().astype(int).to_dict()
+    # Most repeated first.
+    assert list(got["n_all"]) == sorted(got["n_all"], reverse=True)
+    capped, _ = listening.text_counts(conn, listening.window_filters(f, per), per.recent_start, per.base_start,
+                                      5, roles=roles)
+    assert list(capped["text"]) == list(got["text"].head(5))

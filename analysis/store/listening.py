@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlite_utils
 
-from analysis.filters import Filters
 from analysis import store
+from analysis.filters import Filters
 from analysis.store import bump_version, query_df, scalar
 from analysis.store.roles import author_role_sql, roles_clause
 
@@ -105,6 +105,21 @@ def daily_cube(db: sqlite_utils.Database) -> pd.DataFrame:
         FROM posts p
         LEFT JOIN identities li ON li.platform = p.platform AND li.handle = p.author_handle
         LEFT JOIN customers lc ON lc.customer_id = li.customer_id
+        GROUP BY 1, 2, 3, 4, 5, 6""")
+
+
+def original_text_days(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Original posts with text (reshares left out) counted per day, platform, author role, linked
+    customer's segment and region, and exact text, with the latest time of each group: what term
+    counts need under any filter, far fewer rows than the posts (reshares repeat their original)."""
+    return query_df(db, f"""
+        SELECT substr(p.created_at, 1, 10) AS day, p.platform AS platform, {author_role_sql("p")} AS role,
+               lc.segment AS segment, lc.region AS region, p.text AS text,
+               COUNT(*) AS n, MAX(p.created_at) AS last
+        FROM posts p
+        LEFT JOIN identities li ON li.platform = p.platform AND li.handle = p.author_handle
+        LEFT JOIN customers lc ON lc.customer_id = li.customer_id
+        WHERE p.text IS NOT NULL AND NOT {RESHARE}
         GROUP BY 1, 2, 3, 4, 5, 6""")
 
 
