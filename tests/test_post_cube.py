@@ -119,3 +119,19 @@ def test_term_text_counts_from_the_kept_texts_equal_a_count_of_the_original_post
     capped, _ = listening.text_counts(conn, listening.window_filters(f, per), per.recent_start, per.base_start,
                                       5, roles=roles)
     assert list(capped["text"]) == list(got["text"].head(5))
+
+
+@pytest.mark.parametrize("f", FILTERS[1:])
+def test_overview_post_figures_from_the_cube_equal_a_count_of_the_posts(raw, f):
+    from analysis import overview
+
+    conn, p = raw
+    sel = _select(p, f)
+    k = overview.kpis(conn, f, ("customer", "public"))
+    mine = sel[sel["role"].isin(["customer", "public"])]
+    assert k.posts == len(mine)
+    assert k.reshares == int(mine["reshare_of"].notna().sum())
+    assert k.negative_share == pytest.approx((mine["sentiment"] <= -0.05).sum() / len(mine))
+    roles = overview.post_roles(conn, f).set_index("role")
+    for role in ("brand", "customer", "public"):
+        assert roles.loc[role, "posts"] == int((sel["role"] == role).sum())
