@@ -6,7 +6,7 @@ Conventions stated on the page:
 - terms are counted in original posts only: a reshare ("RT ...", or any post with
   ``reshare_of``) repeats someone else's words, so it would measure reach, not what people write;
 - a term counts once per post (document frequency), so one long post cannot make a trend;
-- texts are grouped in SQL and each distinct text is tokenised once (NLTK's TweetTokenizer,
+- texts are grouped (from the kept ``text_cube``) and each distinct text is tokenised once (NLTK's TweetTokenizer,
   no downloaded data) and weighted by how many posts carry it;
 - every figure can be restricted to authors of some roles (``analysis.store.roles``: linked
   customers, other public voices, the brand's own accounts); the page leaves the brand's own posts
@@ -27,7 +27,6 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 import sqlite_utils
-from nltk.tokenize import TweetTokenizer
 from scipy import stats
 
 from analysis import sentiment, store
@@ -63,7 +62,13 @@ def stopwords() -> frozenset[str]:
 
 # Lower-casing first and keeping case in the tokenizer skips its per-token emoticon check
 # (twice as fast); phone-number matching is not needed for terms.
-_TOKENIZER = TweetTokenizer(preserve_case=True, match_phone_numbers=False)
+@functools.lru_cache(maxsize=1)
+def _tokenizer():
+    """NLTK's TweetTokenizer, imported on first use: importing NLTK takes seconds, and pages that
+    only read the daily figures never tokenise."""
+    from nltk.tokenize import TweetTokenizer
+
+    return TweetTokenizer(preserve_case=True, match_phone_numbers=False)
 _TERM = re.compile(r"^#?[^\W\d_][\w'\-]*$")
 
 
@@ -77,7 +82,7 @@ def terms_of(text: str) -> tuple[str, ...]:
     """
     stop = stopwords()
     out: list[str] = []
-    for tok in _TOKENIZER.tokenize(str(text).lower().replace("\u2019", "'")):
+    for tok in _tokenizer().tokenize(str(text).lower().replace("\u2019", "'")):
         if not _TERM.match(tok):
             continue
         tok = tok.rstrip("'-")
