@@ -69,6 +69,7 @@ def _tokenizer():
     from nltk.tokenize import TweetTokenizer
 
     return TweetTokenizer(preserve_case=True, match_phone_numbers=False)
+TERM_SEP = "\x1f"  # between the kept terms of a text (a unit separator: never in a term)
 _TERM = re.compile(r"^#?[^\W\d_][\w'\-]*$")
 
 
@@ -458,11 +459,13 @@ class Terms:
         return t.sort_values(["g2", "term"], ascending=[False, True]).head(n)
 
 
-def term_counts(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def term_counts(rows: pd.DataFrame, toks: list[tuple[str, ...]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """From distinct texts with their post counts (text, n_all, n_recent, n_base) to
-    (per-term sums, the (term, text row) pairs); each text is tokenised once."""
+    (per-term sums, the (term, text row) pairs); each text is tokenised once (``toks``: the terms of
+    each row's text when already known)."""
     cols = ["n_all", "n_recent", "n_base"]
-    toks = [terms_of(t) for t in rows["text"].tolist()]
+    if toks is None:
+        toks = [terms_of(t) for t in rows["text"].tolist()]
     lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
     idx = np.repeat(np.arange(len(rows)), lens)
     # Text even when no text has a term (pandas would make an empty column float, and .str fail on it).
@@ -513,10 +516,12 @@ def text_cube(db: sqlite_utils.Database) -> dict:
         raw = q.original_text_days(db)
         codes, uniques = pd.factorize(raw["text"])
         rows = raw.drop(columns="text").assign(text_id=codes.astype(np.int64))
-        return {"rows": rows, "texts": pd.DataFrame({"text": pd.Series(list(uniques), dtype=object)})}
+        # Each distinct text tokenised once here, so a fresh process does not tokenise on its first view.
+        return {"rows": rows, "texts": pd.DataFrame({"text": pd.Series(list(uniques), dtype=object),
+                                                     "terms": [TERM_SEP.join(terms_of(t)) for t in uniques]})}
 
     return _kept(db, "text_cube",
-                 lambda: aggregates.memo_parts(db, "listening.text_cube", ("rows", "texts"), compute))
+                 lambda: aggregates.memo_parts(db, "listening.text_cube.v2", ("rows", "texts"), compute))
 
 
 def text_counts(db: sqlite_utils.Database, view: Filters, recent_start: dt.date, base_start: dt.date,
@@ -541,10 +546,11 @@ def text_counts(db: sqlite_utils.Database, view: Filters, recent_start: dt.date,
                                                n_base=("n_base", "sum"), last=("last", "max"))
     texts = cube["texts"]["text"].to_numpy(dtype=object)
     out["text"] = texts[out.index.to_numpy()]
+    out["text_id"] = out.index.to_numpy()
     out = out.sort_values(["n_all", "last", "text"], ascending=[False, False, True], kind="stable")
     total = int(out["n_all"].sum())
     out = out.head(int(cap)).reset_index(drop=True)
-    return out[["text", "n_all", "n_recent", "n_base"]].astype(
+    return out[["text", "text_id", "n_all", "n_recent", "n_base"]].astype(
         {"n_all": "int64", "n_recent": "int64", "n_base": "int64"}), total
 
 
@@ -562,7 +568,9 @@ def terms(db: sqlite_utils.Database, f: Filters, p: Periods, scan: bool = True, 
     rows, full = text_counts(db, view, p.recent_start, p.base_start, cap, roles=roles)
     n_all, n_recent, n_base = (int(rows[c].sum()) for c in ("n_all", "n_recent", "n_base"))
     covered = n_all / full if full and len(rows) >= cap else 1.0
-    sums, pairs = term_counts(rows)
+    kept = text_cube(db)["texts"]["terms"].to_numpy(dtype=object)
+    toks = [tuple(t.split(TERM_SEP)) if t else () for t in kept[rows["text_id"].to_numpy()]]
+    sums, pairs = term_counts(rows, toks)
     table = term_table(sums, n_all, n_recent, n_base)
     # Examples: the most repeated texts carrying each shown term (recent ones for emerging terms).
     shown = set(table.loc[table["emerging"], "term"])
