@@ -136,3 +136,15 @@ def test_overview_post_figures_from_the_cube_equal_a_count_of_the_posts(raw, f):
     roles = overview.post_roles(conn, f).set_index("role")
     for role in ("brand", "customer", "public"):
         assert roles.loc[role, "posts"] == int((sel["role"] == role).sum())
+
+
+@pytest.mark.parametrize("f", FILTERS[1:4])
+def test_newest_posts_of_a_segment_are_the_same_read_newest_first(raw, f):
+    from analysis.store import listening as q
+
+    conn, p = raw
+    a = q.posts(conn, f, limit=50, by_time=True)
+    b = q.posts(conn, f, limit=50, by_time=False)
+    assert list(a["post_id"]) == list(b["post_id"])
+    sel = _select(p, f).sort_values(["created_at", "post_id"], ascending=[False, True]).head(50)
+    assert list(a["created_at"]) == list(sel["created_at"])
