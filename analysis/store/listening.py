@@ -8,16 +8,9 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlite_utils
 
-from analysis import store
 from analysis.filters import Filters
 from analysis.store import bump_version, query_df, scalar
 from analysis.store.roles import author_role_sql, roles_clause
-
-# People's corrections are few: a partial index lists them newest first without reading the posts
-# (the list and its count took 1 s each as scans at 2.7M posts).
-store.register_ddl("""
-CREATE INDEX IF NOT EXISTS idx_posts_corrected ON posts (created_at) WHERE sentiment_corrected = 1;
-""")
 
 # A reshare: marked by reshare_of, or an imported text that starts with the "RT " convention.
 RESHARE = "(p.reshare_of IS NOT NULL OR substr(p.text, 1, 3) = 'RT ')"
