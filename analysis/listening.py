@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import re
-import threading
 import warnings
 from dataclasses import dataclass, field
 from itertools import chain
@@ -29,7 +27,7 @@ import pandas as pd
 import sqlite_utils
 from scipy import stats
 
-from analysis import sentiment, store
+from analysis import sentiment
 from analysis.filters import Filters
 from analysis.store import PROJECT_ROOT, aggregates
 from analysis.store import listening as q
@@ -115,37 +113,12 @@ DAILY_KEYS = ["day", "platform", "reshare", "role"]
 DAILY_SUMS = ["posts", "scored", "sentiment_sum", "positive", "negative", "neutral", "corrected"]
 
 
-_KEPT: dict[str, tuple[tuple, object]] = {}
-_KEPT_LOCK = threading.Lock()
-
-
-def _kept(db: sqlite_utils.Database, name: str, load):
-    """``load()`` once per database file and rows version in this process (the last one kept per
-    name): what is kept in the database is read from it once, not on every filter change. In-memory
-    databases are not kept."""
-    path = db.conn.execute("PRAGMA database_list").fetchone()[2] or ""
-    if not path:
-        return load()
-    try:
-        inode = os.stat(path).st_ino  # a file replaced at the same path is another database
-    except OSError:
-        inode = None
-    key = (path, inode, store.rows_version(db))
-    with _KEPT_LOCK:
-        hit = _KEPT.get(name)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    value = load()
-    with _KEPT_LOCK:
-        _KEPT[name] = (key, value)
-    return value
-
-
 def cube(db: sqlite_utils.Database) -> pd.DataFrame:
     """``store.listening.daily_cube``, kept in the database per rows version: one scan of every post
     per data change, after which every filter of ``daily`` (and the cascades' count of originals) is a
     selection of its rows in memory, with no query proportional to the posts."""
-    return _kept(db, "cube", lambda: aggregates.memo(db, "listening.daily_cube", lambda: q.daily_cube(db)))
+    return aggregates.in_process(db, "listening.cube",
+                                 lambda: aggregates.memo(db, "listening.daily_cube", lambda: q.daily_cube(db)))
 
 
 def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
@@ -520,7 +493,7 @@ def text_cube(db: sqlite_utils.Database) -> dict:
         return {"rows": rows, "texts": pd.DataFrame({"text": pd.Series(list(uniques), dtype=object),
                                                      "terms": [TERM_SEP.join(terms_of(t)) for t in uniques]})}
 
-    return _kept(db, "text_cube",
+    return aggregates.in_process(db, "listening.text_cube",
                  lambda: aggregates.memo_parts(db, "listening.text_cube.v2", ("rows", "texts"), compute))
 
 

@@ -148,3 +148,22 @@ def test_newest_posts_of_a_segment_are_the_same_read_newest_first(raw, f):
     assert list(a["post_id"]) == list(b["post_id"])
     sel = _select(p, f).sort_values(["created_at", "post_id"], ascending=[False, True]).head(50)
     assert list(a["created_at"]) == list(sel["created_at"])
+
+
+def test_brand_messages_under_a_date_range_follow_a_change_of_publicness(demo_db_copy):
+    from analysis import perception
+
+    conn = store.connect(demo_db_copy)
+    try:
+        f = Filters(date_from="2025-02-01")
+        before = perception.brand_messages(conn, f)
+        chans = store.channels(conn)
+        public = chans.loc[chans["publicness"] >= 0.5, "channel"].tolist()
+        used = [c for c in public if (before["place"] == c).any()]
+        assert used
+        store.set_publicness(conn, used[0], 0.0)
+        after = perception.brand_messages(conn, f)
+        assert not (after["place"] == used[0]).any()
+        assert len(after) == len(before) - int((before["place"] == used[0]).sum())
+    finally:
+        conn.close()
