@@ -1,6 +1,6 @@
 """The benchmark command: every performance goal measured and printed beside its goal.
 
-    python -m analysis bench [--scale small|default|large|huge|N] [--seed N] [--db PATH] [--json FILE]
+    python -m analysis bench [--scale small|default|large|N] [--seed N] [--db PATH] [--json FILE]
                              [--repeat N] [--skip build,import,sentiment,pages,simulation]
 
 Timings on a shared machine vary by ±30%: every timed figure is measured ``--repeat`` times (3 by
@@ -361,7 +361,7 @@ def frame(result: dict) -> pd.DataFrame:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="measure build, import, sentiment, page and simulation speed")
-    p.add_argument("--scale", default="default", help="small, default, large, huge or a number of customers")
+    p.add_argument("--scale", default="default", help="small, default, large or a number of customers")
     p.add_argument("--seed", type=int, default=7, help="the demo's seed when the benchmark builds it")
     p.add_argument("--repeat", type=int, default=REPEAT,
                    help=f"runs of each timed figure, the median reported (default {REPEAT})")
