@@ -12,6 +12,7 @@ import pandas as pd
 import sqlite_utils
 
 from analysis import sentiment, stats
+from analysis.store import aggregates
 from analysis.store import sentiment as q
 
 LABELS = ("negative", "neutral", "positive")
@@ -123,10 +124,13 @@ def labelled(db: sqlite_utils.Database) -> pd.DataFrame:
 
 
 def stratum_weights(db: sqlite_utils.Database) -> dict[str, int]:
-    """Distinct original texts per platform / machine label (a scan of every post: cache it per
-    data version, which every change of a machine score moves)."""
-    sizes = q.stratum_sizes(db)
-    return dict(zip(sizes["platform"] + " / " + sizes["band"], sizes["texts"].astype(int)))
+    """Distinct original texts per platform / machine label: a scan of every post, so it is kept in
+    the database per rows version (which every change of a machine score moves)."""
+    def compute() -> dict[str, int]:
+        sizes = q.stratum_sizes(db)
+        return {str(k): int(v) for k, v in zip(sizes["platform"] + " / " + sizes["band"], sizes["texts"])}
+
+    return aggregates.memo(db, "agreement.stratum_weights", compute)
 
 
 def agreement(db: sqlite_utils.Database, weights: dict | None = None) -> Agreement:

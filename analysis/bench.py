@@ -1,7 +1,12 @@
 """The benchmark command: every performance goal measured and printed beside its goal.
 
-    python -m analysis bench [--scale small|default|large|N] [--db PATH] [--json FILE]
-                             [--skip build,import,memory,sentiment,pages,simulation]
+    python -m analysis bench [--scale small|default|large|N] [--seed N] [--db PATH] [--json FILE]
+                             [--repeat N] [--skip build,import,memory,sentiment,pages,simulation]
+
+Timings on a shared machine vary by ±30%: every timed figure is measured ``--repeat`` times (3 by
+default) and the median is reported, with the slowest run beside it (the demo build is timed once).
+The size of the data measured (rows per table, and the demo's scale and seed when it is a demo) is
+printed above the figures, so two runs are compared on the same data.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +33,8 @@ COLD_GOAL = 3.0  # s, a page's first render once the database is built
 BUILD_GOAL = {"default": 30.0}  # s
 SIM_GOAL_S = 10.0  # 1,000 IC runs on a 100,000-node, 1,000,000-edge graph: "a few seconds"
 SIM_SPEEDUP_GOAL = 50.0
+REPEAT = 3  # runs of each timed figure; the median is reported
+SIZE_TABLES = ("customers", "identities", "interactions", "posts", "follows")
 
 
 @dataclass
@@ -36,11 +44,38 @@ class Figure:
     unit: str
     goal: str
     ok: bool | None
+    runs: int = 1  # how many runs ``value`` is the median of
+    worst: float | None = None  # the slowest run (the highest time, the lowest rate) when runs > 1
 
     def row(self) -> str:
         mark = {True: "ok", False: "MISSED", None: "–"}[self.ok]
-        v = f"{self.value:,.0f}" if abs(self.value) >= 100 else f"{self.value:,.3g}"
-        return f"{self.name:<48} {v:>14} {self.unit:<12} {self.goal:<26} {mark}"
+        v = _num(self.value)
+        spread = f"{self.runs}× (worst {_num(self.worst)})" if self.runs > 1 and self.worst is not None else ""
+        return f"{self.name:<52} {v:>12} {self.unit:<8} {spread:<20} {self.goal:<24} {mark}"
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
+
+
+def median_of(samples: list[float]) -> float:
+    return float(statistics.median(samples))
+
+
+def data_size(path: Path) -> dict:
+    """Rows per table of the database measured, and the demo's scale and seed when it is a demo."""
+    conn = store.connect(path)
+    try:
+        rows = {t: int(store.scalar(conn, f'SELECT COUNT(*) FROM "{t}"') or 0) for t in SIZE_TABLES}
+        demo = store.get_meta(conn, "demo")
+    finally:
+        conn.close()
+    return {"demo": demo, "rows": rows}
+
+
+def describe_size(size: dict) -> str:
+    rows = ", ".join(f"{n:,} {t}" for t, n in size["rows"].items())
+    return f"data: {rows}" + (f" (demo {size['demo']})" if size.get("demo") else "")
 
 
 def machine() -> dict:
@@ -48,44 +83,55 @@ def machine() -> dict:
             "processor": platform.processor() or platform.machine()}
 
 
-def bench_build(scale: str, path: Path, progress=None) -> list[Figure]:
+def bench_build(scale: str, path: Path, progress=None, seed: int = 7) -> list[Figure]:
     from analysis import demo
 
     t0 = time.perf_counter()
-    report = demo.build(path, scale=scale, seed=7, progress=progress, replace=True)
+    report = demo.build(path, scale=scale, seed=seed, progress=progress, replace=True)
     secs = time.perf_counter() - t0
     goal = BUILD_GOAL.get(scale)
-    figs = [Figure(f"demo build ({scale})", secs, "s", f"< {goal:.0f} s" if goal else "reported", secs < goal
-                   if goal else None)]
+    figs = [Figure(f"demo build ({scale}, seed {seed}; one run)", secs, "s", f"< {goal:.0f} s" if goal
+                   else "reported", secs < goal if goal else None)]
     for table, n in report.counts.items():
         figs.append(Figure(f"  rows in {table}", n, "rows", "", None))
     return figs
 
 
-def bench_import(source: Path, workdir: Path, progress=None) -> list[Figure]:
-    """Export each table of ``source`` to CSV and import it into a fresh database."""
+def bench_import(source: Path, workdir: Path, progress=None, repeat: int = REPEAT) -> list[Figure]:
+    """Export each table of ``source`` to CSV and import it into a fresh database, ``repeat`` times
+    (a fresh database each time): the median rate per table."""
     from analysis import ingest
 
     src = store.connect(source)
-    target = workdir / "import.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
-    dst = store.connect(target)
-    figs = []
+    csvs = {}
     for table in (*PLAIN_TABLES, "posts"):
         cols = [c for c in ingest.SPECS[table]["required"]] + [c for c in ingest.SPECS[table]["optional"]]
         frame = store.query_df(src, f'SELECT {", ".join(cols)} FROM "{table}"')
-        csv = workdir / f"{table}.csv"
-        frame.to_csv(csv, index=False)
-        report = ingest.import_file(dst, table, csv, progress=progress)
+        csvs[table] = workdir / f"{table}.csv"
+        frame.to_csv(csvs[table], index=False)
+        del frame
+    src.close()
+    rates: dict[str, list[float]] = {t: [] for t in csvs}
+    rows: dict[str, int] = {}
+    for _ in range(max(1, repeat)):
+        target = workdir / "import.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        dst = store.connect(target)
+        for table, csv in csvs.items():
+            report = ingest.import_file(dst, table, csv, progress=progress)
+            rates[table].append(report.rows_per_second)
+            rows[table] = report.rows
+        dst.close()
+    figs = []
+    for table, samples in rates.items():
         # Fixed costs dominate tiny files: the rate goal applies from 10,000 rows.
-        plain = table in PLAIN_TABLES and report.rows >= 10_000
+        plain = table in PLAIN_TABLES and rows[table] >= 10_000
+        rate = median_of(samples)
         goal = (f">= {IMPORT_GOAL:,} rows/s" if plain else
                 "reported (scores sentiment)" if table == "posts" else "reported (too few rows)")
-        figs.append(Figure(f"import {table} ({report.rows:,} rows)", report.rows_per_second, "rows/s", goal,
-                           report.rows_per_second >= IMPORT_GOAL if plain else None))
-    src.close()
-    dst.close()
+        figs.append(Figure(f"import {table} ({rows[table]:,} rows)", rate, "rows/s", goal,
+                           rate >= IMPORT_GOAL if plain else None, len(samples), min(samples)))
     return figs
 
 
@@ -165,27 +211,30 @@ def bench_import_memory(scale: str, workdir: Path) -> list[Figure]:
     return figs
 
 
-def bench_sentiment(source: Path, limit: int = 200_000) -> list[Figure]:
+def bench_sentiment(source: Path, limit: int = 200_000, repeat: int = REPEAT) -> list[Figure]:
     from analysis import sentiment
 
     conn = store.connect(source)
     texts = store.query_df(conn, "SELECT text FROM posts WHERE text IS NOT NULL LIMIT ?", (limit,))["text"]
     conn.close()
     sentiment.analyzer()
-    t0 = time.perf_counter()
-    _, distinct = sentiment.score_texts(texts.tolist())
-    secs = max(time.perf_counter() - t0, 1e-9)
-    rate = distinct / secs
+    rates = []
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        _, distinct = sentiment.score_texts(texts.tolist())
+        rates.append(distinct / max(time.perf_counter() - t0, 1e-9))
+    rate = median_of(rates)
     saved = (len(texts) - distinct) / rate if rate else 0.0
     figs = [
-        Figure(f"sentiment ({distinct:,} distinct of {len(texts):,} texts)", rate, "texts/s", "reported", None),
+        Figure(f"sentiment ({distinct:,} distinct of {len(texts):,} texts)", rate, "texts/s", "reported", None,
+               len(rates), min(rates)),
         Figure("  scoring each distinct text once saves", saved, "s", f"{1 - distinct / max(len(texts), 1):.0%} "
                "of texts not rescored", None),
     ]
-    return figs + bench_rescore(source, limit)
+    return figs + bench_rescore(source, limit, repeat)
 
 
-def bench_rescore(source: Path, limit: int = 200_000) -> list[Figure]:
+def bench_rescore(source: Path, limit: int = 200_000, repeat: int = REPEAT) -> list[Figure]:
     """Rescoring after a lexicon edit or a scorer switch: the distinct post texts scored with the
     shipped scorer (emoji words, domain lexicon) in one process and in worker processes (their
     start-up included). Nothing is written."""
@@ -200,11 +249,13 @@ def bench_rescore(source: Path, limit: int = 200_000) -> list[Figure]:
     figs = []
     cores = min(2, os.cpu_count() or 1)
     for workers in sorted({1, cores}):
-        t0 = time.perf_counter()
-        sentiment.score_distinct(texts, scorer=scorer, workers=workers)
-        secs = max(time.perf_counter() - t0, 1e-9)
+        rates = []
+        for _ in range(max(1, repeat)):
+            t0 = time.perf_counter()
+            sentiment.score_distinct(texts, scorer=scorer, workers=workers)
+            rates.append(len(texts) / max(time.perf_counter() - t0, 1e-9))
         figs.append(Figure(f"rescoring {len(texts):,} distinct texts, {workers} process{'es' if workers > 1 else ''}",
-                           len(texts) / secs, "texts/s", "reported", None))
+                           median_of(rates), "texts/s", "reported", None, len(rates), min(rates)))
     return figs
 
 
@@ -249,54 +300,68 @@ def _apptest_startup() -> float:
     return time.perf_counter() - t0
 
 
-def bench_pages(source: Path) -> list[Figure]:
-    """Cold render, and rerun after each filter change, of every page, with AppTest."""
-    import streamlit as st
+def _page_run(page: str, params: dict | None = None) -> tuple[float, list[str]]:
+    """One timed run of ``page`` in a fresh AppTest, with the sidebar filters set through the URL (as a
+    shared link would); the router's own first run (the default page, Overview) is not timed."""
     from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(store.PROJECT_ROOT / "app.py"), default_timeout=300)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    if page != "pages/overview.py":
+        at.run()
+        at.switch_page(page)
+    t0 = time.perf_counter()
+    at.run()
+    secs = time.perf_counter() - t0
+    return secs, [str(e.value)[:200] for e in at.exception]
+
+
+def bench_pages(source: Path, repeat: int = REPEAT, pages: list[str] | None = None) -> list[Figure]:
+    """Cold render, and rerun after each filter change, of every page, with AppTest; each ``repeat``
+    times, the median reported.
+
+    Each repetition starts cold (Streamlit's cache emptied; what is kept in the database stays, as it
+    would for a user opening the app), renders the page unfiltered (the cold figure), then reruns it
+    after each filter change in turn, with the caches filled by the cold render warm, as in a session.
+    """
+    import streamlit as st
 
     os.environ["CONTINUUM_DB"] = str(source)
     conn = store.connect(source)
     changes = filter_changes(conn)
     conn.close()
-    # Each rerun is timed in a fresh AppTest (AppTest drops the router's sidebar after its first
+    # Each run is timed in a fresh AppTest (AppTest drops the router's sidebar after its first
     # run, so a filter cannot be changed in place). A fresh AppTest first scans the installed
     # packages for components, which a running server does once at start-up: that fixed cost,
     # timed on an empty script, is included in each rerun and shown on its own line.
     startup = min(_apptest_startup() for _ in range(3))
     figs = [Figure("AppTest start-up, included in each rerun", startup, "s", "reported", None)]
-    for page in page_files():
-        st.cache_data.clear()
-        at = AppTest.from_file(str(store.PROJECT_ROOT / "app.py"), default_timeout=300)
-        t0 = time.perf_counter()
-        at.run()  # the router and the default page (Overview)
-        if page != "pages/overview.py":
-            st.cache_data.clear()
-            t0 = time.perf_counter()
-            at.switch_page(page).run()
-        cold = time.perf_counter() - t0
-        errors = [str(e.value)[:200] for e in at.exception]
+    for page in pages or page_files():
         name = Path(page).stem
-        figs.append(Figure(f"page {name}: cold render", cold, "s", f"< {COLD_GOAL:.0f} s", cold < COLD_GOAL
-                           and not errors))
-        if errors:
-            print(f"  {name}: exception: {errors[0]}", file=sys.stderr)
-        # A filter change reruns the page with the new filter (set through the URL, as a
-        # shared link would); caches filled by the cold render stay warm, as in a session.
-        for label, params in changes:
-            at2 = AppTest.from_file(str(store.PROJECT_ROOT / "app.py"), default_timeout=300)
-            for key, value in params.items():
-                at2.query_params[key] = value
-            if page != "pages/overview.py":
-                at2.run()
-                at2.switch_page(page)
-            t0 = time.perf_counter()
-            at2.run()
-            rerun = time.perf_counter() - t0
-            errs = [str(e.value)[:200] for e in at2.exception]
-            figs.append(Figure(f"page {name}: rerun, filter {label}", rerun, "s", f"< {RERUN_GOAL:.0f} s",
-                               rerun < RERUN_GOAL and not errs))
+        cold: list[float] = []
+        reruns: dict[str, list[float]] = {label: [] for label, _ in changes}
+        errors: dict[str, list[str]] = {}
+        for _ in range(max(1, repeat)):
+            st.cache_data.clear()
+            secs, errs = _page_run(page)
+            cold.append(secs)
             if errs:
-                print(f"  {name} ({label}): exception: {errs[0]}", file=sys.stderr)
+                errors.setdefault("cold render", errs)
+            for label, params in changes:
+                secs, errs = _page_run(page, params)
+                reruns[label].append(secs)
+                if errs:
+                    errors.setdefault(label, errs)
+        value = median_of(cold)
+        figs.append(Figure(f"page {name}: cold render", value, "s", f"< {COLD_GOAL:.0f} s",
+                           value < COLD_GOAL and "cold render" not in errors, len(cold), max(cold)))
+        for label, samples in reruns.items():
+            value = median_of(samples)
+            figs.append(Figure(f"page {name}: rerun, filter {label}", value, "s", f"< {RERUN_GOAL:.0f} s",
+                               value < RERUN_GOAL and label not in errors, len(samples), max(samples)))
+        for label, errs in errors.items():
+            print(f"  {name} ({label}): exception: {errs[0]}", file=sys.stderr)
     return figs
 
 
@@ -319,43 +384,51 @@ def bench_simulation() -> list[Figure]:
 
 
 def run(scale: str = "default", db: str | None = None, json_path: str | None = None,
-        skip: tuple[str, ...] = (), progress=None) -> dict:
+        skip: tuple[str, ...] = (), progress=None, repeat: int = REPEAT, seed: int = 7) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="continuum-bench-"))
     figures: list[Figure] = []
+    size: dict = {}
     try:
         if db:
             source = Path(db)
         else:
             source = workdir / "demo.sqlite"
         if not db and "build" not in skip:
-            figures += bench_build(scale, source, progress)
+            figures += bench_build(scale, source, progress, seed=seed)
         elif not db:
             from analysis import demo
 
-            demo.build(source, scale=scale, seed=7, replace=True)
+            demo.build(source, scale=scale, seed=seed, replace=True)
+        size = data_size(source)
         if "import" not in skip:
-            figures += bench_import(source, workdir, progress)
+            figures += bench_import(source, workdir, progress, repeat)
         if "memory" not in skip:
             figures += bench_import_memory(scale if not db else "default", workdir)
         if "sentiment" not in skip:
-            figures += bench_sentiment(source)
+            figures += bench_sentiment(source, repeat=repeat)
         if "pages" not in skip:
-            figures += bench_pages(source)
+            figures += bench_pages(source, repeat)
         if "simulation" not in skip:
             figures += bench_simulation()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    result = {"scale": scale if not db else f"database {db}", "machine": machine(),
-              "taken_at": time.strftime("%Y-%m-%d %H:%M:%S"), "figures": [asdict(f) for f in figures]}
+    result = {"scale": scale if not db else f"database {db}", "machine": machine(), "repeat": repeat,
+              "data": size, "taken_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "figures": [asdict(f) for f in figures]}
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2))
     return result
 
 
 def table(result: dict) -> str:
+    repeat = result.get("repeat", 1)
     lines = [f"Continuum benchmark — {result['scale']} — {result['machine']['cpus']} CPUs, "
-             f"Python {result['machine']['python']}, {result['taken_at']}",
-             f"{'figure':<48} {'value':>14} {'unit':<12} {'goal':<26} status", "-" * 110]
+             f"Python {result['machine']['python']}, {result['taken_at']}"]
+    if result.get("data"):
+        lines.append(describe_size(result["data"]))
+    lines += [f"Each timed figure is the median of {repeat} runs (the slowest beside it); the demo build is "
+              "timed once." if repeat > 1 else "Each timed figure is one run.",
+              f"{'figure':<52} {'median':>12} {'unit':<8} {'runs':<20} {'goal':<24} status", "-" * 128]
     lines += [Figure(**f).row() for f in result["figures"]]
     return "\n".join(lines)
 
@@ -367,6 +440,9 @@ def frame(result: dict) -> pd.DataFrame:
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="measure build, import, sentiment, page and simulation speed")
     p.add_argument("--scale", default="default", help="small, default, large or a number of customers")
+    p.add_argument("--seed", type=int, default=7, help="the demo's seed when the benchmark builds it")
+    p.add_argument("--repeat", type=int, default=REPEAT,
+                   help=f"runs of each timed figure, the median reported (default {REPEAT})")
     p.add_argument("--db", help="benchmark an existing database instead of building one")
     p.add_argument("--json", dest="json_path", help="write the figures to this JSON file")
     p.add_argument("--skip", default="", help="comma-separated: build,import,memory,sentiment,pages,simulation")
@@ -377,7 +453,8 @@ def _cmd(args) -> int:
     from analysis import cli_progress
 
     bar = cli_progress.Bar()
-    result = run(args.scale, args.db, args.json_path, tuple(s for s in args.skip.split(",") if s), bar.update)
+    result = run(args.scale, args.db, args.json_path, tuple(s for s in args.skip.split(",") if s), bar.update,
+                 repeat=max(1, args.repeat), seed=args.seed)
     bar.close()
     print(table(result))
     missed = [f["name"] for f in result["figures"] if f["ok"] is False]

@@ -167,11 +167,38 @@ class Observed:
 
 
 def observed_cascades(db: sqlite_utils.Database, kind: str = "reshare") -> Observed:
-    """All cascades in the data with their shape, timing and root: one aggregate pass, meant to be cached.
+    """All cascades in the data with their shape, timing and root, computed once per rows version and
+    kept in the database (a fresh process reads the table instead of rebuilding every tree).
 
     Filters are applied afterwards with ``filter_cascades`` (on the root post), so changing a filter
     does not redo the tree computation.
     """
+    if kind not in q.PARENT_COLUMN:
+        raise ValueError(f"unknown cascade kind {kind!r}; choose from {', '.join(q.PARENT_COLUMN)}")
+
+    def compute() -> dict:
+        o = _observed(db, kind)
+        return {"table": o.table, "counts": {"orphans": o.orphans, "loops": o.loops}}
+
+    parts = aggregates.memo_parts(db, f"cascades.observed.{kind}", ("table", "counts"), compute)
+    return Observed(kind=kind, table=parts["table"], orphans=int(parts["counts"]["orphans"]),
+                    loops=int(parts["counts"]["loops"]))
+
+
+def root_count(db: sqlite_utils.Database, f: Filters, kind: str = "reshare") -> int:
+    """Posts that could root a cascade (no parent of this kind) under the filters, reshared or not:
+    the same count as ``store.cascades.root_count``, summed from the kept per-day cube of the posts
+    (``listening.cube``) rather than counted over every post."""
+    from analysis import listening
+
+    column = {"reshare": "roots_reshare", "reply": "roots_reply"}.get(kind)
+    if column is None:
+        raise ValueError(f"unknown cascade kind {kind!r}; choose from {', '.join(q.PARENT_COLUMN)}")
+    rows = listening.cube(db)
+    return int(rows.loc[f.frame_mask(rows, date="day"), column].sum())
+
+
+def _observed(db: sqlite_utils.Database, kind: str) -> Observed:
     # Both reads scan every post; they are kept in the database per data version.
     edges = aggregates.memo(db, f"cascades.edges.{kind}", lambda: q.child_edges(db, kind))
     roots = aggregates.memo(db, f"cascades.roots.{kind}", lambda: q.cascade_roots(db, kind))

@@ -6,7 +6,7 @@ Conventions stated on the page:
 - terms are counted in original posts only: a reshare ("RT ...", or any post with
   ``reshare_of``) repeats someone else's words, so it would measure reach, not what people write;
 - a term counts once per post (document frequency), so one long post cannot make a trend;
-- texts are grouped in SQL and each distinct text is tokenised once (NLTK's TweetTokenizer,
+- texts are grouped (from the kept ``text_cube``) and each distinct text is tokenised once (NLTK's TweetTokenizer,
   no downloaded data) and weighted by how many posts carry it;
 - every figure can be restricted to authors of some roles (``analysis.store.roles``: linked
   customers, other public voices, the brand's own accounts); the page leaves the brand's own posts
@@ -18,13 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import warnings
 from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
-from nltk.tokenize import TweetTokenizer
 from scipy import stats
 
 from analysis import sentiment
@@ -60,7 +60,14 @@ def stopwords() -> frozenset[str]:
 
 # Lower-casing first and keeping case in the tokenizer skips its per-token emoticon check
 # (twice as fast); phone-number matching is not needed for terms.
-_TOKENIZER = TweetTokenizer(preserve_case=True, match_phone_numbers=False)
+@functools.lru_cache(maxsize=1)
+def _tokenizer():
+    """NLTK's TweetTokenizer, imported on first use: importing NLTK takes seconds, and pages that
+    only read the daily figures never tokenise."""
+    from nltk.tokenize import TweetTokenizer
+
+    return TweetTokenizer(preserve_case=True, match_phone_numbers=False)
+TERM_SEP = "\x1f"  # between the kept terms of a text (a unit separator: never in a term)
 _TERM = re.compile(r"^#?[^\W\d_][\w'\-]*$")
 
 
@@ -74,7 +81,7 @@ def terms_of(text: str) -> tuple[str, ...]:
     """
     stop = stopwords()
     out: list[str] = []
-    for tok in _TOKENIZER.tokenize(str(text).lower().replace("\u2019", "'")):
+    for tok in _tokenizer().tokenize(str(text).lower().replace("\u2019", "'")):
         if not _TERM.match(tok):
             continue
         tok = tok.rstrip("'-")
@@ -102,15 +109,30 @@ def sql_filters(f: Filters) -> Filters:
     return Filters(segments=f.segments, regions=f.regions)
 
 
+DAILY_KEYS = ["day", "platform", "reshare", "role"]
+DAILY_SUMS = ["posts", "scored", "sentiment_sum", "positive", "negative", "neutral", "corrected"]
+
+
+def cube(db: sqlite_utils.Database) -> pd.DataFrame:
+    """``store.listening.daily_cube``, kept in the database per rows version: one scan of every post
+    per data change, after which every filter of ``daily`` (and the cascades' count of originals) is a
+    selection of its rows in memory, with no query proportional to the posts."""
+    return aggregates.in_process(db, "listening.cube",
+                                 lambda: aggregates.memo(db, "listening.daily_cube", lambda: q.daily_cube(db)))
+
+
 def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     """Posts per day, platform and reshare flag under ``f`` (see ``sql_filters``).
 
     Rows are per author role too (``role``), so a choice of roles is a filter in pandas (``narrow``).
-    The unfiltered series is a scan of every post: it is kept in the database per data version.
+    Read from ``cube``: a segment or region selects its rows, never a new scan of the posts.
     """
-    if f == Filters():
-        return aggregates.memo(db, "listening.daily_by_role", lambda: q.daily(db, f))
-    return q.daily(db, f)
+    rows = cube(db)
+    if f.segments or f.regions:
+        rows = rows[f.frame_mask(rows, platform=False)]
+    out = rows.groupby(DAILY_KEYS, as_index=False, sort=True)[DAILY_SUMS].sum(min_count=0)
+    out[DAILY_SUMS] = out[DAILY_SUMS].fillna(0)
+    return out.astype({c: "int64" for c in DAILY_SUMS if c != "sentiment_sum"})
 
 
 def narrow(rows: pd.DataFrame, f: Filters, reshares: bool = True, dates: bool = True, roles=None) -> pd.DataFrame:
@@ -239,16 +261,19 @@ def daily_totals(rows: pd.DataFrame, first_day: dt.date | None = None,
 
 
 def _rolling_median_mad(x: pd.Series, window: int, min_days: int) -> tuple[pd.Series, pd.Series]:
-    """Median and MAD of the ``window`` days before each day (the day itself excluded)."""
-    prev = x.shift(1)
-    med = prev.rolling(window, min_periods=min_days).median()
-
-    def mad(a):
-        a = a[~np.isnan(a)]
-        return np.median(np.abs(a - np.median(a))) if len(a) else np.nan
-
-    spread = prev.rolling(window, min_periods=min_days).apply(mad, raw=True)
-    return med, spread
+    """Median and MAD of the ``window`` days before each day (the day itself excluded; missing values
+    skipped; NaN with fewer than ``min_days`` values). Vectorised over a sliding window view."""
+    prev = x.shift(1).to_numpy(dtype=float)
+    padded = np.concatenate([np.full(window - 1, np.nan), prev])
+    w = np.lib.stride_tricks.sliding_window_view(padded, window)
+    enough = (~np.isnan(w)).sum(axis=1) >= min_days
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, masked below
+        med = np.nanmedian(w, axis=1)
+        mad = np.nanmedian(np.abs(w - med[:, None]), axis=1)
+    med = np.where(enough, med, np.nan)
+    mad = np.where(enough, mad, np.nan)
+    return pd.Series(med, index=x.index), pd.Series(mad, index=x.index)
 
 
 def spikes(totals: pd.DataFrame, window: int = SPIKE_WINDOW, threshold: float = SPIKE_THRESHOLD,
@@ -407,11 +432,13 @@ class Terms:
         return t.sort_values(["g2", "term"], ascending=[False, True]).head(n)
 
 
-def term_counts(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def term_counts(rows: pd.DataFrame, toks: list[tuple[str, ...]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """From distinct texts with their post counts (text, n_all, n_recent, n_base) to
-    (per-term sums, the (term, text row) pairs); each text is tokenised once."""
+    (per-term sums, the (term, text row) pairs); each text is tokenised once (``toks``: the terms of
+    each row's text when already known)."""
     cols = ["n_all", "n_recent", "n_base"]
-    toks = [terms_of(t) for t in rows["text"].tolist()]
+    if toks is None:
+        toks = [terms_of(t) for t in rows["text"].tolist()]
     lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
     idx = np.repeat(np.arange(len(rows)), lens)
     # Text even when no text has a term (pandas would make an empty column float, and .str fail on it).
@@ -454,26 +481,69 @@ def term_table(sums: pd.DataFrame, n_all: int, n_recent: int, n_base: int, min_c
     return t
 
 
+def text_cube(db: sqlite_utils.Database) -> dict:
+    """``store.listening.original_text_days`` kept in the database per rows version, the texts stored
+    once (``texts``: text_id, text) and referred to by number (``rows``): any filter's term counts are
+    then a selection and a sum over its rows, never a new scan of the posts."""
+    def compute() -> dict:
+        raw = q.original_text_days(db)
+        codes, uniques = pd.factorize(raw["text"])
+        rows = raw.drop(columns="text").assign(text_id=codes.astype(np.int64))
+        # Each distinct text tokenised once here, so a fresh process does not tokenise on its first view.
+        return {"rows": rows, "texts": pd.DataFrame({"text": pd.Series(list(uniques), dtype=object),
+                                                     "terms": [TERM_SEP.join(terms_of(t)) for t in uniques]})}
+
+    return aggregates.in_process(db, "listening.text_cube",
+                 lambda: aggregates.memo_parts(db, "listening.text_cube.v2", ("rows", "texts"), compute))
+
+
+def text_counts(db: sqlite_utils.Database, view: Filters, recent_start: dt.date, base_start: dt.date,
+                cap: int, roles=None) -> tuple[pd.DataFrame, int]:
+    """Original posts grouped by exact text under ``view`` (dates, platforms, segments, regions) by
+    authors of ``roles``: (text, n_all, n_recent from ``recent_start``, n_base from ``base_start`` up to
+    ``recent_start``), the most repeated first, then the newest, then by text; at most ``cap`` texts.
+    Also returns the original posts of the whole view (what the counts would cover without the cap)."""
+    cube = text_cube(db)
+    rows = cube["rows"]
+    keep = view.frame_mask(rows, date="day")
+    if roles:
+        keep &= rows["role"].isin(list(roles)).to_numpy()
+    sel = rows[keep]
+    day = sel["day"].astype(str)
+    n = sel["n"].to_numpy(dtype=np.int64)
+    recent = (day >= recent_start.isoformat()).to_numpy()
+    base = ((day >= base_start.isoformat()) & (day < recent_start.isoformat())).to_numpy()
+    g = pd.DataFrame({"text_id": sel["text_id"].to_numpy(), "n_all": n, "n_recent": n * recent,
+                      "n_base": n * base, "last": sel["last"].astype(str).to_numpy()})
+    out = g.groupby("text_id", sort=False).agg(n_all=("n_all", "sum"), n_recent=("n_recent", "sum"),
+                                               n_base=("n_base", "sum"), last=("last", "max"))
+    texts = cube["texts"]["text"].to_numpy(dtype=object)
+    out["text"] = texts[out.index.to_numpy()]
+    out["text_id"] = out.index.to_numpy()
+    out = out.sort_values(["n_all", "last", "text"], ascending=[False, False, True], kind="stable")
+    total = int(out["n_all"].sum())
+    out = out.head(int(cap)).reset_index(drop=True)
+    return out[["text", "text_id", "n_all", "n_recent", "n_base"]].astype(
+        {"n_all": "int64", "n_recent": "int64", "n_base": "int64"}), total
+
+
 def terms(db: sqlite_utils.Database, f: Filters, p: Periods, scan: bool = True, cap: int = TEXT_CAP,
           examples: int = 3, top_n: int = 25, roles=None) -> Terms:
     """Top terms of the compared periods (baseline and recent together) and the terms that
     rose in the recent period over the baseline, in posts by authors of ``roles`` (None: all).
 
-    ``scan``: read the posts table in order rather than through the time index; pass
-    ``terms_scan(...)`` (a scan wins unless the periods hold a small part of the posts).
+    Counted from ``text_cube`` (kept per rows version): no query proportional to the posts runs
+    on a filter change. ``scan`` is accepted for callers of the SQL version and has no effect.
     """
-    # Counted over the two compared periods only (the baseline's first day to the view's last):
-    # grouping every text of a long range costs ~0.8 s at 1,000,000 posts, the default
-    # 104 days ~0.25 s. Choosing "every earlier day" as baseline counts the whole range.
+    # Counted over the two compared periods only (the baseline's first day to the view's last).
+    # Choosing "every earlier day" as baseline counts the whole range.
     view = window_filters(f, p)
-    rows = q.text_counts(db, view, p.recent_start.isoformat(), p.base_start.isoformat(), cap, scan=scan,
-                         roles=roles)
+    rows, full = text_counts(db, view, p.recent_start, p.base_start, cap, roles=roles)
     n_all, n_recent, n_base = (int(rows[c].sum()) for c in ("n_all", "n_recent", "n_base"))
-    covered = 1.0
-    if len(rows) >= cap:
-        full = q.original_post_count(db, view, scan=scan, roles=roles)
-        covered = n_all / full if full else 1.0
-    sums, pairs = term_counts(rows)
+    covered = n_all / full if full and len(rows) >= cap else 1.0
+    kept = text_cube(db)["texts"]["terms"].to_numpy(dtype=object)
+    toks = [tuple(t.split(TERM_SEP)) if t else () for t in kept[rows["text_id"].to_numpy()]]
+    sums, pairs = term_counts(rows, toks)
     table = term_table(sums, n_all, n_recent, n_base)
     # Examples: the most repeated texts carrying each shown term (recent ones for emerging terms).
     shown = set(table.loc[table["emerging"], "term"])
@@ -530,8 +600,20 @@ def posts_view(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# Newest posts of a segment or region: walking the posts newest first pays when the segment wrote at
+# least this share of the posts (500 rows then come within ~25,000 posts read).
+BY_TIME_SHARE = 0.02
+
+
 def posts(db: sqlite_utils.Database, f: Filters, **kwargs) -> pd.DataFrame:
     """Posts under the filters as the page lists them (see ``store.listening.posts`` for options)."""
+    if (f.segments or f.regions) and kwargs.get("order", "recent") == "recent":
+        rows = cube(db)
+        keep = f.frame_mask(rows, date="day")
+        if kwargs.get("roles"):
+            keep &= rows["role"].isin(list(kwargs["roles"])).to_numpy()
+        total = int(rows["posts"].sum())
+        kwargs["by_time"] = bool(total) and int(rows.loc[keep, "posts"].sum()) >= BY_TIME_SHARE * total
     return posts_view(q.posts(db, f, **kwargs))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 import sqlite_utils
 
-from analysis import store
+from analysis import listening, store
 from analysis.filters import Filters
 from analysis.store import aggregates, rollups
 from analysis.store import overview as q
@@ -96,8 +96,33 @@ def kpis(db: sqlite_utils.Database, f: Filters, roles=None) -> Kpis:
     return _kpis(_kpi_rows(db, f, roles=role_key(roles)))
 
 
+POST_DAY_COLUMNS = ["posts", "scored", "sentiment_sum", "negative", "positive", "reshares"]
+
+
+def _cube_rows(db: sqlite_utils.Database, f: Filters, roles: tuple[str, ...] = ()) -> pd.DataFrame:
+    rows = listening.cube(db)
+    keep = f.frame_mask(rows, date="day")
+    if roles:
+        keep &= rows["role"].isin(list(roles)).to_numpy()
+    rows = rows[keep]
+    return rows.assign(reshares=rows["posts"] - rows["roots_reshare"])
+
+
+def post_days(db: sqlite_utils.Database, f: Filters, roles: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per day under ``f``: posts, scored, sentiment_sum, negative, positive and reshares (posts with a
+    reshare parent) by authors of ``roles`` (() : all), summed from the posts' per-day cube kept per
+    rows version (``listening.cube``): no query proportional to the posts on a filter change."""
+    out = _cube_rows(db, f, roles).groupby("day", as_index=False, sort=True)[POST_DAY_COLUMNS].sum()
+    return out.astype({c: "int64" for c in POST_DAY_COLUMNS if c != "sentiment_sum"})
+
+
+def _post_kpis(db: sqlite_utils.Database, f: Filters, roles: tuple[str, ...] = ()) -> dict[str, float]:
+    return rollups.post_totals(post_days(db, f, roles))
+
+
 def _kpi_rows(db: sqlite_utils.Database, f: Filters, extra: dict | None = None, roles: tuple[str, ...] = ()) -> dict:
-    jobs = {"i": lambda c: q.interaction_kpis(c, f), "p": lambda c: q.post_kpis(c, f, roles), **(extra or {})}
+    post_job = (lambda c: _post_kpis(c, f, roles)) if f != Filters() else (lambda c: q.post_kpis(c, f, roles))
+    jobs = {"i": lambda c: q.interaction_kpis(c, f), "p": post_job, **(extra or {})}
     if f == Filters() and not extra:
         # The unfiltered figures (every cold Overview) are kept in the database per data version.
         return aggregates.memo(db, _memo_key("overview.kpis", roles), lambda: run_parallel(db, jobs))
@@ -127,7 +152,7 @@ def view(db: sqlite_utils.Database, f: Filters, roles=None) -> tuple[Kpis, pd.Da
     if rollups.fresh(db) and not rollups.shared_threads(db):
         # Two scans of the rollups, one after the other: on two shared cores, running them side
         # by side was slower than their sum.
-        irow, prow, monthly = rollups.overview(db, f, roles)
+        irow, prow, monthly = rollups.overview(db, f, roles, posts=post_days(db, f, roles))
         return _kpis({"i": irow, "p": prow}), monthly
     rows = _kpi_rows(db, f, {"m": lambda c: q.monthly_activity(c, f, roles)}, roles)
     return _kpis(rows), rows["m"]
@@ -147,7 +172,7 @@ def post_roles(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     if f == Filters():
         raw = aggregates.memo(db, "overview.post_roles", lambda: q.post_roles(db, f))
     else:
-        raw = q.post_roles(db, f)
+        raw = _cube_rows(db, f).groupby("role", as_index=False)[POST_DAY_COLUMNS].sum()
     cols = ["posts", "scored", "sentiment_sum", "negative", "positive", "reshares"]
     t = (raw.set_index("role")[cols].apply(pd.to_numeric, errors="coerce").astype(float)
          .reindex(list(roles_.ROLES)).fillna(0.0))

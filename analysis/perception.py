@@ -34,6 +34,7 @@ from scipy import stats as sps
 
 from analysis import stats, store
 from analysis.filters import Filters
+from analysis.store import aggregates
 from analysis.store import perception as sp
 from analysis.store.perception import DEFAULT_LEXICON, MOTIVES
 
@@ -623,7 +624,14 @@ def _public_messages(db: sqlite_utils.Database, filters: Filters | None) -> pd.D
     f = filters or Filters()
     if not (f.date_from or f.date_to):
         return once_each(sp.brand_public_messages(db, f))
-    msgs = sp.brand_public_messages(db, dataclasses.replace(f, date_from=None, date_to=None))
+    undated = dataclasses.replace(f, date_from=None, date_to=None)
+    if undated == Filters():
+        # Every date range reads the same undated messages: once per data version in this process
+        # (the channels' publicness, a setting, decides which are public, so not per rows version).
+        msgs = aggregates.in_process(db, "perception.brand_public_messages",
+                                     lambda: sp.brand_public_messages(db, undated), settings=True)
+    else:
+        msgs = sp.brand_public_messages(db, undated)
     keep = f.frame_mask(msgs, date="at", platform=False, customer=False)
     return once_each(msgs[keep].reset_index(drop=True))
 

@@ -18,7 +18,6 @@ import sqlite_utils
 
 from analysis import cascades, continuum, overview, perception, service
 from analysis.filters import Filters
-from analysis.store import cascades as cascades_store
 from analysis.store import report as q
 from analysis.store.roles import ROLES
 
@@ -118,7 +117,7 @@ def cascade_figures(db: sqlite_utils.Database, f: Filters) -> dict:
     kind = "reshare" if q.has_reshares(db) else "reply"
     obs = cascades.observed_cascades(db, kind)
     table = cascades.filter_cascades(obs.table, f)
-    s = cascades.summary(table, cascades_store.root_count(db, f, kind))
+    s = cascades.summary(table, cascades.root_count(db, f, kind))
     return {
         "cascades.kind": kind, "cascades.originals": s["originals"], "cascades.count": s["cascades"],
         "cascades.reshared_share": s["reshared_share"], "cascades.max_size": s["largest"] if s["cascades"] else None,

@@ -191,12 +191,11 @@ def cascades_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Sum
     """Cascades: the observed cascades under the filters (reshares or replies, as the view shows)."""
     from analysis import cascades
     from analysis.charts import cascades as cc
-    from analysis.store import cascades as q
 
     kind = str(_get(params, "cascade_kind", "reshare"))
     kind = "reply" if kind.lower().startswith("repl") else "reshare"
     table = cascades.filter_cascades(cascades.observed_cascades(db, kind).table, f)
-    n_roots = q.root_count(db, f, kind)
+    n_roots = cascades.root_count(db, f, kind)
     sm = cascades.summary(table, n_roots)
     s = Summary(metrics={"Original posts": sm["originals"], "Cascades": sm["cascades"],
                          "Ever passed on": sm["reshared_share"] if sm["originals"] else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from analysis import cascades, continuum, listening, overview
+from analysis import agreement, cascades, continuum, listening, overview
 from analysis.filters import Filters
 from analysis.store import rollups
 from analysis.store.roles import DEFAULT_ROLES
@@ -17,7 +17,7 @@ STEPS = (
                              overview.post_roles(db, Filters()))),
     ("continuum", lambda db: (continuum.channel_inputs(db, Filters()), continuum.activity_base(db),
                               continuum.service_base(db))),
-    ("listening", lambda db: listening.daily(db, Filters())),
+    ("listening", lambda db: (listening.cube(db), listening.text_cube(db), agreement.stratum_weights(db))),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
 )
 

@@ -43,11 +43,8 @@ def editor() -> None:
         "channel, **purchase** is an order (its amount is revenue), **other** is anything else. A kind an import "
         "brings that is not listed means *other* until you place it. Saved for everyone using this database; "
         "conversations, service timing, revenue and Customer 360 follow it.")
-    conn = _ui.db()
-    try:
-        vocab = kinds.vocabulary_with_usage(conn)
-    finally:
-        conn.close()
+    # A scan of every interaction: cached per data version (an edit of the vocabulary moves it).
+    vocab = _ui.cached(kinds.vocabulary_with_usage)
     unlisted = vocab.loc[~vocab["listed"], "kind"].tolist()
     if unlisted:
         st.warning(f"Not in the vocabulary, so meaning 'other' until placed (the first rows below): "

@@ -65,7 +65,7 @@ def observed_view() -> None:
     kind = _kind_picker()
     noun = "reshares" if kind == "reshare" else "replies"
     obs, table = _observed(kind)
-    n_roots = _ui.cached(q.root_count, f, kind)
+    n_roots = _ui.cached(cascades.root_count, f, kind)
     s = cascades.summary(table, n_roots)
     st.caption(f"{_md(cap)} · a cascade is counted when its original post passes the filters; all its {noun} "
                "are included whatever their date.")

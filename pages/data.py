@@ -231,7 +231,7 @@ st.subheader("Waiting for you")
 conn = _ui.db()
 try:
     new_channels = import_vocab.channels_added_by_import(conn)
-    kinds, has_vocab = import_vocab.kinds_to_place(conn)
+    kinds, has_vocab = _ui.cached(import_vocab.kinds_to_place)  # a scan of the interactions: once per version
     brands = import_vocab.brand_accounts(conn)
 finally:
     conn.close()

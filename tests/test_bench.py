@@ -58,3 +58,27 @@ def test_bench_reports_peak_memory_of_an_import_against_the_file_size(tmp_path, 
         assert f.unit == "MiB peak" and f.value >= 0 and f.goal.endswith("x file; reported")
         mib = float(f.name.rsplit(", ", 1)[1].split(" MiB")[0])
         assert 0 < mib < 5  # the generated file's own size, stated beside its peak
+
+
+def test_bench_states_the_data_size_and_reports_the_median_of_repeated_runs(demo_db):
+    conn = store.connect(demo_db, create=False)
+    try:
+        counts = {t: store.scalar(conn, f"SELECT COUNT(*) FROM {t}") for t in bench.SIZE_TABLES}
+    finally:
+        conn.close()
+    size = bench.data_size(demo_db)
+    assert size["rows"] == counts and size["demo"] == "scale=small seed=7"
+    figs = bench.bench_pages(demo_db, repeat=3, pages=["pages/service.py"])
+    cold = next(f for f in figs if f.name == "page service: cold render")
+    reruns = [f for f in figs if f.name.startswith("page service: rerun")]
+    assert cold.runs == 3 and cold.worst >= cold.value > 0
+    assert len(reruns) == 3 and all(f.runs == 3 and f.worst >= f.value for f in reruns)
+    text = bench.table({"scale": "small", "machine": bench.machine(), "taken_at": "now", "repeat": 3,
+                        "data": size, "figures": [vars(f) for f in figs]})
+    assert f"{counts['posts']:,} posts" in text and "demo scale=small seed=7" in text
+    assert "median of 3 runs" in text
+
+
+def test_median_of_runs():
+    assert bench.median_of([3.0, 1.0, 2.0]) == 2.0
+    assert bench.median_of([4.0, 1.0, 2.0, 3.0]) == 2.5

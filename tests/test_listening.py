@@ -428,3 +428,19 @@ def test_terms_of_a_role_whose_posts_have_no_text(db):
     p = listening.periods(dt.date(2025, 3, 1), dt.date(2025, 3, 10))
     t = listening.terms(db, Filters(), p, roles=("brand",))
     assert t.n_all == 0 and t.table.empty and t.emerging().empty and t.top("term").empty
+
+
+def test_rolling_median_and_mad_of_the_days_before_match_a_plain_loop():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    x = pd.Series(rng.poisson(20, 60).astype(float))
+    x.iloc[[5, 17, 18]] = np.nan
+    med, mad = listening._rolling_median_mad(x, window=10, min_days=4)
+    for i in range(len(x)):
+        before = x.iloc[max(0, i - 10):i].dropna().to_numpy()
+        if len(before) < 4:
+            assert np.isnan(med.iloc[i]) and np.isnan(mad.iloc[i])
+        else:
+            m = np.median(before)
+            assert med.iloc[i] == m and mad.iloc[i] == np.median(np.abs(before - m))

@@ -108,6 +108,8 @@ CREATE INDEX IF NOT EXISTS idx_posts_author ON posts (platform, author_handle, c
 CREATE INDEX IF NOT EXISTS idx_posts_time ON posts (created_at);
 CREATE INDEX IF NOT EXISTS idx_posts_reshare ON posts (reshare_of);
 CREATE INDEX IF NOT EXISTS idx_posts_reply ON posts (reply_to);
+-- People's corrections are few: listed newest first and counted without reading the posts.
+CREATE INDEX IF NOT EXISTS idx_posts_corrected ON posts (created_at) WHERE sentiment_corrected = 1;
 CREATE INDEX IF NOT EXISTS idx_follows_followee ON follows (platform, followee_handle);
 CREATE INDEX IF NOT EXISTS idx_customers_segment ON customers (segment, region);
 CREATE INDEX IF NOT EXISTS idx_customers_email ON customers (email);

@@ -348,6 +348,11 @@ def _interaction_totals(days: pd.DataFrame) -> dict[str, float]:
     return {k: float(days[k].sum()) if len(days) else 0.0 for k in _INTERACTION_FIGURES}
 
 
+def post_totals(posts: pd.DataFrame) -> dict[str, float]:
+    """The post figures of per-day rows (as ``post_days`` gives them)."""
+    return _post_totals(posts)
+
+
 def _post_totals(posts: pd.DataFrame) -> dict[str, float]:
     scored = float(posts["scored"].sum()) if len(posts) else 0.0
     row = {"posts": float(posts["posts"].sum()) if len(posts) else 0.0,
@@ -377,12 +382,14 @@ def post_roles(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
         FROM rollup_posts r WHERE {where} GROUP BY role ORDER BY role""", params)
 
 
-def overview(db: sqlite_utils.Database, f: Filters, roles=None) -> tuple[dict, dict, pd.DataFrame]:
+def overview(db: sqlite_utils.Database, f: Filters, roles=None,
+             posts: pd.DataFrame | None = None) -> tuple[dict, dict, pd.DataFrame]:
     """The Overview's interaction figures, post figures (by authors of ``roles``) and monthly series
     under ``f`` from two scans of the rollups (call ``fresh`` first): (interaction row, post row,
-    monthly frame)."""
+    monthly frame). ``posts``: the per-day post figures (as ``post_days`` gives them) when the caller
+    has them from elsewhere."""
     days = interaction_days(db, f)
-    posts = post_days(db, f, roles)
+    posts = post_days(db, f, roles) if posts is None else posts
     monthly = pd.concat([
         days.groupby(days["day"].str[:7])["interactions"].sum().rename("n").reset_index()
             .rename(columns={"day": "month"}).assign(source="Interactions"),
