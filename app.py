@@ -9,6 +9,7 @@ import streamlit as st
 
 from analysis import charts, store
 from analysis.filters import Filters
+from pages import _ui
 from pages import _workshop_tools as _workshop
 
 ROOT = Path(__file__).resolve().parent
@@ -39,10 +40,10 @@ current = st.navigation(pages, position="hidden" if presenting else "sidebar")
 # message instead of every page's traceback. A read-only file opens, with writing turned off.
 _db_problem = store.open_problem()
 if _db_problem:
-    st.error(_db_problem, icon=":material/error:")
+    st.error(_ui.escape_md(_db_problem), icon=":material/error:")  # it quotes the path
     st.stop()
 if _read_only := store.read_only_reason():
-    st.info(_read_only, icon=":material/lock:")
+    st.info(_ui.escape_md(_read_only), icon=":material/lock:")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -114,9 +115,14 @@ if st.session_state.get("present"):
               on_click=lambda: st.session_state.update(present=False))
 _workshop.deck_bar(PAGES)
 st.session_state["_report"] = {"figures": [], "tables": []}  # what this run shows, for the page report
-current.run()
-if not st.session_state.get("present"):
-    # The default page's own url_path is empty; scenarios name pages by their PAGES path.
-    page_path = next((u for _f, t, _i, u in PAGES if t == current.title), current.url_path)
-    _workshop.page_tools(page_path, current.title)
-    _workshop.compare_panel(page_path)
+try:
+    current.run()
+    if not st.session_state.get("present"):
+        # The default page's own url_path is empty; scenarios name pages by their PAGES path.
+        page_path = next((u for _f, t, _i, u in PAGES if t == current.title), current.url_path)
+        _workshop.page_tools(page_path, current.title)
+        _workshop.compare_panel(page_path)
+except store.StoreError as exc:
+    # A write refused by the store (a read-only file, another writer holding the lock past the timeout):
+    # its message is written for the user, and nothing was changed; never a traceback.
+    st.error(_ui.escape_md(str(exc)), icon=":material/error:")
