@@ -63,6 +63,17 @@ def source(f: Filters, customer: bool = False, scan: bool = False, roles=None,
     return "posts p", where, params
 
 
+# The per-group sums every sentiment figure is made of (VADER's ±0.05 labels), shared by ``daily`` and
+# ``daily_cube`` so both count alike.
+_SENTIMENT_SUMS = """COUNT(*) AS posts,
+               COUNT(p.sentiment) AS scored,
+               COALESCE(SUM(p.sentiment), 0) AS sentiment_sum,
+               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END) AS positive,
+               SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative,
+               SUM(CASE WHEN p.sentiment > -0.05 AND p.sentiment < 0.05 THEN 1 ELSE 0 END) AS neutral,
+               SUM(p.sentiment_corrected) AS corrected"""
+
+
 def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
     """Posts per day, platform, reshare flag and author role, with the sums sentiment figures need."""
     src, where, params = source(f)
@@ -70,13 +81,7 @@ def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
         SELECT substr(p.created_at, 1, 10) AS day, p.platform AS platform,
                CASE WHEN {RESHARE} THEN 1 ELSE 0 END AS reshare,
                {author_role_sql("p")} AS role,
-               COUNT(*) AS posts,
-               COUNT(p.sentiment) AS scored,
-               COALESCE(SUM(p.sentiment), 0) AS sentiment_sum,
-               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END) AS positive,
-               SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative,
-               SUM(CASE WHEN p.sentiment > -0.05 AND p.sentiment < 0.05 THEN 1 ELSE 0 END) AS neutral,
-               SUM(p.sentiment_corrected) AS corrected
+               {_SENTIMENT_SUMS}
         FROM {src} WHERE {where}
         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""", params)
 
@@ -93,13 +98,7 @@ def daily_cube(db: sqlite_utils.Database) -> pd.DataFrame:
                CASE WHEN {RESHARE} THEN 1 ELSE 0 END AS reshare,
                {author_role_sql("p")} AS role,
                lc.segment AS segment, lc.region AS region,
-               COUNT(*) AS posts,
-               COUNT(p.sentiment) AS scored,
-               COALESCE(SUM(p.sentiment), 0) AS sentiment_sum,
-               SUM(CASE WHEN p.sentiment >= 0.05 THEN 1 ELSE 0 END) AS positive,
-               SUM(CASE WHEN p.sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative,
-               SUM(CASE WHEN p.sentiment > -0.05 AND p.sentiment < 0.05 THEN 1 ELSE 0 END) AS neutral,
-               SUM(p.sentiment_corrected) AS corrected,
+               {_SENTIMENT_SUMS},
                SUM(CASE WHEN p.reshare_of IS NULL THEN 1 ELSE 0 END) AS roots_reshare,
                SUM(CASE WHEN p.reply_to IS NULL THEN 1 ELSE 0 END) AS roots_reply
         FROM posts p
