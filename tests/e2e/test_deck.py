@@ -100,6 +100,10 @@ def check_slide(pg, number: int, total: int, name: str, words: str, figures: dic
     shoot(pg, shot)
 
 
+# The longest browser flow (four saved views, a deck, eleven slide loads, two exports): once in about
+# four full-suite runs on this shared 2-core machine one page load outran its wait, and it passed when
+# run again. One rerun keeps CI from failing on that; a real fault fails both runs.
+@pytest.mark.flaky(reruns=1, reruns_delay=2)
 def test_build_present_and_export_a_deck(demo_db_copy, browser, tmp_path):
     srv = Server(demo_db_copy)
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
