@@ -247,7 +247,7 @@ else:
         conn = _ui.db()
         try:
             for ch, value in placed.items():
-                import_vocab.place_channel(conn, ch, value)
+                store.set_publicness(conn, ch, value)  # places it: no longer listed
         finally:
             conn.close()
         _ui.clear_cache()

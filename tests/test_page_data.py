@@ -150,3 +150,19 @@ def test_brand_accounts_replace_keeps_what_the_editor_holds(db):
                                                           "handle": ["acme", "acme", "help", "lost"]}))
     assert import_vocab.brand_accounts(db).to_dict("records") == [{"platform": "x", "handle": "acme"},
                                                                  {"platform": "x", "handle": "help"}]
+
+
+def test_a_channel_placed_anywhere_no_longer_waits(tmp_path):
+    """Continuum's publicness editor and the Data page's slider both call store.set_publicness: either
+    places a channel an import brought, in one transaction, so the Data page stops listing it."""
+    db = store.connect(tmp_path / "c.sqlite")
+    try:
+        assert store.ensure_channels(db, ["whatsapp", "forum"]) == ["whatsapp"]
+        assert list(import_vocab.channels_added_by_import(db)["channel"]) == ["whatsapp"]
+        store.set_publicness(db, "whatsapp", 0.2)
+        assert import_vocab.channels_added_by_import(db).empty
+        assert store.scalar(db, "SELECT publicness FROM channels WHERE channel = 'whatsapp'") == 0.2
+        store.set_publicness(db, "forum", 0.75)  # a shipped channel keeps its own description
+        assert store.scalar(db, "SELECT description FROM channels WHERE channel = 'forum'") == "A public support forum"
+    finally:
+        db.close()

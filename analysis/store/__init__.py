@@ -661,11 +661,20 @@ def channels(db: sqlite_utils.Database) -> pd.DataFrame:
                         "ORDER BY publicness DESC, channel")
 
 
+# The description ``ensure_channels`` gives a channel an import brought: such a channel waits to be
+# placed (the Data page lists it) until a person sets its publicness, on any page.
+UNPLACED_CHANNEL = "Added by an import; set its publicness"
+PLACED_CHANNEL = "Added by an import; placed by a person"
+
+
 def set_publicness(db: sqlite_utils.Database, channel: str, publicness: float) -> None:
+    """Set a channel's publicness (one transaction); a channel an import brought is then placed."""
     if not 0.0 <= float(publicness) <= 1.0:
         raise ValueError(f"publicness of {channel!r} must be between 0 and 1, got {publicness}")
     with transaction(db):
-        db.conn.execute("UPDATE channels SET publicness = ? WHERE channel = ?", (float(publicness), channel))
+        db.conn.execute("UPDATE channels SET publicness = ?, description = CASE WHEN description = ? THEN ? "
+                        "ELSE description END WHERE channel = ?",
+                        (float(publicness), UNPLACED_CHANNEL, PLACED_CHANNEL, channel))
         bump_version(db, rows=False)
 
 
@@ -676,7 +685,7 @@ def ensure_channels(db: sqlite_utils.Database, names: Iterable[str], default_pub
     if new:
         upsert_rows(db, "channels", [{"channel": n, "label": n.replace("_", " ").title(),
                                       "publicness": default_publicness,
-                                      "description": "Added by an import; set its publicness"} for n in new])
+                                      "description": UNPLACED_CHANNEL} for n in new])
     return new
 
 

@@ -18,15 +18,7 @@ def known_kinds(db: sqlite_utils.Database) -> set[str] | None:
 def channels_added_by_import(db: sqlite_utils.Database) -> pd.DataFrame:
     """Channels an import added with the default publicness, still waiting to be placed."""
     return store.query_df(db, "SELECT channel, label, publicness FROM channels "
-                              "WHERE description = 'Added by an import; set its publicness' ORDER BY channel")
-
-
-def place_channel(db: sqlite_utils.Database, channel: str, publicness: float) -> None:
-    """Set a new channel's publicness and mark it placed (so it is no longer listed as new)."""
-    store.set_publicness(db, channel, publicness)
-    with db.atomic():
-        db.conn.execute("UPDATE channels SET description = 'Added by an import; placed by a person' "
-                        "WHERE channel = ?", (channel,))
+                              "WHERE description = ? ORDER BY channel", (store.UNPLACED_CHANNEL,))
 
 
 def brand_accounts(db: sqlite_utils.Database) -> pd.DataFrame:
