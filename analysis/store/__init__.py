@@ -366,6 +366,20 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> Da
     return db
 
 
+@contextlib.contextmanager
+def connection(path: str | os.PathLike | None = None, *, create: bool = True):
+    """``with store.connection(path) as db:``: a connection (see ``connect``) closed on leaving the block.
+
+    The one way to open the store for a short piece of work; a connection per call is the simplest safe
+    pattern with Streamlit's threads.
+    """
+    db = connect(path, create=create)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 def open_problem(path: str | os.PathLike | None = None) -> str | None:
     """Why the database cannot be opened, in words for the user (None when it opens)."""
     try:
