@@ -60,7 +60,7 @@ def _memo(db: sqlite_utils.Database, name: str, args: tuple, loader: Callable[[]
     new filter does not fetch them again. A second caller waits for a load in flight rather than
     repeating it. In-memory databases are not memoised.
     """
-    path = q.db_file(db)
+    path = store.database_file(db)
     if not path:
         return loader()
     key = (path, store.data_version(db), name, args)
@@ -86,7 +86,7 @@ def _memo(db: sqlite_utils.Database, name: str, args: tuple, loader: Callable[[]
 
 def _kept(db: sqlite_utils.Database, name: str, args: tuple = ()):
     """A memoised input if it is already kept (never waits for a load in flight), else None."""
-    path = q.db_file(db)
+    path = store.database_file(db)
     if not path:
         return None
     with _MEMO_LOCK:
@@ -99,7 +99,7 @@ def prefetch(path: str, brand_only: bool = True) -> threading.Thread | None:
     Returns the thread, or None when everything is already kept or loading."""
     conn = store.connect(path, create=False)
     try:
-        key = (q.db_file(conn), store.data_version(conn))
+        key = (store.database_file(conn), store.data_version(conn))
     finally:
         conn.close()
     wanted = {("activity", ()), ("service_base", ()), ("linked_posts", (bool(brand_only),))}
@@ -330,7 +330,7 @@ def channel_view(db: sqlite_utils.Database, f: Filters) -> ChannelView:
     the first view), the figures come straight from SQL: the same numbers, sooner on a cold start.
     """
     act = _kept(db, "activity")
-    if act is None and q.db_file(db):
+    if act is None and store.database_file(db):
         r = channel_inputs(db, f)
         counts, customers, active, texts, posts = (r["counts"], r["customers"], r["active"], r["texts"],
                                                    r["posts"])
@@ -351,7 +351,7 @@ def channel_inputs(db: sqlite_utils.Database, f: Filters) -> dict:
     """The channel view's inputs from SQL, four scans side by side. Unfiltered (every first visit),
     they are kept in the database per rows version, as the other pages' first views are."""
     def scan() -> dict:
-        r = q.run_parallel(db, {
+        r = store.run_parallel(db, {
             "counts": lambda c: q.channel_month_counts(c, f), "customers": lambda c: q.channel_customers(c, f),
             "texts": lambda c: q.inbound_texts(c, f), "posts": lambda c: q.customer_post_sentiment(c, f)})
         return {"counts": r["counts"], "customers": r["customers"][0], "active": int(r["customers"][1]),
@@ -464,7 +464,7 @@ def activity_base(db: sqlite_utils.Database) -> Activity:
     process: read from the copy kept in the database per rows version when there is one (0.04 s at 1M
     interactions, against 3 s of scans), else scanned, coded and kept for the next process."""
     def scan() -> dict[str, pd.DataFrame]:
-        r = q.run_parallel(db, {"rows": q.activity_rows, "texts": q.inbound_text_rows,
+        r = store.run_parallel(db, {"rows": q.activity_rows, "texts": q.inbound_text_rows,
                                 "attrs": q.customer_attributes, "posts": q.post_sentiment_cube})
         return activity_frames(build_activity(*r["rows"], *r["texts"], r["attrs"], r["posts"]))
     return _memo(db, "activity", (), lambda: activity_from_frames(
@@ -763,7 +763,7 @@ def service_base(db: sqlite_utils.Database) -> ServiceBase:
     """The conversations of the whole database, once per data version: read from the copy kept in
     the database when there is one, else fetched, prepared and kept for the next process."""
     def scan() -> dict[str, pd.DataFrame]:
-        r = q.run_parallel(db, {"touches": q.service_touches, "attrs": q.customer_attributes})
+        r = store.run_parallel(db, {"touches": q.service_touches, "attrs": q.customer_attributes})
         return vars(build_service_base(r["touches"], r["attrs"], meanings=kinds_store.meaning_map(db)))
     return _memo(db, "service_base", (), lambda: ServiceBase(**aggregates.memo_parts(
         db, SERVICE_MEMO_KEY, ("touches", "moves", "threads"), scan)))
@@ -943,7 +943,7 @@ def posts_base(db: sqlite_utils.Database, brand_only: bool) -> pd.DataFrame:
 
 def bases(db: sqlite_utils.Database, brand_only: bool) -> tuple[ServiceBase, pd.DataFrame]:
     """The conversations and the linked posts, fetched side by side when neither is kept yet."""
-    r = q.run_parallel(db, {"base": service_base, "posts": lambda c: posts_base(c, brand_only)})
+    r = store.run_parallel(db, {"base": service_base, "posts": lambda c: posts_base(c, brand_only)})
     return r["base"], r["posts"]
 
 

@@ -13,7 +13,6 @@ from analysis.filters import Filters
 from analysis.store import aggregates, rollups
 from analysis.store import overview as q
 from analysis.store import roles as roles_
-from analysis.store.continuum import run_parallel
 
 
 @dataclass
@@ -125,9 +124,9 @@ def _kpi_rows(db: sqlite_utils.Database, f: Filters, extra: dict | None = None, 
     jobs = {"i": lambda c: q.interaction_kpis(c, f), "p": post_job, **(extra or {})}
     if f == Filters() and not extra:
         # The unfiltered figures (every cold Overview) are kept in the database per data version.
-        return aggregates.memo(db, _memo_key("overview.kpis", roles), lambda: run_parallel(db, jobs))
+        return aggregates.memo(db, _memo_key("overview.kpis", roles), lambda: store.run_parallel(db, jobs))
     # The scans are independent: SQLite releases the GIL, so they run side by side.
-    return run_parallel(db, jobs)
+    return store.run_parallel(db, jobs)
 
 
 def _kpis(rows: dict) -> Kpis:

@@ -737,3 +737,4 @@ def date_bounds(db: sqlite_utils.Database) -> tuple[str | None, str | None]:
 # a database gets the whole schema whichever page or command opens it first: a read-only file is
 # never migrated later, and a table created only when its page is first opened would be missing.
 from analysis.store import aggregates, kinds, mappings, perception, rollups, scenarios, sentiment  # noqa: E402, F401, I001
+from analysis.store.connections import run_parallel  # noqa: E402, F401, I001

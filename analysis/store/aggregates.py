@@ -81,7 +81,7 @@ def memo(db: sqlite_utils.Database, key: str, compute: Callable[[], object]):
     Only for results that do not depend on filters (or whose filters are part of ``key``).
     Writes are not data changes: the data version does not move.
     """
-    if db.conn.execute("PRAGMA database_list").fetchone()[2] == "":  # in-memory: nothing to keep
+    if not store.database_file(db):  # in-memory: nothing to keep
         return compute()
     version = store.rows_version(db)
     hit = load(db, key, version)
@@ -95,7 +95,7 @@ def memo(db: sqlite_utils.Database, key: str, compute: Callable[[], object]):
 def memo_parts(db: sqlite_utils.Database, key: str, names: Sequence[str], compute: Callable[[], dict]) -> dict:
     """``memo`` for a result made of several parts (``compute()`` returns {name: frame or plain data}),
     each kept under ``key.name``: all parts from the database, or all computed and kept."""
-    if db.conn.execute("PRAGMA database_list").fetchone()[2] == "":  # in-memory: nothing to keep
+    if not store.database_file(db):  # in-memory: nothing to keep
         return compute()
     version = store.rows_version(db)
     kept = {name: load(db, f"{key}.{name}", version) for name in names}

@@ -8,10 +8,6 @@ reference the in-memory path must match.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import sqlite_utils
@@ -26,7 +22,6 @@ MIN_TOUCHES = 2
 # Room for channel codes and the direction inside one integer per interaction.
 CHANNEL_SLOTS = 1024
 DIRECTIONS = {"inbound": 1, "outbound": 2}  # 0: anything else
-MMAP_BYTES = 1 << 30
 
 
 def day_key_sql(column: str) -> str:
@@ -250,35 +245,3 @@ def private_channel_used(db: sqlite_utils.Database) -> bool:
 
 def brand_account_count(db: sqlite_utils.Database) -> int:
     return int(scalar(db, "SELECT COUNT(*) FROM brand_accounts") or 0)
-
-
-def db_file(db: sqlite_utils.Database) -> str:
-    """The file behind a connection ('' for an in-memory database)."""
-    # SQLite's own pragma: another engine would name its database differently.
-    row = db.conn.execute("PRAGMA database_list").fetchone()
-    return (row[2] or "") if row else ""
-
-
-def run_parallel(db: sqlite_utils.Database, jobs: dict[str, Callable[[sqlite_utils.Database], Any]]) -> dict[str, Any]:
-    """Run independent read queries at the same time, each on its own connection to the same file.
-
-    SQLite releases Python's lock while it scans and sorts, so on a large database the page waits
-    for the slowest query rather than for their sum. In-memory databases run them one by one.
-    """
-    path = db_file(db)
-    if not path or len(jobs) < 2:
-        return {name: job(db) for name, job in jobs.items()}
-
-    def run(job):
-        conn = store.connect(path, create=False)
-        # Reading pages through a memory map saves a system call per page on the scattered reads of a
-        # join; it only affects this short-lived connection, never the file.
-        conn.conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}").fetchall()
-        try:
-            return job(conn)
-        finally:
-            conn.close()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {name: pool.submit(run, job) for name, job in jobs.items()}
-        return {name: fut.result() for name, fut in futures.items()}
