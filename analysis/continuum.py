@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from analysis import sentiment, stats, store, whatif
+from analysis import memo, sentiment, stats, store, whatif
 from analysis.filters import Filters
 from analysis.store import aggregates
 from analysis.store import continuum as q
@@ -31,6 +30,7 @@ TRUNCATED = "…"
 MAX_PATH_STEPS = 8
 # Distinct inbound texts scored per view, most frequent first (VADER runs at a few thousand texts a second).
 MAX_SCORED_TEXTS = 5000
+SCORED_TEXTS_KEPT = 200_000  # scores remembered in this process
 # Drawn, not computed: the Sankey shows this many of the largest moves, the bar chart this many paths.
 MAX_DRAWN_MOVES = 30
 MAX_DRAWN_PATHS = 12
@@ -45,79 +45,22 @@ NOT_RESOLVED = "not resolved"
 OUTCOMES = {"vent": "Public vent (negative post)", "kudos": "Kudos (positive post)"}
 
 
-# -- memo: one copy of the unfiltered inputs per database file and data version ------------------
-
-_MEMO: OrderedDict = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-_LOADING: dict[tuple, threading.Lock] = {}
-_MEMO_SIZE = 8
-
-
-def _memo(db: sqlite_utils.Database, name: str, args: tuple, loader: Callable[[], object]):
-    """Keep an unfiltered input in this process, keyed on database file, data version and arguments.
-
-    Streamlit's cache keys results on the filters; this keeps the filter-independent inputs so a
-    new filter does not fetch them again. A second caller waits for a load in flight rather than
-    repeating it. In-memory databases are not memoised.
-    """
-    path = store.database_file(db)
-    if not path:
-        return loader()
-    key = (path, store.data_version(db), name, args)
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-        loading = _LOADING.setdefault(key, threading.Lock())
-    with loading:
-        with _MEMO_LOCK:
-            if key in _MEMO:
-                return _MEMO[key]
-        value = loader()
-        with _MEMO_LOCK:
-            for old in [k for k in _MEMO if k[0] == path and k[2:] == key[2:] and k[1] != key[1]]:
-                del _MEMO[old]
-            _MEMO[key] = value
-            while len(_MEMO) > _MEMO_SIZE:
-                _MEMO.popitem(last=False)
-            _LOADING.pop(key, None)
-    return value
-
-
-def _kept(db: sqlite_utils.Database, name: str, args: tuple = ()):
-    """A memoised input if it is already kept (never waits for a load in flight), else None."""
-    path = store.database_file(db)
-    if not path:
-        return None
-    with _MEMO_LOCK:
-        return _MEMO.get((path, store.data_version(db), name, args))
-
-
 def prefetch(path: str, brand_only: bool = True) -> threading.Thread | None:
     """Load the in-memory activity, the conversations and the linked posts in the background (once per
     data version), so filter changes and the first visit to another tab do not wait for them.
     Returns the thread, or None when everything is already kept or loading."""
-    conn = store.connect(path, create=False)
-    try:
-        key = (store.database_file(conn), store.data_version(conn))
-    finally:
-        conn.close()
-    wanted = {("activity", ()), ("service_base", ()), ("linked_posts", (bool(brand_only),))}
-    with _MEMO_LOCK:
-        kept = {k[2:] for k in _MEMO if k[:2] == key} | {k[2:] for k in _LOADING if k[:2] == key}
-    if wanted <= kept:
-        return None
+    with store.connection(path, create=False) as conn:
+        if memo.kept_or_loading(conn, [("activity", ()), ("service_base", ()), ("linked_posts", (bool(brand_only),))]):
+            return None
 
     def work():
-        c = store.connect(path, create=False)
         try:
-            # Filter changes come first on the page that was just drawn; other tabs after.
-            activity_base(c)
-            bases(c, brand_only)
+            with store.connection(path, create=False) as c:
+                # Filter changes come first on the page that was just drawn; other tabs after.
+                activity_base(c)
+                bases(c, brand_only)
         except Exception:  # a warm-up only: the tab that needs the data loads it and reports errors
             pass
-        finally:
-            c.close()
 
     thread = threading.Thread(target=work, name="continuum-prefetch", daemon=True)
     thread.start()
@@ -213,22 +156,10 @@ def path_from_label(label: str, labels: dict[str, str]) -> str:
 
 # -- channel view -----------------------------------------------------------------------------
 
-_SCORES: dict[str, float | None] = {}
-_SCORES_LOCK = threading.Lock()
-
-
 def _scores_for(texts: list[str]) -> dict[str, float | None]:
     """VADER scores for texts, each scored once per process (interaction sentiment is not stored)."""
-    with _SCORES_LOCK:
-        missing = [t for t in texts if t not in _SCORES]
-    if missing:
-        scored, _ = sentiment.score_texts(missing)
-        with _SCORES_LOCK:
-            if len(_SCORES) > 200_000:
-                _SCORES.clear()
-            _SCORES.update(zip(missing, scored))
-    with _SCORES_LOCK:
-        return {t: _SCORES.get(t) for t in texts}
+    return memo.per_text("continuum.vader", (), texts, lambda missing: sentiment.score_texts(missing)[0],
+                         limit=SCORED_TEXTS_KEPT)
 
 
 def text_sentiment(texts: pd.DataFrame, max_texts: int = MAX_SCORED_TEXTS) -> tuple[pd.DataFrame, int, int]:
@@ -329,7 +260,7 @@ def channel_view(db: sqlite_utils.Database, f: Filters) -> ChannelView:
     Until the in-memory copy of the activity is kept (``prefetch`` loads it in the background after
     the first view), the figures come straight from SQL: the same numbers, sooner on a cold start.
     """
-    act = _kept(db, "activity")
+    act = memo.peek(db, "activity")
     if act is None and store.database_file(db):
         r = channel_inputs(db, f)
         counts, customers, active, texts, posts = (r["counts"], r["customers"], r["active"], r["texts"],
@@ -356,7 +287,7 @@ def channel_inputs(db: sqlite_utils.Database, f: Filters) -> dict:
             "texts": lambda c: q.inbound_texts(c, f), "posts": lambda c: q.customer_post_sentiment(c, f)})
         return {"counts": r["counts"], "customers": r["customers"][0], "active": int(r["customers"][1]),
                 "texts": r["texts"], "posts": r["posts"]}
-    return aggregates.memo_parts(db, "continuum", _CHANNEL_INPUTS, scan) if f == Filters() else scan()
+    return memo.unfiltered_kept(db, f, "continuum", scan, parts=_CHANNEL_INPUTS)
 
 
 # -- channel activity in memory ------------------------------------------------------------------
@@ -467,7 +398,7 @@ def activity_base(db: sqlite_utils.Database) -> Activity:
         r = store.run_parallel(db, {"rows": q.activity_rows, "texts": q.inbound_text_rows,
                                 "attrs": q.customer_attributes, "posts": q.post_sentiment_cube})
         return activity_frames(build_activity(*r["rows"], *r["texts"], r["attrs"], r["posts"]))
-    return _memo(db, "activity", (), lambda: activity_from_frames(
+    return memo.kept(db, "activity", lambda: activity_from_frames(
         aggregates.memo_parts(db, "continuum.activity", _ACTIVITY_PARTS, scan)))
 
 
@@ -765,7 +696,7 @@ def service_base(db: sqlite_utils.Database) -> ServiceBase:
     def scan() -> dict[str, pd.DataFrame]:
         r = store.run_parallel(db, {"touches": q.service_touches, "attrs": q.customer_attributes})
         return vars(build_service_base(r["touches"], r["attrs"], meanings=kinds_store.meaning_map(db)))
-    return _memo(db, "service_base", (), lambda: ServiceBase(**aggregates.memo_parts(
+    return memo.kept(db, "service_base", lambda: ServiceBase(**aggregates.memo_parts(
         db, SERVICE_MEMO_KEY, ("touches", "moves", "threads"), scan)))
 
 
@@ -938,7 +869,7 @@ def posts_base(db: sqlite_utils.Database, brand_only: bool) -> pd.DataFrame:
             "t": _epoch_seconds(p["created_at"]) if len(p) else np.zeros(0, dtype=np.int64),
             "sentiment": p["sentiment"].astype(float).to_numpy(),
             "is_reply": p["is_reply"].to_numpy(dtype=bool) if len(p) else np.zeros(0, dtype=bool)})
-    return _memo(db, "linked_posts", (bool(brand_only),), load)
+    return memo.kept(db, "linked_posts", load, (bool(brand_only),))
 
 
 def bases(db: sqlite_utils.Database, brand_only: bool) -> tuple[ServiceBase, pd.DataFrame]:
@@ -1351,7 +1282,7 @@ def whatif_models(db: sqlite_utils.Database, f: Filters, window_days: int = 7,
         labelled, _ = _outcome_frame(base, posts, thread_mask(base, f), f, window_days)
         models, notes = fit_models(labelled, labels=labels_of(vocabulary(db)))
         return models, notes, len(labelled)
-    return _memo(db, "whatif_models", (f, int(window_days), bool(brand_only)), fit)
+    return memo.kept(db, "whatif_models", fit, (f, int(window_days), bool(brand_only)), settings=True)
 
 
 def whatif_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, ...] = (), path: str | None = None,

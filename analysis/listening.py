@@ -27,7 +27,7 @@ import pandas as pd
 import sqlite_utils
 from scipy import stats
 
-from analysis import sentiment
+from analysis import memo, sentiment
 from analysis.filters import Filters
 from analysis.store import PROJECT_ROOT, aggregates
 from analysis.store import listening as q
@@ -117,8 +117,8 @@ def cube(db: sqlite_utils.Database) -> pd.DataFrame:
     """``store.listening.daily_cube``, kept in the database per rows version: one scan of every post
     per data change, after which every filter of ``daily`` (and the cascades' count of originals) is a
     selection of its rows in memory, with no query proportional to the posts."""
-    return aggregates.in_process(db, "listening.cube",
-                                 lambda: aggregates.memo(db, "listening.daily_cube", lambda: q.daily_cube(db)))
+    return memo.kept(db, "listening.cube",
+                     lambda: aggregates.memo(db, "listening.daily_cube", lambda: q.daily_cube(db)))
 
 
 def daily(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
@@ -493,8 +493,8 @@ def text_cube(db: sqlite_utils.Database) -> dict:
         return {"rows": rows, "texts": pd.DataFrame({"text": pd.Series(list(uniques), dtype=object),
                                                      "terms": [TERM_SEP.join(terms_of(t)) for t in uniques]})}
 
-    return aggregates.in_process(db, "listening.text_cube",
-                 lambda: aggregates.memo_parts(db, "listening.text_cube.v2", ("rows", "texts"), compute))
+    return memo.kept(db, "listening.text_cube",
+                     lambda: aggregates.memo_parts(db, "listening.text_cube.v2", ("rows", "texts"), compute))
 
 
 def text_counts(db: sqlite_utils.Database, view: Filters, recent_start: dt.date, base_start: dt.date,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 import sqlite_utils
 
-from analysis import listening, store
+from analysis import listening, memo, store
 from analysis.filters import Filters
 from analysis.store import aggregates, rollups
 from analysis.store import overview as q
@@ -122,11 +122,11 @@ def _post_kpis(db: sqlite_utils.Database, f: Filters, roles: tuple[str, ...] = (
 def _kpi_rows(db: sqlite_utils.Database, f: Filters, extra: dict | None = None, roles: tuple[str, ...] = ()) -> dict:
     post_job = (lambda c: _post_kpis(c, f, roles)) if f != Filters() else (lambda c: q.post_kpis(c, f, roles))
     jobs = {"i": lambda c: q.interaction_kpis(c, f), "p": post_job, **(extra or {})}
-    if f == Filters() and not extra:
-        # The unfiltered figures (every cold Overview) are kept in the database per data version.
-        return aggregates.memo(db, _memo_key("overview.kpis", roles), lambda: store.run_parallel(db, jobs))
-    # The scans are independent: SQLite releases the GIL, so they run side by side.
-    return store.run_parallel(db, jobs)
+    if extra:
+        return store.run_parallel(db, jobs)
+    # The scans are independent: SQLite releases the GIL, so they run side by side. The unfiltered
+    # figures (every cold Overview) are kept in the database per rows version.
+    return memo.unfiltered_kept(db, f, _memo_key("overview.kpis", roles), lambda: store.run_parallel(db, jobs))
 
 
 def _kpis(rows: dict) -> Kpis:
@@ -159,9 +159,7 @@ def view(db: sqlite_utils.Database, f: Filters, roles=None) -> tuple[Kpis, pd.Da
 
 def monthly_activity(db: sqlite_utils.Database, f: Filters, roles=None) -> pd.DataFrame:
     roles = role_key(roles)
-    if f == Filters():
-        return aggregates.memo(db, _memo_key("overview.monthly", roles), lambda: q.monthly_activity(db, f, roles))
-    return q.monthly_activity(db, f, roles)
+    return memo.unfiltered_kept(db, f, _memo_key("overview.monthly", roles), lambda: q.monthly_activity(db, f, roles))
 
 
 def post_roles(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:

@@ -32,9 +32,8 @@ import pandas as pd
 import sqlite_utils
 from scipy import stats as sps
 
-from analysis import stats, store
+from analysis import memo, stats, store
 from analysis.filters import Filters
-from analysis.store import aggregates
 from analysis.store import perception as sp
 from analysis.store.perception import DEFAULT_LEXICON, MOTIVES
 
@@ -628,8 +627,8 @@ def _public_messages(db: sqlite_utils.Database, filters: Filters | None) -> pd.D
     if undated == Filters():
         # Every date range reads the same undated messages: once per data version in this process
         # (the channels' publicness, a setting, decides which are public, so not per rows version).
-        msgs = aggregates.in_process(db, "perception.brand_public_messages",
-                                     lambda: sp.brand_public_messages(db, undated), settings=True)
+        msgs = memo.kept(db, "perception.brand_public_messages", lambda: sp.brand_public_messages(db, undated),
+                         settings=True)
     else:
         msgs = sp.brand_public_messages(db, undated)
     keep = f.frame_mask(msgs, date="at", platform=False, customer=False)
@@ -649,28 +648,16 @@ def brand_messages(db: sqlite_utils.Database, filters: Filters | None = None,
     return msgs
 
 
-# The brand repeats itself, and a new filter mostly brings back texts already classified: remember each
-# distinct text's motive per lexicon (a pure function of both), for the few most recent lexicons.
-_MEMO: dict[tuple, dict[str, str]] = {}
-_MEMO_LEXICONS = 4
-_MEMO_TEXTS = 500_000
-
-
+# The brand repeats itself, and a new filter mostly brings back texts already classified: each distinct
+# text's motive is remembered per lexicon (a pure function of both).
 def _classify_memo(texts: pd.Series, lex: dict[str, list[str]]) -> np.ndarray:
     key = tuple((m, tuple(kws)) for m, kws in lex.items())
-    memo = _MEMO.pop(key, None)
-    if memo is None or len(memo) > _MEMO_TEXTS:
-        memo = {}
-    _MEMO[key] = memo  # most recently used last
-    while len(_MEMO) > _MEMO_LEXICONS:
-        _MEMO.pop(next(iter(_MEMO)))
     filled = texts.astype(object).where(texts.notna(), "")
     codes, uniques = pd.factorize(filled, use_na_sentinel=False)
     uniques = [str(u) for u in uniques]
-    new = [u for u in uniques if u not in memo]
-    if new:
-        memo.update(zip(new, classify_messages(pd.Series(new, dtype=object), lex).tolist()))
-    return np.asarray([memo[u] for u in uniques], dtype=object)[codes]
+    motives = memo.per_text("perception.motive", key, uniques,
+                            lambda new: classify_messages(pd.Series(new, dtype=object), lex).tolist())
+    return np.asarray([motives[u] for u in uniques], dtype=object)[codes]
 
 
 def content_mix(messages: pd.DataFrame, motives: Iterable[str] | None = None) -> pd.DataFrame:

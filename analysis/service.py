@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from analysis import continuum, store
+from analysis import continuum, memo, store
 from analysis.filters import Filters
 from analysis.store import service as q
 
@@ -267,7 +267,7 @@ def service_view(db: sqlite_utils.Database, f: Filters) -> ServiceView:
 def coverage(db: sqlite_utils.Database):
     """What the data records (``analysis.store.service.coverage``), once per data version in this process:
     a scan of every interaction (0.3 s at 100,000) that no filter changes."""
-    return continuum._memo(db, "service_coverage", (), lambda: q.coverage(db))
+    return memo.kept(db, "service_coverage", lambda: q.coverage(db), settings=True)
 
 
 def unanswered(frame: pd.DataFrame, limit: int = 200) -> pd.DataFrame:

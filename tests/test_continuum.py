@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import continuum, sentiment, stats, store
+from analysis import continuum, memo, sentiment, stats, store
 from analysis.filters import Filters
 
 VOCAB = pd.DataFrame({
@@ -324,13 +324,20 @@ def test_views_through_the_store(small_db):
     assert int(monthly["n"].sum()) == 4
 
 
-def test_service_base_is_kept_per_data_version(tmp_path):
+def test_service_base_is_kept_per_rows_version(tmp_path):
     conn = store.connect(tmp_path / "c.sqlite")
-    store.upsert_rows(conn, "interactions", TOUCHES.assign(interaction_id=[f"I{i}" for i in range(len(TOUCHES))]))
+    rows = TOUCHES.assign(interaction_id=[f"I{i}" for i in range(len(TOUCHES))])
+    store.upsert_rows(conn, "interactions", rows)
     first = continuum.service_base(conn)
     assert continuum.service_base(conn) is first
-    store.set_publicness(conn, "dm", 0.4)  # any write bumps the data version
-    assert continuum.service_base(conn) is not first
+    store.set_publicness(conn, "dm", 0.4)  # a setting: the conversations themselves did not change
+    assert continuum.service_base(conn) is first
+    with conn.atomic():  # a new conversation: the rows version moves, the kept base is stale
+        store.upsert_rows(conn, "interactions", rows.iloc[:1].assign(interaction_id="I-new", thread_id="T-new"))
+        store.bump_version(conn)
+    again = continuum.service_base(conn)
+    assert again is not first
+    assert len(again.threads) == len(first.threads) + 1
     conn.close()
 
 
@@ -476,7 +483,7 @@ def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo
         assert aggregates.load(conn, "continuum.activity.rows", version) is not None
         assert aggregates.load(conn, f"{continuum.SERVICE_MEMO_KEY}.threads", version) is not None
         kept_act, kept_base = continuum.activity_base(conn), continuum.service_base(conn)
-        continuum._MEMO.clear()
+        memo.clear()
         with conn.atomic():
             conn.conn.execute("DELETE FROM aggregates WHERE key LIKE 'continuum.%'")
         fresh_act, fresh_base = continuum.activity_base(conn), continuum.service_base(conn)

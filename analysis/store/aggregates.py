@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -105,31 +103,3 @@ def memo_parts(db: sqlite_utils.Database, key: str, names: Sequence[str], comput
     for name in names:
         save(db, f"{key}.{name}", version, parts[name])
     return parts
-
-
-_IN_PROCESS: dict[str, tuple[tuple, object]] = {}
-_IN_PROCESS_LOCK = threading.Lock()
-
-
-def in_process(db: sqlite_utils.Database, name: str, load: Callable[[], object], settings: bool = False):
-    """``load()`` once per database file and rows version in this process, the last value kept per
-    ``name``: what is kept in the database is read from it once, not on every filter change.
-    ``settings``: the value also depends on settings (a channel's publicness), so it is keyed on the
-    data version, which settings move too. Callers must not change the value. In-memory databases
-    are not kept."""
-    path = db.conn.execute("PRAGMA database_list").fetchone()[2] or ""
-    if not path:
-        return load()
-    try:
-        inode = os.stat(path).st_ino  # a file replaced at the same path is another database
-    except OSError:
-        inode = None
-    key = (path, inode, store.data_version(db) if settings else store.rows_version(db))
-    with _IN_PROCESS_LOCK:
-        hit = _IN_PROCESS.get(name)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    value = load()
-    with _IN_PROCESS_LOCK:
-        _IN_PROCESS[name] = (key, value)
-    return value
