@@ -81,7 +81,7 @@ def with_sides(vocab: pd.DataFrame) -> pd.DataFrame:
     return v.sort_values(["publicness", "channel"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _complete_vocab(vocab: pd.DataFrame, seen: Iterable[str]) -> pd.DataFrame:
+def complete_vocab(vocab: pd.DataFrame, seen: Iterable[str]) -> pd.DataFrame:
     """Add channels seen in the data but missing from the vocabulary (placed at the threshold, flagged)."""
     known = set(vocab["channel"])
     extra = sorted({c for c in seen if c is not None and c not in known})
@@ -215,7 +215,7 @@ class ChannelView:
 def summarise_channels(vocab: pd.DataFrame, counts: pd.DataFrame, customers: pd.DataFrame, active: int,
                        text_sent: pd.DataFrame, post_sent: pd.DataFrame) -> pd.DataFrame:
     """The channel table: volumes by direction, customers, talk share and sentiment with its source."""
-    v = _complete_vocab(vocab, counts["channel"].unique() if len(counts) else [])
+    v = complete_vocab(vocab, counts["channel"].unique() if len(counts) else [])
     by_dir = (counts.pivot_table(index="channel", columns="direction", values="n", aggfunc="sum", fill_value=0)
               if len(counts) else pd.DataFrame())
     t = v.copy()
@@ -559,7 +559,7 @@ class ServiceBase:
     threads: pd.DataFrame   # one row per thread code (see build_service_base)
 
 
-def _epoch_seconds(values) -> np.ndarray:
+def epoch_seconds(values) -> np.ndarray:
     ts = pd.to_datetime(pd.Series(values), format="ISO8601")
     return ts.to_numpy().astype("datetime64[s]").astype(np.int64)
 
@@ -590,7 +590,7 @@ def build_service_base(touches: pd.DataFrame, customers: pd.DataFrame | None = N
     n = len(df)
     thread, thread_ids = pd.factorize(df["thread_id"], sort=False)
     thread = thread.astype(np.int64)
-    t = _epoch_seconds(df["occurred_at"]) if n else np.zeros(0, dtype=np.int64)
+    t = epoch_seconds(df["occurred_at"]) if n else np.zeros(0, dtype=np.int64)
     if n:
         # Time order inside each thread (SQL already sorts; hand-made data may not).
         order = np.lexsort((t, thread))
@@ -828,7 +828,7 @@ def conversation_counts(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame
     counts = (pd.DataFrame({"month": month, "channel": t["channel"].astype(str).to_numpy(),
                             "direction": np.where(t["inbound"].to_numpy(), "inbound", "outbound")})
               .groupby(["month", "channel", "direction"]).size().rename("n").reset_index())
-    v = _complete_vocab(vocab, counts["channel"].unique())
+    v = complete_vocab(vocab, counts["channel"].unique())
     return monthly_mix(counts, v)
 
 
@@ -866,7 +866,7 @@ def posts_base(db: sqlite_utils.Database, brand_only: bool) -> pd.DataFrame:
         return pd.DataFrame({
             "customer_id": p["customer_id"].to_numpy(dtype=object), "post_id": p["post_id"].to_numpy(dtype=object),
             "platform": p["platform"].to_numpy(dtype=object),
-            "t": _epoch_seconds(p["created_at"]) if len(p) else np.zeros(0, dtype=np.int64),
+            "t": epoch_seconds(p["created_at"]) if len(p) else np.zeros(0, dtype=np.int64),
             "sentiment": p["sentiment"].astype(float).to_numpy(),
             "is_reply": p["is_reply"].to_numpy(dtype=bool) if len(p) else np.zeros(0, dtype=bool)})
     return memo.kept(db, "linked_posts", load, (bool(brand_only),))
@@ -951,7 +951,7 @@ def add_bins(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _outcome_frame(base: ServiceBase, posts: pd.DataFrame, mask: np.ndarray, f: Filters,
+def outcome_frame(base: ServiceBase, posts: pd.DataFrame, mask: np.ndarray, f: Filters,
                    window_days: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Linked threads in the mask with vent/kudos flags, and the matched public moments."""
     th = base.threads[mask & base.threads["linked"].to_numpy()]
@@ -962,7 +962,7 @@ def _outcome_frame(base: ServiceBase, posts: pd.DataFrame, mask: np.ndarray, f: 
 
 def going_public(base: ServiceBase, posts: pd.DataFrame, mask: np.ndarray, f: Filters, window_days: float,
                  brand_only: bool, labels: dict[str, str] | None = None) -> GoingPublic:
-    labelled, moments = _outcome_frame(base, posts, mask, f, window_days)
+    labelled, moments = outcome_frame(base, posts, mask, f, window_days)
     labelled = add_bins(labelled)
     labels = labels or {}
     start = labelled["start_channel"].astype(str)
@@ -1060,7 +1060,7 @@ def escalation_frame(base: ServiceBase, mask: np.ndarray, vocab: pd.DataFrame,
     inbound = tc["inbound"].to_numpy()[keep].astype(bool)
     channel = tc["channel"].astype(str).to_numpy()[keep]
     kind = tc["kind"].astype(str).to_numpy()[keep]
-    public = np.isin(channel, list(public_set(_complete_vocab(vocab, np.unique(channel)))))
+    public = np.isin(channel, list(public_set(complete_vocab(vocab, np.unique(channel)))))
     # Touches are in thread and time order (build_service_base): a thread's first row is its opening.
     first = np.r_[True, thread[1:] != thread[:-1]]
     opened = pd.Series(inbound[first], index=thread[first])
@@ -1279,7 +1279,7 @@ def whatif_models(db: sqlite_utils.Database, f: Filters, window_days: int = 7,
     """The fitted models on every linked conversation under the filters (not the focus)."""
     def fit():
         base, posts = bases(db, brand_only)
-        labelled, _ = _outcome_frame(base, posts, thread_mask(base, f), f, window_days)
+        labelled, _ = outcome_frame(base, posts, thread_mask(base, f), f, window_days)
         models, notes = fit_models(labelled, labels=labels_of(vocabulary(db)))
         return models, notes, len(labelled)
     return memo.kept(db, "whatif_models", fit, (f, int(window_days), bool(brand_only)), settings=True)
@@ -1296,7 +1296,7 @@ def whatif_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, ...] = 
                       first_response_cap_h=first_response_cap_h)
     models, notes, _ = whatif_models(db, f, window_days, brand_only)
     base, posts = bases(db, brand_only)
-    labelled, _ = _outcome_frame(base, posts, thread_mask(base, f, focus, path), f, window_days)
+    labelled, _ = outcome_frame(base, posts, thread_mask(base, f, focus, path), f, window_days)
     effects = scenario_effects(models, labelled, resolution_cut, first_response_cap_h)
     return WhatIf(models=models, notes=notes, population=len(labelled),
                   observed={o: int(labelled[o].sum()) if len(labelled) else 0 for o in OUTCOMES},

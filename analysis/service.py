@@ -77,7 +77,7 @@ def conversations(threads: pd.DataFrame, vocab: pd.DataFrame) -> pd.DataFrame:
     th = threads[threads["opened_inbound"].astype(bool)] if len(threads) else threads
     if th.empty:
         return pd.DataFrame(columns=FRAME_COLUMNS)
-    v = continuum._complete_vocab(vocab, th["start_channel"].unique())
+    v = continuum.complete_vocab(vocab, th["start_channel"].unique())
     public = set(v.loc[v["publicness"].astype(float) >= store.PUBLIC_THRESHOLD, "channel"])
     labels = continuum.labels_of(v)
     start_channel = th["start_channel"].astype(str)
