@@ -61,7 +61,7 @@ OTHER = "other"
 CONFIDENCE = 0.95
 ALPHA = 0.05
 
-_DEFAULT_LABELS = {"a_label": "Consumers", "b_label": "Businesses", "a_short": "consumer", "b_short": "business",
+DEFAULT_LABELS = {"a_label": "Consumers", "b_label": "Businesses", "a_short": "consumer", "b_short": "business",
                    "b_is_belief": True}
 
 
@@ -81,7 +81,7 @@ def load_reference() -> pd.DataFrame:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     df["has_consumer_share"] = df["consumer_share"].notna()
     df["has_business_share"] = df["business_share"].notna()
-    df.attrs.update(_DEFAULT_LABELS, source=CITATION_SHORT, notes=[])
+    df.attrs.update(DEFAULT_LABELS, source=CITATION_SHORT, notes=[])
     return df
 
 
@@ -122,8 +122,8 @@ def _mid(label: str) -> str:
 
 
 def _labels(df: pd.DataFrame, a_label: str | None, b_label: str | None) -> dict:
-    lab = dict(_DEFAULT_LABELS)
-    lab.update({k: v for k, v in df.attrs.items() if k in _DEFAULT_LABELS})
+    lab = dict(DEFAULT_LABELS)
+    lab.update({k: v for k, v in df.attrs.items() if k in DEFAULT_LABELS})
     if a_label:
         lab["a_label"] = a_label
     if b_label:
@@ -456,7 +456,7 @@ def lexicon_frame(db: sqlite_utils.Database) -> pd.DataFrame:
 
 def lexicon_dict(db: sqlite_utils.Database) -> dict[str, list[str]]:
     """The stored lexicon as {motive: [keywords]} in the IBM consumer motive order."""
-    return _as_lexicon(sp.lexicon(db))
+    return as_lexicon(sp.lexicon(db))
 
 
 def add_keywords(db: sqlite_utils.Database, motive: str, keywords: Iterable[str] | str) -> int:
@@ -475,7 +475,7 @@ def reset_lexicon(db: sqlite_utils.Database) -> int:
     return sp.reset_lexicon(db)
 
 
-def _as_lexicon(lexicon: LexiconLike | None) -> dict[str, list[str]]:
+def as_lexicon(lexicon: LexiconLike | None) -> dict[str, list[str]]:
     if lexicon is None:
         lexicon = DEFAULT_LEXICON
     if isinstance(lexicon, pd.DataFrame):
@@ -525,7 +525,7 @@ def keyword_hits(texts: Iterable[str | None] | pd.Series, lexicon: LexiconLike |
     Each distinct text is matched once; the loop runs over motives, not rows.
     """
     s = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
-    lex = _as_lexicon(lexicon)
+    lex = as_lexicon(lexicon)
     codes, uniques = pd.factorize(s.astype(object).where(s.notna(), ""), use_na_sentinel=False)
     u = pd.Series(uniques, dtype=object).astype(str)
     # The alternation regexes cost tens of microseconds per text, so a substring test picks the
@@ -643,7 +643,7 @@ def brand_messages(db: sqlite_utils.Database, filters: Filters | None = None,
     ``lexicon`` defaults to the stored one.
     """
     msgs = _public_messages(db, filters)
-    lex = _as_lexicon(lexicon if lexicon is not None else sp.lexicon(db))
+    lex = as_lexicon(lexicon if lexicon is not None else sp.lexicon(db))
     msgs["motive"] = _classify_memo(msgs["text"], lex) if len(msgs) else pd.Series(dtype=object)
     return msgs
 
@@ -683,7 +683,7 @@ def content_mix(messages: pd.DataFrame, motives: Iterable[str] | None = None) ->
 def brand_content_mix(db: sqlite_utils.Database, filters: Filters | None = None,
                       lexicon: LexiconLike | None = None) -> pd.DataFrame:
     """The brand's public content mix over motives: ``content_mix(brand_messages(db, filters, lexicon))``."""
-    lex = _as_lexicon(lexicon if lexicon is not None else sp.lexicon(db))
+    lex = as_lexicon(lexicon if lexicon is not None else sp.lexicon(db))
     return content_mix(brand_messages(db, filters, lex), motives=list(lex))
 
 
@@ -735,7 +735,7 @@ def brand_content(db: sqlite_utils.Database, filters: Filters | None = None,
 
     The page needs both; reading the messages once halves the work on a large database.
     """
-    lex = _as_lexicon(lexicon if lexicon is not None else sp.lexicon(db))
+    lex = as_lexicon(lexicon if lexicon is not None else sp.lexicon(db))
     msgs = brand_messages(db, filters, lex)
     return content_mix(msgs, motives=list(lex)), broadcast_vs_listen(messages=msgs)
 
