@@ -14,6 +14,7 @@ from scipy import stats as sps
 from analysis import perception as P
 from analysis import stats, store
 from analysis.filters import Filters
+from analysis.perception.lexicon import _motive_regex
 from analysis.store import perception as sp
 
 DISCOUNTS, PURCHASE, CONNECTED, COMMUNITY, SERVICE = (
@@ -230,7 +231,7 @@ def test_keyword_hits_shortcut_matches_the_plain_regex():
     lex["Meta"] = ["a.b", "(vip)", "5*", "c++", "[new]", "$5 off", "what?", "x|y", "^a", "{n}"]  # regex metacharacters
     got = P.keyword_hits(texts, lex)
     for motive, kws in lex.items():
-        rx = P._motive_regex(list(kws))
+        rx = _motive_regex(list(kws))
         expected = [len(re.findall(rx, t, flags=re.IGNORECASE)) for t in texts]
         assert got[motive].tolist() == expected, motive
     assert got[DISCOUNTS].iloc[4] == 2  # the long s in "\u017fale" matches "sale" under IGNORECASE
