@@ -40,7 +40,7 @@ __all__ = [
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 # inferred kinds (pandas.api.types.infer_dtype) that hold no text to neutralise
-_NON_TEXT_KINDS = frozenset({
+NON_TEXT_KINDS = frozenset({
     "empty", "integer", "floating", "mixed-integer-float", "decimal", "complex", "boolean", "datetime64",
     "datetime", "date", "time", "timedelta64", "timedelta", "period", "interval",
 })
@@ -49,7 +49,7 @@ _NON_TEXT_KINDS = frozenset({
 _EXCEL_MAX_ROWS = 1_048_576
 _EXCEL_MAX_CHARS = 32_767
 # XML 1.0 forbids these control characters (openpyxl and python-pptx raise on them).
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # -- formula injection ------------------------------------------------------
@@ -79,7 +79,7 @@ def neutralise_cell(value):
     return neutralise_cell(str(value))
 
 
-def _prefix_triggers(texts: pd.Series) -> pd.Series:
+def prefix_triggers(texts: pd.Series) -> pd.Series:
     hit = texts.str.startswith(FORMULA_TRIGGERS, na=False)
     if not hit.any():
         return texts
@@ -96,10 +96,10 @@ def _safe_series(s: pd.Series) -> pd.Series:
     if isinstance(dtype, pd.CategoricalDtype):
         s = s.astype(object)
     kind = pd.api.types.infer_dtype(s, skipna=True)
-    if kind in _NON_TEXT_KINDS:
+    if kind in NON_TEXT_KINDS:
         return s
     if kind == "string":
-        return _prefix_triggers(s)
+        return prefix_triggers(s)
     # Mixed column: numbers stay numbers, text is checked, other objects become checked text.
     s = s.astype(object)
     is_str = s.map(lambda v: isinstance(v, str)).astype(bool)
@@ -110,7 +110,7 @@ def _safe_series(s: pd.Series) -> pd.Series:
         out[other] = s[other].map(str)
     texts = is_str | other
     if texts.any():
-        out[texts] = _prefix_triggers(out[texts].astype(str))
+        out[texts] = prefix_triggers(out[texts].astype(str))
     return out
 
 
@@ -131,7 +131,7 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _with_index(df: pd.DataFrame) -> pd.DataFrame:
+def with_index(df: pd.DataFrame) -> pd.DataFrame:
     """Keep an index that carries information (named, several levels, or labels) as columns."""
     idx = df.index
     if isinstance(idx, pd.MultiIndex) or any(n is not None for n in idx.names) \
@@ -174,7 +174,7 @@ def _round_significant(values: np.ndarray, digits: int = 4) -> np.ndarray:
 def readable(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     """A table for people: readable column names, floats to ``digits`` significant figures, missing
     values blank (never "None" or "nan"). Numbers stay numbers; text stays text."""
-    frame = _with_index(df)
+    frame = with_index(df)
     out = {}
     for i in range(frame.shape[1]):
         col = frame.iloc[:, i]
@@ -195,7 +195,7 @@ def report_title(page_title: str) -> str:
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """CSV as UTF-8 with a byte-order mark (so Excel reads accents), formula-safe."""
-    frame = safe_frame(_with_index(df))
+    frame = safe_frame(with_index(df))
     if frame.shape[1] == 0:
         return "\ufeff".encode()
     return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
@@ -222,7 +222,7 @@ def _excel_value(value):
         return value.astimezone(dt.UTC).replace(tzinfo=None)
     if isinstance(value, (numbers.Number, dt.date, dt.time, dt.timedelta)):
         return value
-    return neutralise_cell(_clean_text(value))
+    return neutralise_cell(clean_text(value))
 
 
 def _excel_text(s: pd.Series) -> pd.Series:
@@ -230,17 +230,17 @@ def _excel_text(s: pd.Series) -> pd.Series:
 
     Stripping comes before the check: "\x01=cmd" must not turn into "=cmd" unchecked.
     """
-    if pd.api.types.infer_dtype(s, skipna=True) in _NON_TEXT_KINDS:
+    if pd.api.types.infer_dtype(s, skipna=True) in NON_TEXT_KINDS:
         return s
     is_str = s.map(lambda v: isinstance(v, str)).astype(bool)
     if not is_str.any():
         return s
     texts = s[is_str].astype(str)
-    dirty = texts.str.contains(_XML_ILLEGAL, regex=True)
+    dirty = texts.str.contains(XML_ILLEGAL, regex=True)
     long = texts.str.len() > _EXCEL_MAX_CHARS
     if not (dirty.any() or long.any()):
         return s
-    cleaned = _prefix_triggers(texts.str.replace(_XML_ILLEGAL, "", regex=True)).str.slice(0, _EXCEL_MAX_CHARS)
+    cleaned = prefix_triggers(texts.str.replace(XML_ILLEGAL, "", regex=True)).str.slice(0, _EXCEL_MAX_CHARS)
     out = s.astype(object).copy()
     out[is_str] = cleaned
     return out
@@ -250,7 +250,7 @@ def _header_value(label):
     if isinstance(label, tuple):
         label = " / ".join("" if x is None else str(x) for x in label)
     if isinstance(label, str):
-        return neutralise_cell(_clean_text(label))
+        return neutralise_cell(clean_text(label))
     return _excel_value(label)
 
 
@@ -264,7 +264,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "data", caption: str | Non
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    frame = safe_frame(_with_index(df))
+    frame = safe_frame(with_index(df))
     if len(frame) + 2 > _EXCEL_MAX_ROWS:
         raise ValueError(f"{len(frame):,} rows do not fit in one Excel sheet (at most {_EXCEL_MAX_ROWS - 2:,} "
                          "here); export CSV instead.")
@@ -280,7 +280,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "data", caption: str | Non
     # A write-only sheet takes its frozen rows only before the first row is written.
     ws.freeze_panes = "A3" if caption else "A2"
     if caption:
-        cell = WriteOnlyCell(ws, value=neutralise_cell(_clean_text(caption))[:_EXCEL_MAX_CHARS])
+        cell = WriteOnlyCell(ws, value=neutralise_cell(clean_text(caption))[:_EXCEL_MAX_CHARS])
         cell.font = Font(italic=True)
         ws.append([cell])
     head_cells = []
@@ -296,8 +296,8 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "data", caption: str | Non
     return buf.getvalue()
 
 
-def _clean_text(text) -> str:
-    return _XML_ILLEGAL.sub("", str(text))
+def clean_text(text) -> str:
+    return XML_ILLEGAL.sub("", str(text))
 
 
 # -- chart images (kaleido + system Chromium) -------------------------------
@@ -513,7 +513,7 @@ def _paragraphs(text: str) -> str:
     return "\n".join("<p>" + html.escape(b).replace("\n", "<br>") + "</p>" for b in blocks)
 
 
-def _notes_list(notes) -> list[str]:
+def notes_list(notes) -> list[str]:
     if notes is None:
         return []
     if isinstance(notes, str):
@@ -521,18 +521,18 @@ def _notes_list(notes) -> list[str]:
     return [str(n) for n in notes if n is not None and str(n).strip()]
 
 
-_SECTION_KEYS = {"heading", "text", "caption", "notes", "metrics", "figures", "tables"}
+SECTION_KEYS = {"heading", "text", "caption", "notes", "metrics", "figures", "tables"}
 
 
-def _check_sections(sections) -> list[Mapping]:
+def check_sections(sections) -> list[Mapping]:
     out = []
     for i, sec in enumerate(sections or []):
         if not isinstance(sec, Mapping):
             raise TypeError(f"section {i + 1} must be a dict, got {type(sec).__name__}")
-        unknown = set(sec) - _SECTION_KEYS
+        unknown = set(sec) - SECTION_KEYS
         if unknown:
             raise ValueError(f"section {i + 1} has unknown keys {sorted(unknown)}; "
-                             f"allowed: {sorted(_SECTION_KEYS)}")
+                             f"allowed: {sorted(SECTION_KEYS)}")
         out.append(sec)
     return out
 
@@ -574,7 +574,7 @@ footer { margin-top: 2.5rem; color: #777; font-size: .8rem; border-top: 1px soli
 def _table_html(df: pd.DataFrame, max_rows: int) -> str:
     if df is None or df.shape[1] == 0 or df.empty:
         return '<p class="empty">No rows under these filters.</p>'
-    frame = _with_index(df)
+    frame = with_index(df)
     note = ""
     if len(frame) > max_rows:
         note = (f'<p class="table-note">Showing the first {max_rows:,} of {len(frame):,} rows; '
@@ -603,7 +603,7 @@ def _figure_block(fig, div_id: str, static_images: bool) -> str:
     return f'<div class="figure">{body}</div>'
 
 
-def _timestamp(generated_at: dt.datetime | None) -> dt.datetime:
+def timestamp(generated_at: dt.datetime | None) -> dt.datetime:
     when = generated_at or dt.datetime.now().astimezone()
     return when if when.tzinfo else when.astimezone()
 
@@ -620,8 +620,8 @@ def html_report(title: str, sections: Sequence[Mapping], filters_caption: str | 
     inlined once; ``static_images=True`` embeds SVG images instead (needs Chromium; a
     smaller file with no script at all).
     """
-    sections = _check_sections(sections)
-    when = _timestamp(generated_at)
+    sections = check_sections(sections)
+    when = timestamp(generated_at)
     esc = html.escape
     has_interactive = not static_images and any(f is not None for s in sections for f in s.get("figures") or [])
     parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
@@ -637,7 +637,7 @@ def html_report(title: str, sections: Sequence[Mapping], filters_caption: str | 
         parts.append(f'<p class="filters">Filters: {esc(str(filters_caption))}</p>')
     parts.append(f'<p class="meta">Generated <time datetime="{when.isoformat(timespec="seconds")}">'
                  f"{esc(when.strftime('%d %b %Y, %H:%M %Z').strip())}</time> by Continuum.</p>")
-    top_notes = _notes_list(notes)
+    top_notes = notes_list(notes)
     if top_notes:
         parts.append('<div class="notes"><h3>Notes</h3>' + "".join(_paragraphs(n) for n in top_notes) + "</div>")
     parts.append("</header>")
@@ -651,7 +651,7 @@ def html_report(title: str, sections: Sequence[Mapping], filters_caption: str | 
             parts.append(f'<p class="filters">Filters: {esc(str(sec["caption"]))}</p>')
         if sec.get("text"):
             parts.append(_paragraphs(sec["text"]))
-        sec_notes = _notes_list(sec.get("notes"))
+        sec_notes = notes_list(sec.get("notes"))
         if sec_notes:
             parts.append('<div class="notes"><h3>Notes</h3>' + "".join(_paragraphs(n) for n in sec_notes)
                          + "</div>")
@@ -679,7 +679,7 @@ def _cell_text(value) -> str:
             return ""
     except (TypeError, ValueError):
         pass
-    return _clean_text(format_value(value) if isinstance(value, numbers.Number) else value)
+    return clean_text(format_value(value) if isinstance(value, numbers.Number) else value)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -703,8 +703,8 @@ def pptx_deck(title: str, sections: Sequence[Mapping], filters_caption: str | No
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise RuntimeError("Slides need the python-pptx package (pip install python-pptx).") from exc
 
-    sections = _check_sections(sections)
-    when = _timestamp(generated_at)
+    sections = check_sections(sections)
+    when = timestamp(generated_at)
     grey = RGBColor(0x55, 0x55, 0x55)
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
@@ -717,7 +717,7 @@ def pptx_deck(title: str, sections: Sequence[Mapping], filters_caption: str | No
         for k, (line, line_size, bold) in enumerate(lines):
             para = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
             run = para.add_run()
-            run.text = _clean_text(line)
+            run.text = clean_text(line)
             run.font.size = Pt(line_size or size)
             run.font.bold = bold
             if color is not None:
@@ -725,14 +725,14 @@ def pptx_deck(title: str, sections: Sequence[Mapping], filters_caption: str | No
         return box
 
     def set_notes(slide, chunks):
-        text = "\n\n".join(_clean_text(c) for c in chunks if c and str(c).strip())
+        text = "\n\n".join(clean_text(c) for c in chunks if c and str(c).strip())
         if text:
             slide.notes_slide.notes_text_frame.text = text
 
     def place_title(slide, text):
         shape = slide.shapes.title
         shape.left, shape.top, shape.width, shape.height = Inches(0.5), Inches(0.25), Inches(12.3), Inches(0.9)
-        shape.text = _clean_text(text)
+        shape.text = clean_text(text)
         for para in shape.text_frame.paragraphs:
             for run in para.runs:
                 run.font.size = Pt(30)
@@ -748,13 +748,13 @@ def pptx_deck(title: str, sections: Sequence[Mapping], filters_caption: str | No
         slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(w * ratio), Inches(h * ratio))
 
     def table(slide, df, left, top, width, height):
-        frame = _with_index(df).head(12).iloc[:, :8]
+        frame = with_index(df).head(12).iloc[:, :8]
         rows, cols = frame.shape[0] + 1, frame.shape[1]
         shape = slide.shapes.add_table(rows, cols, Inches(left), Inches(top), Inches(width),
                                        Inches(min(height, 0.4 * rows)))
         grid = shape.table
         for c, name in enumerate(frame.columns):
-            grid.cell(0, c).text = _clean_text(name)
+            grid.cell(0, c).text = clean_text(name)
         for r, values in enumerate(frame.astype(object).itertuples(index=False), start=1):
             for c, v in enumerate(values):
                 grid.cell(r, c).text = _cell_text(v)
@@ -768,13 +768,13 @@ def pptx_deck(title: str, sections: Sequence[Mapping], filters_caption: str | No
     slide = prs.slides.add_slide(title_layout)
     slide.shapes.title.left, slide.shapes.title.top = Inches(0.8), Inches(2.0)
     slide.shapes.title.width, slide.shapes.title.height = Inches(11.7), Inches(1.6)
-    slide.shapes.title.text = _clean_text(title or "Continuum")
+    slide.shapes.title.text = clean_text(title or "Continuum")
     sub = slide.placeholders[1]
     sub.left, sub.top, sub.width, sub.height = Inches(0.8), Inches(3.8), Inches(11.7), Inches(1.8)
-    sub.text = _clean_text(f"Filters: {filters_caption}" if filters_caption else "All data")
-    sub.text_frame.add_paragraph().text = _clean_text(f"Generated {when.strftime('%d %b %Y, %H:%M %Z').strip()}"
+    sub.text = clean_text(f"Filters: {filters_caption}" if filters_caption else "All data")
+    sub.text_frame.add_paragraph().text = clean_text(f"Generated {when.strftime('%d %b %Y, %H:%M %Z').strip()}"
                                                       " by Continuum")
-    set_notes(slide, _notes_list(notes))
+    set_notes(slide, notes_list(notes))
 
     for sec in sections:
         heading = str(sec.get("heading") or "")
@@ -802,7 +802,7 @@ def pptx_deck(title: str, sections: Sequence[Mapping], filters_caption: str | No
             left, width = (9.4, 3.4) if (figures or tables) else (0.5, 12.3)
             text_box(slide, left, 1.3, width, 5.5, lines)
         footer(slide, caption)
-        set_notes(slide, _notes_list(sec.get("notes")) + ([text] if text else []) + [
+        set_notes(slide, notes_list(sec.get("notes")) + ([text] if text else []) + [
             f"Filters: {caption}" if caption else ""])
         for k, fig in enumerate(figures[1:], start=2):
             slide = prs.slides.add_slide(title_only)
