@@ -12,10 +12,12 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.offline
 import pytest
 from openpyxl import load_workbook
 
 from analysis import charts, exports
+from analysis.exports import html_files
 
 HOSTILE = "<script>alert(1)</script>"
 INJECTIONS = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")']
@@ -213,7 +215,7 @@ def test_report_escapes_hostile_strings():
 
 
 def test_report_plotly_once_and_only_when_needed():
-    marker = exports.plotly.offline.get_plotlyjs()[:200]
+    marker = plotly.offline.get_plotlyjs()[:200]
     two = exports.html_report("Deck", [{"heading": "A", "figures": [bar(), bar()]}, {"heading": "B",
                                                                                      "figures": [bar()]}], None)
     assert two.count(marker) == 1
@@ -244,7 +246,7 @@ def test_missing_chromium_is_a_clear_error(monkeypatch):
         exports.chromium_path()
     monkeypatch.delenv("CONTINUUM_CHROMIUM")
     monkeypatch.setenv("PATH", "")
-    monkeypatch.setattr(exports, "_is_exe", lambda path: False)
+    monkeypatch.setattr(html_files, "_is_exe", lambda path: False)
     with pytest.raises(exports.ChromiumNotFound, match="apt-get install chromium"):
         exports.chromium_path()
 
@@ -264,7 +266,7 @@ def renderer():
 def test_png(renderer):
     png = exports.figure_png(bar(), scale=2, width=600, height=300)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert exports._png_size(png) == (1200, 600)
+    assert html_files._png_size(png) == (1200, 600)
 
 
 def test_svg(renderer):
