@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from analysis import charts, exports
-from analysis.exports import html_files
+from analysis.exports import images, slides
 
 HOSTILE = "<script>alert(1)</script>"
 INJECTIONS = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")']
@@ -246,7 +246,7 @@ def test_missing_chromium_is_a_clear_error(monkeypatch):
         exports.chromium_path()
     monkeypatch.delenv("CONTINUUM_CHROMIUM")
     monkeypatch.setenv("PATH", "")
-    monkeypatch.setattr(html_files, "_is_exe", lambda path: False)
+    monkeypatch.setattr(images, "_is_exe", lambda path: False)
     with pytest.raises(exports.ChromiumNotFound, match="apt-get install chromium"):
         exports.chromium_path()
 
@@ -266,7 +266,7 @@ def renderer():
 def test_png(renderer):
     png = exports.figure_png(bar(), scale=2, width=600, height=300)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert html_files._png_size(png) == (1200, 600)
+    assert slides._png_size(png) == (1200, 600)
 
 
 def test_svg(renderer):
