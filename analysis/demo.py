@@ -698,24 +698,18 @@ def build(path: str | Path | None = None, scale: str | int = "default", seed: in
             progress("generate", 1, 1)
         report = DemoReport(path=p, scale=str(scale), seed=seed, seconds=0.0)
         if p.exists() and not replace:
-            db = store.connect(p)
-            try:
+            with store.connection(p) as db:
                 with store.transaction(db, waiting=_waiting(progress)):
                     _write(db, tables, report, scale, seed, progress)
                 _finish(db, progress)
-            finally:
-                db.close()
         else:
             tmp = p.with_name(f".{p.name}.building-{os.getpid()}")
             try:
-                db = store.connect(tmp)
-                try:
+                with store.connection(tmp) as db:
                     _write(db, tables, report, scale, seed, progress)
                     _finish(db, progress)
                     # Everything into the main file, so nothing is left in a -wal beside it to move.
                     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                finally:
-                    db.close()
                 # A -wal or -shm left by a previous file of this name belongs to that file, not this one.
                 for suffix in ("-wal", "-shm"):
                     Path(str(p) + suffix).unlink(missing_ok=True)
@@ -815,8 +809,7 @@ def status(path: str | Path | None = None) -> str:
     p = store.db_path(path)
     if not p.exists():
         return "missing"
-    db = store.connect(p)
-    try:
+    with store.connection(p) as db:
         if store.get_meta(db, "demo"):
             return "complete"
         counts = store.table_counts(db)
@@ -826,8 +819,6 @@ def status(path: str | Path | None = None) -> str:
         lo, hi = db.conn.execute("SELECT MIN(customer_id), MAX(customer_id) FROM customers").fetchone()
         demo_ids = n >= 50 and lo == "C000001" and hi == f"C{n:06d}"  # the generator's ids, its minimum size
         return "incomplete" if demo_ids and counts["brand_accounts"] == 0 else "data"
-    finally:
-        db.close()
 
 
 def ensure(path: str | Path | None = None, scale: str | int = "default", seed: int = 7,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from analysis import cli_progress
@@ -45,12 +46,12 @@ def run(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        db = store.connect(args.db, create=False)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            db = stack.enter_context(store.connection(args.db, create=False))
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         for name, values, table, column in (("segment", f.segments, "customers", "segment"),
                                             ("region", f.regions, "customers", "region"),
                                             ("platform", f.platforms, "posts", "platform")):
@@ -61,8 +62,6 @@ def run(args) -> int:
         bar = cli_progress.Bar()
         figures = report.report(db, f, progress=bar.update)
         bar.close()
-    finally:
-        db.close()
     try:
         report.write_json(figures, args.json)
     except OSError as exc:

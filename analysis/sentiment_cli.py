@@ -7,15 +7,14 @@ from analysis import cli_progress, scoring, store
 
 
 def _cmd_rescore(args) -> int:
-    db = store.connect(args.db, create=False)
-    bar = cli_progress.Bar()
-    try:
-        report = scoring.rescore(db, progress=bar.update, workers=args.workers)
-    finally:
-        bar.close()
-    print(f"Scorer: {scoring.describe(db)}.")
-    print(report.summary())
-    db.close()
+    with store.connection(args.db, create=False) as db:
+        bar = cli_progress.Bar()
+        try:
+            report = scoring.rescore(db, progress=bar.update, workers=args.workers)
+        finally:
+            bar.close()
+        print(f"Scorer: {scoring.describe(db)}.")
+        print(report.summary())
     return 0
 
 

@@ -265,23 +265,19 @@ def refresh_in_background(path: str) -> threading.Thread | None:
     """Rebuild a stale rollup on a thread of its own (once per file at a time), for changes made in
     the app (a corrected sentiment score) that no import followed. Readers count
     directly meanwhile. Returns the thread, or None when the rollup is fresh or already rebuilding."""
-    conn = store.connect(path, create=False)
-    try:
+    with store.connection(path, create=False) as conn:
         if fresh(conn):
             return None
-    finally:
-        conn.close()
     with _REBUILDING_LOCK:
         if path in _REBUILDING:
             return None
         _REBUILDING.add(path)
 
     def work():
-        c = store.connect(path, create=False)
         try:
-            ensure(c)
+            with store.connection(path, create=False) as c:
+                ensure(c)
         finally:
-            c.close()
             with _REBUILDING_LOCK:
                 _REBUILDING.discard(path)
 
