@@ -21,6 +21,11 @@ continuum.channel_view(...)``):
 - ``escalation``: public-only data, where escalation replaces going public
 - ``what_if``: the logistic models and scenarios
 - ``prefetch``: the background warm-up
+
+Several modules share their name with their main function (``journeys``, ``escalation``, ``going_public``,
+``talk_listen``, ``vocabulary``, ``prefetch``): the package's attribute is the function. To reach a
+module itself (to patch it in a test, say) import it by its full name, ``from analysis.continuum.journeys
+import ...`` or ``importlib.import_module("analysis.continuum.journeys")``.
 """
 
 from analysis.continuum.activity import (
