@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from analysis import agreement, cascades, continuum, listening, overview
+from analysis import agreement, cascades, continuum, interaction_cube, listening, overview
 from analysis.filters import Filters
 from analysis.store import rollups
 from analysis.store.roles import DEFAULT_ROLES
 
 STEPS = (
     ("rollups", lambda db: rollups.fresh(db) or rollups.build(db)),
+    ("interactions cube", lambda db: interaction_cube.usable(db) and interaction_cube.cube(db)),
     # The page's default authors (customers and other public voices), and every role side by side.
     ("overview", lambda db: (overview.health(db), overview.view(db, Filters(), DEFAULT_ROLES),
                              overview.post_roles(db, Filters()))),
