@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from analysis import agreement, cascades, continuum, interaction_cube, listening, overview
+from analysis import agreement, cascades, continuum, interaction_cube, listening, overview, perception
 from analysis.filters import Filters
 from analysis.store import rollups
 from analysis.store.roles import DEFAULT_ROLES
@@ -20,6 +20,7 @@ STEPS = (
                               continuum.service_base(db))),
     ("listening", lambda db: (listening.cube(db), listening.text_cube(db), agreement.stratum_weights(db))),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
+    ("perception", lambda db: perception.kept_public_messages(db)),
 )
 
 
