@@ -50,6 +50,9 @@ pio.templates["continuum"] = go.layout.Template(
         margin=dict(l=10, r=10, t=70, b=60),
     )
 )
+# Every figure starts with the theme: applying it in ``finish`` instead would validate the whole
+# template a second time on every chart (plotly's updates are the bulk of a page's rerun).
+pio.templates.default = "continuum"
 
 
 def escape(text) -> str:
@@ -78,22 +81,29 @@ def finish(fig: go.Figure, title: str, caption: str | None = None, *, height: in
     # Room above the plot for every line of title and caption.
     lines = full_title.count("<br>") + 1
     top = max(round((30 + 26 * lines) * s), fig.layout.margin.t or 0)
-    fig.update_layout(
-        template="continuum", title=dict(text=full_title, font=dict(size=round(20 * s))),
+    layout = dict(
+        title=dict(text=full_title, font=dict(size=round(20 * s))),
         margin=dict(t=top),
         font=dict(size=round(15 * s)), height=round(height * (1.15 if s > 1 else 1)),
         showlegend=legend, legend=dict(font=dict(size=round(13 * s))),
         hoverlabel=dict(font=dict(size=round(14 * s))),
     )
-    def scale_axis(ax):
-        # A chart that chose its own tick size keeps it.
+    if fig.layout.template.layout.font.family != FONT:  # a figure made with another template
+        layout["template"] = "continuum"
+    # Every axis in one update (a chart that chose its own tick size keeps it): one update per axis
+    # costs plotly a full dispatch each.
+    for name in fig.layout:
+        if not (name.startswith("xaxis") or name.startswith("yaxis")):
+            continue
+        ax = fig.layout[name]
+        axis = {}
         if ax.tickfont.size is None:
-            ax.update(tickfont=dict(size=round(13 * s)))
+            axis["tickfont"] = dict(size=round(13 * s))
         if ax.title.font.size is None:
-            ax.update(title_font=dict(size=round(15 * s)))
-
-    fig.for_each_xaxis(scale_axis)
-    fig.for_each_yaxis(scale_axis)
+            axis["title"] = dict(font=dict(size=round(15 * s)))
+        if axis:
+            layout[name] = axis
+    fig.update_layout(**layout)
     readable_ticks(fig)
     if legend:
         legend_below(fig, s)
