@@ -55,13 +55,19 @@ def load(paths: list[str | Path]) -> list[dict]:
 def _cell(fig: dict | None) -> str:
     if fig is None:
         return ""
-    v = float(fig["value"])
-    text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
+    text = _num(float(fig["value"]))
+    if fig.get("cpu") is not None:
+        text += f" (CPU {_num(float(fig['cpu']))})"
     return text + (" (missed)" if fig.get("ok") is False else "")
 
 
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
+
+
 def table(results: list[dict]) -> str:
-    """A Markdown table: one row per figure (its unit in the name), one column per result, in the order given."""
+    """A Markdown table: one row per figure (its unit in the name), one column per result, in the order given;
+    a page's CPU seconds beside its wall time where the result has them."""
     labels = [column_label(r) for r in results]
     lines = ["| figure | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(results)]
     for t in SIZE_TABLES:
