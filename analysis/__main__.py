@@ -1,10 +1,11 @@
 """The command line: parses arguments and calls the library, never the other way round.
 
-    python -m analysis demo [--db PATH] [--scale small|default|large|N] [--seed N] [--replace|--if-missing]
+    python -m analysis demo [--db PATH] [--scale small|default|large|huge|N] [--seed N] [--replace|--if-missing]
     python -m analysis import TABLE FILE [--db PATH] [--mapping NAME_OR_JSONFILE [--save-mapping NAME]]
     python -m analysis import FILE --format tweets|tickets|edges [--brand HANDLES]
     python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
     python -m analysis bench [--scale ...] [--json FILE]
+    python -m analysis bench-scales small.json ... huge.json   (figure against scale)
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="build the seeded demo database")
     p.add_argument("--db", help="database path (default $CONTINUUM_DB or data/continuum.sqlite)")
-    p.add_argument("--scale", default="default", help="small, default, large or a number of customers")
+    p.add_argument("--scale", default="default",
+                   help="small, default, large, huge (ten parts of 50k customers) or a number of customers")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     p.add_argument("--replace", action="store_true", help="delete an existing database first")
     p.add_argument("--if-missing", action="store_true",
@@ -149,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_import)
 
     # Other commands register themselves here (simulate, bench, ...).
-    for module_name in ("analysis.simulate_cli", "analysis.bench", "analysis.report_cli", "analysis.sentiment_cli"):
+    for module_name in ("analysis.simulate_cli", "analysis.bench", "analysis.bench_scales", "analysis.report_cli",
+                        "analysis.sentiment_cli"):
         try:
             module = __import__(module_name, fromlist=["add_parser"])
         except ModuleNotFoundError as exc:

@@ -23,7 +23,7 @@ import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,12 @@ SCALES = {
     "small": dict(customers=600, interactions=12_000, posts=6_000, follows=25_000),
     "default": dict(customers=5_000, interactions=100_000, posts=50_000, follows=250_000),
     "large": dict(customers=50_000, interactions=1_000_000, posts=1_000_000, follows=5_000_000),
+}
+# Scales built as several independent communities of this size (customers, handles, ids never
+# shared), one at a time, so memory stays that of one part: ``huge`` is ten parts of 50k customers
+# and 1M interactions each, about 10M interactions and 10M posts (the post count varies with the seed).
+PARTS = {
+    "huge": (10, dict(customers=50_000, interactions=1_000_000, posts=400_000, follows=2_500_000)),
 }
 
 END = dt.datetime(2026, 11, 20)
@@ -110,10 +116,13 @@ class DemoReport:
 def _sizes(scale: str | int) -> dict[str, int]:
     if isinstance(scale, str) and scale in SCALES:
         return dict(SCALES[scale])
+    if isinstance(scale, str) and scale in PARTS:
+        parts, size = PARTS[scale]
+        return {k: v * parts for k, v in size.items()}
     try:
         n = int(scale)
     except (TypeError, ValueError):
-        raise ValueError(f"scale must be small, default, large or a number of customers, not {scale!r}") from None
+        raise ValueError(f"scale must be small, default, large, huge or a number of customers, not {scale!r}") from None
     if n < 50:
         raise ValueError("a numeric scale needs at least 50 customers")
     return dict(customers=n, interactions=20 * n, posts=10 * n, follows=50 * n)
@@ -634,10 +643,83 @@ def make_surveys(rng, customers: pd.DataFrame) -> pd.DataFrame:
 
 # -- build -------------------------------------------------------------------------
 
+def generate_parts(scale: str | int = "default", seed: int = 7) -> Iterator[dict[str, pd.DataFrame]]:
+    """The demo tables part by part: one part for most scales, several independent communities for
+    the ``PARTS`` scales (ids, handles and threads shifted so no two parts share one; the surveys and
+    brand accounts come with the first part only)."""
+    if not (isinstance(scale, str) and scale in PARTS):
+        yield generate(scale, seed)
+        return
+    parts, size = PARTS[scale]
+    shift = dict(customers=0, interactions=0, posts=0, cases=0)
+    for k in range(parts):
+        tables = _generate(size, np.random.default_rng([seed, k]))
+        if k:
+            tables = _shifted(tables, k, shift)
+            tables["survey_responses"] = tables["survey_responses"].iloc[0:0]
+            tables["brand_accounts"] = tables["brand_accounts"].iloc[0:0]
+        shift["customers"] += size["customers"]
+        shift["interactions"] = _next_number(tables["interactions"]["interaction_id"], "I", shift["interactions"])
+        shift["posts"] = _next_number(tables["posts"]["post_id"], "P", shift["posts"])
+        shift["cases"] = _next_number(tables["interactions"]["thread_id"], "S", shift["cases"])
+        yield tables
+
+
+def _next_number(values: pd.Series, prefix: str, current: int) -> int:
+    """One past the largest ``prefix``-number among ``values`` (``current`` when there is none)."""
+    ok = values.notna() & values.astype(object).fillna("").str.startswith(prefix)
+    nums = values[ok].str[len(prefix):].astype("int64")
+    return int(nums.max()) + 1 if len(nums) else current
+
+
+def _renumber(values: pd.Series, prefix: str, width: int, offset: int) -> pd.Series:
+    """``P00000012`` → ``P`` + (12 + offset) zero-padded: the generator's ids moved past an earlier part's."""
+    ok = values.notna() & values.astype(object).fillna("").str.startswith(prefix)
+    nums = values.where(ok).str[len(prefix):].astype("float").fillna(-1).astype("int64") + offset
+    return values.where(~ok, prefix + nums.astype(str).str.zfill(width)).astype(object)
+
+
+def _shifted(tables: dict[str, pd.DataFrame], k: int, shift: dict[str, int]) -> dict[str, pd.DataFrame]:
+    """Part ``k``'s tables with ids and handles that no earlier part uses."""
+    def cust(s):
+        return _renumber(s, "C", 6, shift["customers"])
+
+    def handle(s):
+        return s.where(s.eq(BRAND) | s.isna(), s + f"_{k}")
+
+    t = {name: f.copy() for name, f in tables.items()}
+    t["customers"]["customer_id"] = cust(t["customers"]["customer_id"])
+    t["identities"]["customer_id"] = cust(t["identities"]["customer_id"])
+    t["identities"]["handle"] = handle(t["identities"]["handle"])
+    inter = t["interactions"]
+    inter["customer_id"] = cust(inter["customer_id"])
+    inter["interaction_id"] = _renumber(inter["interaction_id"], "I", 8, shift["interactions"])
+    inter["thread_id"] = _renumber(_renumber(inter["thread_id"], "T", 8, shift["interactions"]),
+                                   "S", 7, shift["cases"])
+    posts = t["posts"]
+    for col in ("post_id", "reply_to", "reshare_of"):
+        posts[col] = _renumber(posts[col], "P", 8, shift["posts"])
+    posts["author_handle"] = handle(posts["author_handle"])
+    # The brand's public answers name the customer: "@sun_fox12 We are sorry..." follows the handle.
+    mention = posts["text"].astype(object).fillna("").str.match(r"@(?!acme\b)\w")
+    posts.loc[mention, "text"] = posts.loc[mention, "text"].str.replace(r"^@(\w+)", rf"@\1_{k}", regex=True)
+    for col in ("follower_handle", "followee_handle"):
+        t["follows"][col] = handle(t["follows"][col])
+    return t
+
+
 def generate(scale: str | int = "default", seed: int = 7) -> dict[str, pd.DataFrame]:
-    """All demo tables as DataFrames in the import format (no database involved)."""
-    size = _sizes(scale)
-    rng = np.random.default_rng(seed)
+    """All demo tables as DataFrames in the import format (no database involved).
+
+    The ``PARTS`` scales are generated whole here too (memory grows with them): ``build`` writes
+    them part by part instead."""
+    if isinstance(scale, str) and scale in PARTS:
+        parts = list(generate_parts(scale, seed))
+        return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
+    return _generate(_sizes(scale), np.random.default_rng(seed))
+
+
+def _generate(size: dict[str, int], rng) -> dict[str, pd.DataFrame]:
     customers = make_customers(rng, size["customers"])
     accounts, identities = make_accounts(rng, customers)
     follows = make_follows(rng, accounts, size["follows"])
@@ -691,22 +773,17 @@ def build(path: str | Path | None = None, scale: str | int = "default", seed: in
     p.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(p, progress):
         _remove_stale_builds(p)
-        if progress:
-            progress("generate", 0, 1)
-        tables = generate(scale, seed)
-        if progress:
-            progress("generate", 1, 1)
         report = DemoReport(path=p, scale=str(scale), seed=seed, seconds=0.0)
         if p.exists() and not replace:
             with store.connection(p) as db:
                 with store.transaction(db, waiting=_waiting(progress)):
-                    _write(db, tables, report, scale, seed, progress)
+                    _write(db, report, scale, seed, progress)
                 _finish(db, progress)
         else:
             tmp = p.with_name(f".{p.name}.building-{os.getpid()}")
             try:
                 with store.connection(tmp) as db:
-                    _write(db, tables, report, scale, seed, progress)
+                    _write(db, report, scale, seed, progress)
                     _finish(db, progress)
                     # Everything into the main file, so nothing is left in a -wal beside it to move.
                     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -721,18 +798,32 @@ def build(path: str | Path | None = None, scale: str | int = "default", seed: in
     return report
 
 
-def _write(db, tables: dict[str, pd.DataFrame], report: DemoReport, scale, seed: int, progress) -> None:
+def _write(db, report: DemoReport, scale, seed: int, progress) -> None:
+    """Generate and write the demo, part by part for the ``PARTS`` scales (one part's tables in memory)."""
+    n_parts = PARTS[scale][0] if isinstance(scale, str) and scale in PARTS else 1
+    parts = generate_parts(scale, seed)
+    for k in range(n_parts):
+        if progress:
+            progress("generate" if n_parts == 1 else f"generate part {k + 1} of {n_parts}", 0, 1)
+        tables = next(parts)
+        if progress:
+            progress("generate" if n_parts == 1 else f"generate part {k + 1} of {n_parts}", 1, 1)
+        _write_tables(db, tables, report, progress)
+        del tables
+    store.set_meta(db, "demo", f"scale={scale} seed={seed}")  # read by ``status``: the build is complete
+
+
+def _write_tables(db, tables: dict[str, pd.DataFrame], report: DemoReport, progress) -> None:
     for name in ("customers", "identities", "interactions", "posts", "follows", "survey_responses"):
         frame = tables[name]
         if name == "posts":
             r = ingest.import_frame(db, name, frame.copy(), f"demo:{name}", 0, progress=progress)
-            report.distinct_texts = r.distinct_texts_scored
+            report.distinct_texts += r.distinct_texts_scored
         else:
             store.upsert_rows(db, name, frame,
                               progress=(lambda d, t, n=name: progress(f"write {n}", d, t)) if progress else None)
-        report.counts[name] = len(frame)
+        report.counts[name] = report.counts.get(name, 0) + len(frame)
     store.upsert_rows(db, "brand_accounts", tables["brand_accounts"])
-    store.set_meta(db, "demo", f"scale={scale} seed={seed}")  # read by ``status``: the build is complete
 
 
 def _finish(db, progress) -> None:

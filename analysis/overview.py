@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 import sqlite_utils
 
-from analysis import listening, memo, store
+from analysis import interaction_cube, listening, memo, store
 from analysis.filters import Filters
 from analysis.store import aggregates, rollups
 from analysis.store import overview as q
@@ -120,6 +120,10 @@ def _post_kpis(db: sqlite_utils.Database, f: Filters, roles: tuple[str, ...] = (
 
 
 def _kpi_rows(db: sqlite_utils.Database, f: Filters, extra: dict | None = None, roles: tuple[str, ...] = ()) -> dict:
+    if f != Filters() and not extra and interaction_cube.usable(db):
+        # A filter is a selection of the interactions rollup kept in memory and of the posts' cube.
+        days = interaction_cube.interaction_days(db, f)
+        return {"i": rollups.interaction_totals(days), "p": _post_kpis(db, f, roles)}
     post_job = (lambda c: _post_kpis(c, f, roles)) if f != Filters() else (lambda c: q.post_kpis(c, f, roles))
     jobs = {"i": lambda c: q.interaction_kpis(c, f), "p": post_job, **(extra or {})}
     if extra:
@@ -148,10 +152,10 @@ def view(db: sqlite_utils.Database, f: Filters, roles=None) -> tuple[Kpis, pd.Da
     roles = role_key(roles)
     if f == Filters():
         return kpis(db, f, roles), monthly_activity(db, f, roles)
-    if rollups.fresh(db) and not rollups.shared_threads(db):
-        # Two scans of the rollups, one after the other: on two shared cores, running them side
-        # by side was slower than their sum.
-        irow, prow, monthly = rollups.overview(db, f, roles, posts=post_days(db, f, roles))
+    if interaction_cube.usable(db):
+        # Both rollups are kept in memory: a filter change selects their rows, with no scan.
+        irow, prow, monthly = rollups.overview(db, f, roles, posts=post_days(db, f, roles),
+                                               days=interaction_cube.interaction_days(db, f))
         return _kpis({"i": irow, "p": prow}), monthly
     rows = _kpi_rows(db, f, {"m": lambda c: q.monthly_activity(c, f, roles)}, roles)
     return _kpis(rows), rows["m"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from analysis import agreement, cascades, continuum, listening, overview
+from analysis import agreement, cascades, continuum, interaction_cube, listening, overview, perception
 from analysis.filters import Filters
 from analysis.store import rollups
 from analysis.store.roles import DEFAULT_ROLES
 
 STEPS = (
     ("rollups", lambda db: rollups.fresh(db) or rollups.build(db)),
+    ("interactions cube", lambda db: interaction_cube.usable(db) and interaction_cube.cube(db)),
     # The page's default authors (customers and other public voices), and every role side by side.
     ("overview", lambda db: (overview.health(db), overview.view(db, Filters(), DEFAULT_ROLES),
                              overview.post_roles(db, Filters()))),
@@ -19,6 +20,7 @@ STEPS = (
                               continuum.service_base(db))),
     ("listening", lambda db: (listening.cube(db), listening.text_cube(db), agreement.stratum_weights(db))),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
+    ("perception", lambda db: perception.kept_public_messages(db)),
 )
 
 

@@ -121,3 +121,61 @@ def test_build_writes_the_database_and_scores_every_post(tmp_path):
     assert report.counts["customers"] == 600
     assert np.isclose(store.scalar(conn, "SELECT COUNT(*) FROM interactions"), report.counts["interactions"])
     conn.close()
+
+
+@pytest.fixture()
+def three_parts(monkeypatch):
+    """A scale built like ``huge`` (independent parts written one at a time), at a size a test can afford."""
+    monkeypatch.setitem(demo.PARTS, "tiny-parts", (3, dict(customers=300, interactions=6_000, posts=3_000,
+                                                            follows=12_000)))
+    return "tiny-parts"
+
+
+def test_parted_scales_never_share_an_id_a_handle_or_a_thread(three_parts):
+    t = demo.generate(three_parts, seed=3)
+    assert len(t["customers"]) == 900 and t["customers"]["customer_id"].is_unique
+    for table, key in (("interactions", ["interaction_id"]), ("posts", ["post_id"]),
+                       ("identities", ["platform", "handle"]), ("follows", list(t["follows"].columns))):
+        assert not t[table].duplicated(key).any(), table
+    posts, inter = t["posts"], t["interactions"]
+    ids = set(posts["post_id"])
+    assert posts["reshare_of"].dropna().isin(ids).all() and posts["reply_to"].dropna().isin(ids).all()
+    assert inter["customer_id"].isin(t["customers"]["customer_id"]).all()
+    assert t["identities"]["customer_id"].isin(t["customers"]["customer_id"]).all()
+    # A thread (a case or a single touch) belongs to one customer, so parts were not merged into each other.
+    assert inter.groupby("thread_id")["customer_id"].nunique().max() == 1
+    # Reshares stay inside a part: a reshare's author is of the same part as the post it reshares.
+    part = posts["author_handle"].str.extract(r"_(\d)$")[0].fillna("0")
+    by_id = pd.Series(part.to_numpy(), index=posts["post_id"])
+    reshares = posts["reshare_of"].notna() & posts["author_handle"].ne(demo.BRAND)
+    parent_brand = posts.set_index("post_id")["author_handle"].reindex(posts.loc[reshares, "reshare_of"]).eq(demo.BRAND)
+    mine = part[reshares].to_numpy()[~parent_brand.to_numpy()]
+    theirs = by_id.reindex(posts.loc[reshares, "reshare_of"]).to_numpy()[~parent_brand.to_numpy()]
+    assert (mine == theirs).all()
+    # The brand's public answer names the customer whose post it answers, in every part.
+    answers = posts[posts["text"].str.startswith("@") & posts["author_handle"].eq(demo.BRAND)]
+    named = answers["text"].str.extract(r"^@(\S+)")[0].to_numpy()
+    answered = posts.set_index("post_id")["author_handle"].loc[answers["reply_to"]].to_numpy()
+    assert len(answers) and (named == answered).all()
+    # Surveys and brand accounts come once.
+    assert len(t["brand_accounts"]) == 3
+    assert t["survey_responses"]["response_key"].is_unique
+
+
+def test_parted_build_writes_every_part(tmp_path, three_parts):
+    path = tmp_path / "parts.sqlite"
+    report = demo.build(path, scale=three_parts, seed=3)
+    t = demo.generate(three_parts, seed=3)
+    db = store.connect(path)
+    try:
+        for name in ("customers", "interactions", "posts", "follows"):
+            assert db[name].count == len(t[name]) == report.counts[name]
+        assert store.get_meta(db, "demo") == f"scale={three_parts} seed=3"
+    finally:
+        db.close()
+    assert demo.status(path) == "complete"
+
+
+def test_huge_is_about_ten_million_interactions():
+    sizes = demo._sizes("huge")
+    assert sizes["interactions"] == 10_000_000 and sizes["customers"] == 500_000

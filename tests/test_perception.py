@@ -438,3 +438,32 @@ def test_the_same_message_under_two_ids_is_matched_by_text_and_second(db):
     msgs = P.brand_messages(db)
     assert sorted(msgs["message_id"]) == ["I1", "I2", "P2", "P3"]
     assert msgs.attrs["counted_once"] == 1
+
+
+def test_brand_messages_chosen_in_memory_equal_the_query_under_every_kind_of_filter(demo_db_copy):
+    """The page filters the brand's messages read once; the query applies the same filters in SQL."""
+    import datetime as dt
+
+    from analysis.store import perception as sp
+
+    db = store.connect(demo_db_copy)
+    lo, hi = store.date_bounds(db)
+    mid = dt.date.fromisoformat(lo[:10]) + (dt.date.fromisoformat(hi[:10]) - dt.date.fromisoformat(lo[:10])) / 2
+    filters = [Filters(), Filters(segments=("Business",)), Filters(regions=("Europe", "Asia-Pacific")),
+               Filters(platforms=("x",)), Filters(date_from=mid), Filters(date_to=mid),
+               Filters(date_from=mid - dt.timedelta(days=40), date_to=mid, segments=("Value", "Premium"),
+                       platforms=("instagram", "facebook"))]
+    cols = list(sp.MESSAGE_COLUMNS)
+    for f in filters:
+        fast = P._public_messages(db, f).sort_values(["source", "message_id"]).reset_index(drop=True)
+        direct = P.once_each(sp.brand_public_messages(db, f)).sort_values(["source", "message_id"])
+        assert len(fast) > 0 or f.platforms
+        pd.testing.assert_frame_equal(fast[cols].astype(object), direct[cols].reset_index(drop=True).astype(object))
+    # A channel made private is no longer public: the kept messages follow the setting.
+    before = P._public_messages(db, Filters())
+    channel = before.loc[before["source"] == "interaction", "place"].value_counts().index[0]
+    store.set_publicness(db, channel, 0.0)
+    after = P._public_messages(db, Filters())
+    assert channel not in set(after.loc[after["source"] == "interaction", "place"])
+    assert len(after) == len(before) - int((before["place"] == channel).sum())
+    db.close()

@@ -398,3 +398,55 @@ def test_a_stale_rollup_stays_stale_through_an_import_and_a_refused_import_chang
     assert not rollups.fresh(db)
     ingest.import_file(db, "interactions", _csv(tmp_path, "g.csv", bad.iloc[:1]))
     assert not rollups.fresh(db)  # only a full build makes it fresh again
+
+
+def _cube_kpis(db, f: Filters) -> dict[str, float]:
+    from analysis import interaction_cube
+
+    return rollups.interaction_totals(interaction_cube.interaction_days(db, f))
+
+
+def test_the_rollup_kept_in_memory_gives_the_direct_counts_on_the_demo(demo_copy):
+    from analysis import interaction_cube, memo
+
+    db = demo_copy
+    rollups.ensure(db)
+    assert interaction_cube.usable(db)
+    filters = [*_filters(db), Filters(date_from="2100-01-01"), Filters(date_to="1990-01-01")]
+    for f in filters:
+        assert _cube_kpis(db, f) == pytest.approx(_direct(db, f)), f
+    # Another process reads the copy kept in the database (no scan of the rollup) and agrees.
+    memo.clear()
+    kept = db.conn.execute("SELECT COUNT(*) FROM aggregates WHERE key LIKE 'interaction_cube.%'").fetchone()[0]
+    assert kept == 2
+    for f in filters[:4]:
+        assert _cube_kpis(db, f) == pytest.approx(_direct(db, f)), f
+
+
+def test_the_rollup_in_memory_on_tricky_rows(db):
+    store.upsert_rows(db, "customers", [{"customer_id": "A", "segment": "S1", "region": "R"},
+                                        {"customer_id": "B", "segment": "S2", "region": None},
+                                        {"customer_id": "C"}])
+    rows = [  # (id, customer, thread, time, direction, kind, amount)
+        ("1", "A", "T1", "2025-01-01 09:00:00", "inbound", "complaint", None),
+        ("2", "A", "T1", "2025-01-01 10:00:00", "outbound", "response", None),
+        ("3", "A", "T1", "2025-01-10 10:00:00", "inbound", "complaint", None),
+        ("4", "A", None, "2025-01-05 10:00:00", "inbound", "purchase", 20.0),
+        ("5", "A", "T2", "2025-01-05 11:00:00", "inbound", "inquiry", None),
+        ("6", "B", "T3", "2025-01-03 10:00:00", "inbound", "purchase", 5.5),
+        ("7", "B", "T3", "2025-01-20 10:00:00", "inbound", "review", None),
+        ("8", "C", None, "2025-01-20 12:00:00", "inbound", "purchase", 1.0),  # a customer without segment
+        ("9", "Z", "T9", "2025-01-04 12:00:00", "inbound", "inquiry", None),  # no such customer
+    ]
+    store.upsert_rows(db, "interactions", [
+        {"interaction_id": i, "customer_id": c, "thread_id": t, "occurred_at": at, "channel": "email",
+         "direction": d, "kind": k, "amount": a} for i, c, t, at, d, k, a in rows])
+    rollups.build(db)
+    days = [None, "2025-01-01", "2025-01-02", "2025-01-04", "2025-01-05", "2025-01-10", "2025-01-11", "2025-01-21"]
+    for lo in days:
+        for hi in days:
+            if lo and hi and lo > hi:
+                continue
+            for seg, reg in (((), ()), (("S1",), ()), (("S2",), ()), ((), ("R",)), (("S1", "S2"), ("R",))):
+                f = Filters(date_from=lo, date_to=hi, segments=seg, regions=reg)
+                assert _cube_kpis(db, f) == pytest.approx(_direct(db, f)), f

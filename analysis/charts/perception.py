@@ -121,7 +121,7 @@ def perception_dumbbell(gap: pd.DataFrame, caption: str | None = None, title: st
     fig.update_yaxes(categoryorder="array", categoryarray=motives, showgrid=False)
     top = 150 if len(a_label) + len(b_label) > 50 else 125
     fig.update_layout(margin=dict(r=190, l=10, t=top, b=70))
-    finish(fig, title, caption, height=max(320, ROW_HEIGHT * len(d) + 185 + top), legend=False,
+    fig = finish(fig, title, caption, height=max(320, ROW_HEIGHT * len(d) + 185 + top), legend=False,
            x_title="Share of respondents naming the motive (whiskers: 95% Wilson interval)")
     return _big_ticks(fig)
 
@@ -193,7 +193,7 @@ def rank_slope(gap: pd.DataFrame, caption: str | None = None, title: str | None 
                       text=text, showarrow=False, font=dict(size=size - 1, color="#444")))
     fig.update_layout(annotations=notes)
     fig.update_layout(margin=dict(l=side, r=side, t=110, b=90 if bold.any() else 70))
-    finish(fig, title, caption, height=max(380, 40 * n + 210), legend=False)
+    fig = finish(fig, title, caption, height=max(380, 40 * n + 210), legend=False)
     return _big_ticks(fig)
 
 
@@ -236,7 +236,7 @@ def segment_heatmap(breakdown: pd.DataFrame, caption: str | None = None, title: 
                        "%{customdata[1]:.0f}%)<extra></extra>")))
     fig.update_xaxes(side="top", showgrid=False)
     fig.update_yaxes(showgrid=False)
-    finish(fig, title, caption, height=max(360, 40 * len(share) + 200), legend=False)
+    fig = finish(fig, title, caption, height=max(360, 40 * len(share) + 200), legend=False)
     fig.update_layout(margin=dict(t=150))
     return _big_ticks(fig)
 
@@ -288,7 +288,7 @@ def content_alignment(table: pd.DataFrame, caption: str | None = None, title: st
     fig.update_xaxes(tickformat=".0%", range=[0, top * 1.15 + 0.05], tickmode="array",
                      tickvals=[round(v, 2) for v in np.arange(0, min(1.0, top * 1.15 + 0.05) + 1e-9, step)])
     fig.update_yaxes(showgrid=False)
-    finish(fig, title, caption, height=max(320, (22 * n_bars + 14) * len(d) + 200),
+    fig = finish(fig, title, caption, height=max(320, (22 * n_bars + 14) * len(d) + 200),
            x_title="Share of the compared total (each side sums to 100%)")
     return _big_ticks(fig)
 

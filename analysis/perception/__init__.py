@@ -42,6 +42,7 @@ from analysis.perception.content import (
     brand_messages,
     broadcast_vs_listen,
     content_mix,
+    kept_public_messages,
     once_each,
 )
 from analysis.perception.gaps import ALPHA, CONFIDENCE, format_p, gap_table, rank_agreement
@@ -105,6 +106,7 @@ __all__ = [
     "keyword_hits",
     "classify_messages",
     "once_each",
+    "kept_public_messages",
     "brand_messages",
     "content_mix",
     "brand_content_mix",

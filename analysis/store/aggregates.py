@@ -73,15 +73,16 @@ def save(db: sqlite_utils.Database, key: str, version: int, value) -> bool:
         return False
 
 
-def memo(db: sqlite_utils.Database, key: str, compute: Callable[[], object]):
-    """``compute()`` once per data version; later processes read the kept result.
+def memo(db: sqlite_utils.Database, key: str, compute: Callable[[], object], settings: bool = False):
+    """``compute()`` once per rows version; later processes read the kept result.
 
     Only for results that do not depend on filters (or whose filters are part of ``key``).
-    Writes are not data changes: the data version does not move.
+    ``settings``: the result also depends on settings (a channel's publicness), so it is kept per
+    data version, which settings move too. Writes are not data changes: the data version does not move.
     """
     if not store.database_file(db):  # in-memory: nothing to keep
         return compute()
-    version = store.rows_version(db)
+    version = store.data_version(db) if settings else store.rows_version(db)
     hit = load(db, key, version)
     if hit is not None:
         return hit

@@ -307,7 +307,11 @@ def reset_lexicon(db: sqlite_utils.Database) -> int:
 
 # -- the brand's public messages ------------------------------------------------------
 
-def brand_public_messages(db: sqlite_utils.Database, filters: Filters | None = None) -> pd.DataFrame:
+MESSAGE_COLUMNS = ("source", "message_id", "at", "place", "kind", "text", "mode")
+
+
+def brand_public_messages(db: sqlite_utils.Database, filters: Filters | None = None,
+                          customer_columns: bool = False) -> pd.DataFrame:
     """The brand's own messages on public channels, each marked broadcast or response.
 
     Two sources:
@@ -320,7 +324,9 @@ def brand_public_messages(db: sqlite_utils.Database, filters: Filters | None = N
     has an inbound interaction at or before it, or a brand post replying to a post not
     written by a brand account. Everything else is a 'broadcast'.
 
-    Columns: source ('interaction'|'post'), message_id, at, place (channel or platform), kind, text, mode.
+    Columns: source ('interaction'|'post'), message_id, at, place (channel or platform), kind, text, mode;
+    with ``customer_columns`` also the segment and region of the customer an interaction addresses
+    (None for posts), so segments and regions can be chosen in memory.
     The CROSS JOIN fixes SQLite's join order (the few public channels first, then the
     outbound-by-channel index); other engines treat it as an ordinary inner join.
     """
@@ -328,13 +334,16 @@ def brand_public_messages(db: sqlite_utils.Database, filters: Filters | None = N
     wi, pi = f.interactions_where("i", exists=True)
     post_filters = dataclasses.replace(f, segments=(), regions=())
     wp, pp = post_filters.posts_where("p")
+    seg_cols = ", cu.segment AS segment, cu.region AS region" if customer_columns else ""
+    seg_join = " LEFT JOIN customers cu ON cu.customer_id = i.customer_id" if customer_columns else ""
+    post_cols = ", NULL, NULL" if customer_columns else ""
     sql = f"""
         SELECT 'interaction' AS source, i.interaction_id AS message_id, i.occurred_at AS at, i.channel AS place,
                i.kind AS kind, i.text AS text,
                CASE WHEN EXISTS (SELECT 1 FROM interactions q WHERE q.thread_id = i.thread_id
                                  AND q.direction = 'inbound' AND q.occurred_at <= i.occurred_at)
-                    THEN 'response' ELSE 'broadcast' END AS mode
-        FROM channels ch CROSS JOIN interactions i
+                    THEN 'response' ELSE 'broadcast' END AS mode{seg_cols}
+        FROM channels ch CROSS JOIN interactions i{seg_join}
         WHERE ch.channel = i.channel AND i.direction = 'outbound' AND ch.publicness >= ? AND {wi}
         UNION ALL
         SELECT 'post', p.post_id, p.created_at, p.platform,
@@ -345,11 +354,11 @@ def brand_public_messages(db: sqlite_utils.Database, filters: Filters | None = N
                         SELECT 1 FROM posts par JOIN brand_accounts b2
                           ON b2.platform = par.platform AND b2.handle = par.author_handle
                         WHERE par.post_id = p.reply_to)
-                    THEN 'response' ELSE 'broadcast' END
+                    THEN 'response' ELSE 'broadcast' END{post_cols}
         FROM posts p JOIN brand_accounts b ON b.platform = p.platform AND b.handle = p.author_handle
         WHERE {wp}"""
     out = query_df(db, sql, [store.PUBLIC_THRESHOLD] + pi + pp)
     if out.empty:
-        out = pd.DataFrame({c: pd.Series(dtype=object)
-                            for c in ("source", "message_id", "at", "place", "kind", "text", "mode")})
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in MESSAGE_COLUMNS
+                            + (("segment", "region") if customer_columns else ())})
     return out

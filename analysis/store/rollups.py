@@ -318,6 +318,15 @@ def interaction_days(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
         FROM rollup_interactions WHERE {where} GROUP BY day ORDER BY day""", [start, start, *params])
 
 
+def interaction_rows(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Every row of the interactions rollup with its customer's segment and region: what
+    ``interaction_days`` sums, for a copy kept in memory (``analysis.interaction_cube``)."""
+    return store.query_df(db, """
+        SELECT r.day, c.segment, c.region, r.n, r.inbound, r.outbound, r.revenue, r.day_first, r.cust_prev,
+               CASE WHEN r.thread_id IS NULL THEN 0 ELSE 1 END AS has_thread, r.thread_prev
+        FROM rollup_interactions r LEFT JOIN customers c ON c.customer_id = r.customer_id""")
+
+
 def _roles_where(f: Filters, roles) -> tuple[str, list]:
     where, params = f.posts_where("r", time_column="day")
     chosen = [r for r in dict.fromkeys(roles or ()) if r in roles_.ROLES]
@@ -338,6 +347,11 @@ def post_days(db: sqlite_utils.Database, f: Filters, roles=None) -> pd.DataFrame
 
 
 _INTERACTION_FIGURES = ("interactions", "active_customers", "threads", "inbound", "outbound", "revenue")
+
+
+def interaction_totals(days: pd.DataFrame) -> dict[str, float]:
+    """The interaction figures of per-day rows (as ``interaction_days`` gives them)."""
+    return _interaction_totals(days)
 
 
 def _interaction_totals(days: pd.DataFrame) -> dict[str, float]:
@@ -379,12 +393,12 @@ def post_roles(db: sqlite_utils.Database, f: Filters) -> pd.DataFrame:
 
 
 def overview(db: sqlite_utils.Database, f: Filters, roles=None,
-             posts: pd.DataFrame | None = None) -> tuple[dict, dict, pd.DataFrame]:
+             posts: pd.DataFrame | None = None, days: pd.DataFrame | None = None) -> tuple[dict, dict, pd.DataFrame]:
     """The Overview's interaction figures, post figures (by authors of ``roles``) and monthly series
     under ``f`` from two scans of the rollups (call ``fresh`` first): (interaction row, post row,
     monthly frame). ``posts``: the per-day post figures (as ``post_days`` gives them) when the caller
-    has them from elsewhere."""
-    days = interaction_days(db, f)
+    has them from elsewhere; ``days`` the same for ``interaction_days``."""
+    days = interaction_days(db, f) if days is None else days
     posts = post_days(db, f, roles) if posts is None else posts
     monthly = pd.concat([
         days.groupby(days["day"].str[:7])["interactions"].sum().rename("n").reset_index()
