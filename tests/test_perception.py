@@ -444,6 +444,7 @@ def test_brand_messages_chosen_in_memory_equal_the_query_under_every_kind_of_fil
     """The page filters the brand's messages read once; the query applies the same filters in SQL."""
     import datetime as dt
 
+    from analysis.perception import content
     from analysis.store import perception as sp
 
     db = store.connect(demo_db_copy)
@@ -455,15 +456,15 @@ def test_brand_messages_chosen_in_memory_equal_the_query_under_every_kind_of_fil
                        platforms=("instagram", "facebook"))]
     cols = list(sp.MESSAGE_COLUMNS)
     for f in filters:
-        fast = P._public_messages(db, f).sort_values(["source", "message_id"]).reset_index(drop=True)
+        fast = content._public_messages(db, f).sort_values(["source", "message_id"]).reset_index(drop=True)
         direct = P.once_each(sp.brand_public_messages(db, f)).sort_values(["source", "message_id"])
         assert len(fast) > 0 or f.platforms
         pd.testing.assert_frame_equal(fast[cols].astype(object), direct[cols].reset_index(drop=True).astype(object))
     # A channel made private is no longer public: the kept messages follow the setting.
-    before = P._public_messages(db, Filters())
+    before = content._public_messages(db, Filters())
     channel = before.loc[before["source"] == "interaction", "place"].value_counts().index[0]
     store.set_publicness(db, channel, 0.0)
-    after = P._public_messages(db, Filters())
+    after = content._public_messages(db, Filters())
     assert channel not in set(after.loc[after["source"] == "interaction", "place"])
     assert len(after) == len(before) - int((before["place"] == channel).sum())
     db.close()
