@@ -259,19 +259,6 @@ def bench_rescore(source: Path, limit: int = 200_000, repeat: int = REPEAT) -> l
     return figs
 
 
-def pages_table() -> list[tuple[str, str, str, str]]:
-    """app.py's registered pages as (file, title, icon, url path), read without running the app."""
-    src = (store.PROJECT_ROOT / "app.py").read_text()
-    start = src.index("PAGES = [")
-    scope: dict = {}
-    exec(src[start:src.index("]\n", start) + 1], scope)  # the literal list of pages only
-    return [tuple(row) for row in scope["PAGES"] if (store.PROJECT_ROOT / row[0]).exists()]
-
-
-def page_files() -> list[str]:
-    return [row[0] for row in pages_table()]
-
-
 def filter_changes(conn) -> list[tuple[str, dict[str, list[str]]]]:
     """The filter changes a rerun is timed for: a segment, a recent quarter, and a wide range
     (all but the first month: the case where an index on time does not pay)."""
@@ -289,80 +276,6 @@ def filter_changes(conn) -> list[tuple[str, dict[str, list[str]]]]:
         changes.append(("last 90 days", {"dates": [recent.isoformat(), hi_d.isoformat()]}))
         changes.append(("all but the first month", {"dates": [wide.isoformat(), hi_d.isoformat()]}))
     return changes
-
-
-def _apptest_startup() -> float:
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_string("pass", default_timeout=60)
-    t0 = time.perf_counter()
-    at.run()
-    return time.perf_counter() - t0
-
-
-def _page_run(page: str, params: dict | None = None) -> tuple[float, list[str]]:
-    """One timed run of ``page`` in a fresh AppTest, with the sidebar filters set through the URL (as a
-    shared link would); the router's own first run (the default page, Overview) is not timed."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(store.PROJECT_ROOT / "app.py"), default_timeout=300)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    if page != "pages/overview.py":
-        at.run()
-        at.switch_page(page)
-    t0 = time.perf_counter()
-    at.run()
-    secs = time.perf_counter() - t0
-    return secs, [str(e.value)[:200] for e in at.exception]
-
-
-def bench_pages(source: Path, repeat: int = REPEAT, pages: list[str] | None = None) -> list[Figure]:
-    """Cold render, and rerun after each filter change, of every page, with AppTest; each ``repeat``
-    times, the median reported.
-
-    Each repetition starts cold (Streamlit's cache emptied; what is kept in the database stays, as it
-    would for a user opening the app), renders the page unfiltered (the cold figure), then reruns it
-    after each filter change in turn, with the caches filled by the cold render warm, as in a session.
-    """
-    import streamlit as st
-
-    os.environ["CONTINUUM_DB"] = str(source)
-    conn = store.connect(source)
-    changes = filter_changes(conn)
-    conn.close()
-    # Each run is timed in a fresh AppTest (AppTest drops the router's sidebar after its first
-    # run, so a filter cannot be changed in place). A fresh AppTest first scans the installed
-    # packages for components, which a running server does once at start-up: that fixed cost,
-    # timed on an empty script, is included in each rerun and shown on its own line.
-    startup = min(_apptest_startup() for _ in range(3))
-    figs = [Figure("AppTest start-up, included in each rerun", startup, "s", "reported", None)]
-    for page in pages or page_files():
-        name = Path(page).stem
-        cold: list[float] = []
-        reruns: dict[str, list[float]] = {label: [] for label, _ in changes}
-        errors: dict[str, list[str]] = {}
-        for _ in range(max(1, repeat)):
-            st.cache_data.clear()
-            secs, errs = _page_run(page)
-            cold.append(secs)
-            if errs:
-                errors.setdefault("cold render", errs)
-            for label, params in changes:
-                secs, errs = _page_run(page, params)
-                reruns[label].append(secs)
-                if errs:
-                    errors.setdefault(label, errs)
-        value = median_of(cold)
-        figs.append(Figure(f"page {name}: cold render", value, "s", f"< {COLD_GOAL:.0f} s",
-                           value < COLD_GOAL and "cold render" not in errors, len(cold), max(cold)))
-        for label, samples in reruns.items():
-            value = median_of(samples)
-            figs.append(Figure(f"page {name}: rerun, filter {label}", value, "s", f"< {RERUN_GOAL:.0f} s",
-                               value < RERUN_GOAL and label not in errors, len(samples), max(samples)))
-        for label, errs in errors.items():
-            print(f"  {name} ({label}): exception: {errs[0]}", file=sys.stderr)
-    return figs
 
 
 def bench_simulation() -> list[Figure]:
@@ -407,7 +320,10 @@ def run(scale: str = "default", db: str | None = None, json_path: str | None = N
         if "sentiment" not in skip:
             figures += bench_sentiment(source, repeat=repeat)
         if "pages" not in skip:
-            figures += bench_pages(source, repeat)
+            # Pages are timed through Streamlit's AppTest, outside analysis/ (which imports no streamlit).
+            from bench import pages as page_bench
+
+            figures += page_bench.bench_pages(source, repeat)
         if "simulation" not in skip:
             figures += bench_simulation()
     finally:
