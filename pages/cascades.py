@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import numpy as np
@@ -12,9 +11,7 @@ import streamlit as st
 
 import ui
 from analysis import cascades, graphs
-from analysis import store as store_mod
-from analysis.charts import cascades as cc
-from analysis.store import cascades as q
+from analysis.charts import cascades as cascades_charts
 
 ui.page_intro(
     "cascades",
@@ -32,9 +29,7 @@ f = ui.filters()
 cap = f.caption()
 
 
-def _md(text) -> str:
-    """Text from the data made literal for Streamlit's Markdown (captions, labels, status lines)."""
-    return re.sub(r"([\\`*_\[\]{}()#+\-.!|<>~$:])", r"\\\1", str(text))
+_md = ui.escape_md  # text from the data, made literal for Streamlit's Markdown
 
 VIEWS = {"observed": "Observed cascades", "influence": "Influence in context", "lab": "Simulation lab"}
 view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, default="observed", required=True,
@@ -87,19 +82,16 @@ def observed_view() -> None:
 
     left, right = st.columns(2)
     with left:
-        ui.chart(cc.cascade_ccdf(cascades.size_counts(table, n_roots), cap), key="cascade_ccdf")
+        ui.chart(cascades_charts.cascade_ccdf(cascades.size_counts(table, n_roots), cap), key="cascade_ccdf")
     with right:
-        ui.chart(cc.virality_vs_size(table, cap), key="cascade_virality")
+        ui.chart(cascades_charts.virality_vs_size(table, cap), key="cascade_virality")
 
     st.subheader("The largest cascades")
     top = cascades.largest(table, 50)
     if top.empty:
         st.info(f"No post under these filters was {('reshared' if kind == 'reshare' else 'replied to')}.")
         return
-    top = cascades.with_followers(top, ui.cached(q.follower_counts, tuple(zip(top["platform"],
-                                                                          top["author_handle"]))))
-    top = cascades.with_author_roles(top, ui.cached(q.author_roles, tuple(zip(top["platform"],
-                                                                             top["author_handle"]))))
+    top = ui.cached(cascades.with_authors, top)
     top["customer"] = [ui.customer_url(c) if isinstance(c, str) else None for c in top["customer_id"]]
     shown = top[["root_id", "platform", "author_handle", "role_label", "followers", "customer", "segment",
                  "lifetime_value",
@@ -144,9 +136,10 @@ def observed_view() -> None:
         st.caption(f"Showing {sampled}; at most {cascades.TREE_CAP} are drawn. Orange star: the original post · "
                    "blue: accounts linked to a customer · grey: other accounts. Arrows run from the post "
                    "reshared to the reshare; hover a dot for its author, time and text; drag to explore.")
-        st.iframe(detail.html, height=580)
+        st.iframe(_tree_html(detail.sample), height=580)
     with right:
-        ui.chart(cc.cascade_spread(detail.spread, cap, t50=row["t50_h"], t90=row["t90_h"]), key="cascade_spread")
+        ui.chart(cascades_charts.cascade_spread(detail.spread, cap, t50=row["t50_h"], t90=row["t90_h"]),
+                 key="cascade_spread")
 
 
 # --- influence --------------------------------------------------------------------------------------------------
@@ -155,26 +148,24 @@ def observed_view() -> None:
 AUTO_GRAPH_FOLLOWS = 1_000_000
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _tree_html(sample: pd.DataFrame) -> str:
+    return cascades_charts.tree_html(sample)
+
+
 @st.cache_resource(max_entries=3, show_spinner=False)
 def _follow_graph(path: str, version: int, platform: str) -> graphs.Graph:
     """One platform's follower graph (flow followee -> follower), loaded once per data version."""
-    conn = store_mod.connect(path)
-    try:
+    with ui.connection(path) as conn:
         return cascades.follow_graph(conn, platform)
-    finally:
-        conn.close()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _degrees(path: str, version: int, platform: str, roots: tuple) -> pd.DataFrame:
     """Follower-graph distances for the resharers of ``roots`` (all on ``platform``), cached with the graph."""
     g = _follow_graph(path, version, platform)
-    conn = store_mod.connect(path)
-    try:
-        members = q.cascade_members(conn, roots, "reshare")
-    finally:
-        conn.close()
-    return cascades.degrees_of_influence(members, g.labels, g.A)
+    with ui.connection(path) as conn:
+        return cascades.resharer_distances(conn, g, roots)
 
 
 @st.cache_resource(show_spinner=False)
@@ -184,7 +175,7 @@ def _loaded_graphs() -> set:
 
 
 def _graph_key(platform: str) -> tuple:
-    return str(store_mod.db_path()), ui.data_version(), platform
+    return ui.db_path(), ui.data_version(), platform
 
 
 def follow_graph(platform: str) -> graphs.Graph:
@@ -202,7 +193,7 @@ def influence_view() -> None:
         return
 
     authors, n_authors = cascades.sample_authors(table)
-    followers = ui.cached(q.follower_counts, tuple(zip(authors["platform"], authors["author_handle"])))
+    followers = ui.cached(cascades.follower_counts, tuple(zip(authors["platform"], authors["author_handle"])))
     reach = cascades.author_reach(table, followers, authors)
     rho = cascades.follower_reach_correlation(reach)
     note = "" if len(reach) == n_authors else (
@@ -213,7 +204,8 @@ def influence_view() -> None:
         "Accounts with many followers sit in the front row: many see them, so what they post can start a wave. "
         f"Across these authors the rank correlation between followers and reshares received is "
         f"**{rho:+.2f}**" + (" (Spearman)." if np.isfinite(rho) else "."))
-    ui.chart(cc.reach_vs_followers(reach, cap + note + " · authors whose posts were reshared at least once"),
+    ui.chart(cascades_charts.reach_vs_followers(reach, cap + note +
+                                                " · authors whose posts were reshared at least once"),
               key="cascade_reach")
 
     st.subheader("Three degrees of influence")
@@ -222,7 +214,7 @@ def influence_view() -> None:
                 "steps.")
     top = cascades.largest(table, cascades.TOP_N_DISTANCES)
     platforms = sorted(top["platform"].unique())
-    need = {p: ui.cached(q.follow_edge_count, p) for p in platforms}
+    need = {p: ui.cached(cascades.follow_edge_count, p) for p in platforms}
     pending = [p for p in platforms if _graph_key(p) not in _loaded_graphs()]
     go_now = sum(need[p] for p in pending) <= AUTO_GRAPH_FOLLOWS or st.button(
         f"Load the follower graph ({sum(need[p] for p in pending):,} follows on {_md(', '.join(pending))}) and "
@@ -230,7 +222,7 @@ def influence_view() -> None:
         key="cascade_measure", help="A few seconds the first time; kept in memory afterwards.")
     if go_now:
         parts = []
-        path, version = str(store_mod.db_path()), ui.data_version()
+        path, version = ui.db_path(), ui.data_version()
         with st.spinner("Measuring distances in the follower graph…"):
             for p in platforms:
                 follow_graph(p)
@@ -241,7 +233,7 @@ def influence_view() -> None:
             order = {r: i for i, r in enumerate(top["root_id"])}
             per = per.sort_values("root", key=lambda s: s.map(order)).reset_index(drop=True)
         labels = {r.root_id: f"@{r.author_handle} · {r.platform}" for r in top.itertuples(index=False)}
-        ui.chart(cc.degrees_of_influence(per, cascades.pooled_distances(per), cap +
+        ui.chart(cascades_charts.degrees_of_influence(per, cascades.pooled_distances(per), cap +
                                           f" · the {len(top)} largest cascades; distances over follows, at most 3",
                                           labels=labels), key="cascade_degrees")
     else:
@@ -249,8 +241,8 @@ def influence_view() -> None:
                 "to load them and measure.")
 
     st.subheader("Customers who start or carry cascades")
-    accounts = ui.cached(q.linked_accounts)
-    resharers = cascades.filter_resharers(ui.cached(q.linked_resharers, kind), f)
+    accounts = ui.cached(cascades.linked_accounts)
+    resharers = cascades.filter_resharers(ui.cached(cascades.linked_resharers, kind), f)
     roles = cascades.customer_roles(table, resharers, accounts)
     st.caption(f"{_md(cap)} · started: cascades from their own posts; reach: the reshares those gathered; carried: "
                "reshares they made; passed on: reshares of their reshares.")
@@ -274,9 +266,6 @@ def influence_view() -> None:
 
 # --- lab --------------------------------------------------------------------------------------------------------
 
-# Betweenness runs one breadth-first search per sampled source in pure Python (networkx): fine up to
-# a few hundred thousand arcs, minutes beyond.
-BETWEENNESS_MAX_ARCS = 300_000
 RESULT_KEY = "cascade_lab_result"
 
 
@@ -315,7 +304,7 @@ def _slider(spec: dict, label: str, key: str):
 
 
 def _platform_options() -> list[str]:
-    platforms = [p for p in ui.cached(q.follow_platforms)]
+    platforms = [p for p in ui.cached(cascades.follow_platforms)]
     # The sidebar's platform filter picks which follower graphs come first.
     return sorted(platforms, key=lambda p: (p not in f.platforms, p))
 
@@ -469,31 +458,15 @@ def _run_lab(simulate, source, model, model_params, strategies, k, runs, seed, t
             label = meta["label"]
             bar.progress(i / len(strategies), text=f"{label}: choosing seeds")
             seeding_started = time.perf_counter()
-            if key == "random":
-                pick = np.random.default_rng([seed, 1])
-                seeds = np.stack([graphs.choose_seeds(g, k, "random", pick) for _ in range(runs)])
-            elif key == "degree":
-                seeds = graphs.choose_seeds(g, k, "degree")
-            elif key == "betweenness":
-                if g.n_arcs > BETWEENNESS_MAX_ARCS:
-                    notes.append(f"{label} skipped: this network has {g.n_arcs:,} arcs, and betweenness takes "
-                                 f"too long above {BETWEENNESS_MAX_ARCS:,}.")
-                    continue
-                status.write("Computing betweenness (estimated from sampled sources on large networks)…")
-                seeds = graphs.choose_seeds(g, k, "score", scores=_betweenness(source, version, seed))
-            else:
-                accounts = ui.cached(q.linked_accounts)
-                if key == "value":
-                    scores = cascades.value_scores(g.labels, accounts, source[1], f)
-                else:
-                    scores = cascades.sentiment_scores(g.labels, ui.cached(q.linked_author_sentiment), accounts,
-                                                       source[1], f)
-                seeds = graphs.choose_seeds(g, k, "score", scores=scores)
-                if len(seeds) < k:
-                    notes.append(f"{label}: only {len(seeds)} linked account(s) qualify on {_md(source[1])} under the "
-                                 "filters, so fewer seeds were used.")
-                if len(seeds) == 0:
-                    continue
+            with ui.connection() as conn:
+                picked = cascades.lab_seeds(
+                    conn, g, key, k, runs, seed, platform=source[1] if source[0] == "data" else None, f=f,
+                    betweenness=lambda: _betweenness(source, version, seed), say=lambda text: status.write(_md(text)))
+            if picked.note:
+                notes.append(picked.note)
+            if picked.seeds is None:
+                continue
+            seeds = picked.seeds
             n_seeds = seeds.shape[-1]
             seeding_s = time.perf_counter() - seeding_started
 
@@ -564,10 +537,11 @@ def _show_lab_result() -> None:
     })
     left, right = st.columns(2)
     with left:
-        ui.chart(cc.simulation_reach(summaries, result["short"], result["threshold"]), key="lab_reach")
+        ui.chart(cascades_charts.simulation_reach(summaries, result["short"], result["threshold"]), key="lab_reach")
     with right:
-        ui.chart(cc.simulation_distribution(summaries, result["short"], result["threshold"]), key="lab_distribution")
-    ui.chart(cc.simulation_curves(summaries, result["short"]), key="lab_curves")
+        ui.chart(cascades_charts.simulation_distribution(summaries, result["short"], result["threshold"]),
+                 key="lab_distribution")
+    ui.chart(cascades_charts.simulation_curves(summaries, result["short"]), key="lab_curves")
 
 
 {"observed": observed_view, "influence": influence_view, "lab": lab_view}[view]()

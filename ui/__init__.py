@@ -17,12 +17,17 @@ from analysis.filters import Filters
 
 
 @contextmanager
-def connection():
-    """``with ui.connection() as conn:``: the app's database for one piece of work, closed on leaving
-    the block (a connection per call is safe with Streamlit's threads). A write the store refuses in
-    the block ends the page with the store's message (see ``refused``)."""
-    with refused(), store.connection() as conn:
+def connection(path: str | None = None):
+    """``with ui.connection() as conn:``: the app's database (or ``path``) for one piece of work, closed on
+    leaving the block (a connection per call is safe with Streamlit's threads). A write the store refuses
+    in the block ends the page with the store's message (see ``refused``)."""
+    with refused(), store.connection(path) as conn:
         yield conn
+
+
+def db_path() -> str:
+    """The app's database file (for caches keyed on it)."""
+    return str(store.db_path())
 
 
 @contextmanager
