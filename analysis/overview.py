@@ -271,3 +271,9 @@ def filter_options(db: sqlite_utils.Database) -> dict:
 def is_empty(db: sqlite_utils.Database) -> bool:
     """No interaction and no post: nothing for any page to show."""
     return not q.has_activity(db)
+
+
+def refresh_rollups(path: str):
+    """Rebuild the per-day rollups on a thread when they are stale (after a change made in the app that no
+    import followed); the Overview counts directly meanwhile. Returns the thread, or None."""
+    return rollups.refresh_in_background(path)

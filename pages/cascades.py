@@ -11,7 +11,7 @@ import streamlit as st
 
 import ui
 from analysis import cascades, graphs
-from analysis.charts import cascades as cascades_charts
+from analysis.charts import cascades as figures
 
 ui.page_intro(
     "cascades",
@@ -82,9 +82,9 @@ def observed_view() -> None:
 
     left, right = st.columns(2)
     with left:
-        ui.chart(cascades_charts.cascade_ccdf(cascades.size_counts(table, n_roots), cap), key="cascade_ccdf")
+        ui.chart(figures.cascade_ccdf(cascades.size_counts(table, n_roots), cap), key="cascade_ccdf")
     with right:
-        ui.chart(cascades_charts.virality_vs_size(table, cap), key="cascade_virality")
+        ui.chart(figures.virality_vs_size(table, cap), key="cascade_virality")
 
     st.subheader("The largest cascades")
     top = cascades.largest(table, 50)
@@ -138,7 +138,7 @@ def observed_view() -> None:
                    "reshared to the reshare; hover a dot for its author, time and text; drag to explore.")
         st.iframe(_tree_html(detail.sample), height=580)
     with right:
-        ui.chart(cascades_charts.cascade_spread(detail.spread, cap, t50=row["t50_h"], t90=row["t90_h"]),
+        ui.chart(figures.cascade_spread(detail.spread, cap, t50=row["t50_h"], t90=row["t90_h"]),
                  key="cascade_spread")
 
 
@@ -150,7 +150,7 @@ AUTO_GRAPH_FOLLOWS = 1_000_000
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _tree_html(sample: pd.DataFrame) -> str:
-    return cascades_charts.tree_html(sample)
+    return figures.tree_html(sample)
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)
@@ -204,7 +204,7 @@ def influence_view() -> None:
         "Accounts with many followers sit in the front row: many see them, so what they post can start a wave. "
         f"Across these authors the rank correlation between followers and reshares received is "
         f"**{rho:+.2f}**" + (" (Spearman)." if np.isfinite(rho) else "."))
-    ui.chart(cascades_charts.reach_vs_followers(reach, cap + note +
+    ui.chart(figures.reach_vs_followers(reach, cap + note +
                                                 " · authors whose posts were reshared at least once"),
               key="cascade_reach")
 
@@ -233,7 +233,7 @@ def influence_view() -> None:
             order = {r: i for i, r in enumerate(top["root_id"])}
             per = per.sort_values("root", key=lambda s: s.map(order)).reset_index(drop=True)
         labels = {r.root_id: f"@{r.author_handle} · {r.platform}" for r in top.itertuples(index=False)}
-        ui.chart(cascades_charts.degrees_of_influence(per, cascades.pooled_distances(per), cap +
+        ui.chart(figures.degrees_of_influence(per, cascades.pooled_distances(per), cap +
                                           f" · the {len(top)} largest cascades; distances over follows, at most 3",
                                           labels=labels), key="cascade_degrees")
     else:
@@ -537,11 +537,11 @@ def _show_lab_result() -> None:
     })
     left, right = st.columns(2)
     with left:
-        ui.chart(cascades_charts.simulation_reach(summaries, result["short"], result["threshold"]), key="lab_reach")
+        ui.chart(figures.simulation_reach(summaries, result["short"], result["threshold"]), key="lab_reach")
     with right:
-        ui.chart(cascades_charts.simulation_distribution(summaries, result["short"], result["threshold"]),
+        ui.chart(figures.simulation_distribution(summaries, result["short"], result["threshold"]),
                  key="lab_distribution")
-    ui.chart(cascades_charts.simulation_curves(summaries, result["short"]), key="lab_curves")
+    ui.chart(figures.simulation_curves(summaries, result["short"]), key="lab_curves")
 
 
 {"observed": observed_view, "influence": influence_view, "lab": lab_view}[view]()

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import continuum, store
-from analysis.charts import continuum as cc
+from analysis import continuum, publicness
+from analysis.charts import continuum as figures
 from ui import sentiment_tools
 
 ui.page_intro(
@@ -119,10 +119,11 @@ with tabs[0]:
         m = st.columns(4)
         m[0].metric("Touches", f"{cv.touches:,}", help="Every company–customer interaction under the filters")
         m[1].metric("On the public half", _pct(cv.public_share),
-                    help=f"Touches on channels with publicness of at least {store.PUBLIC_THRESHOLD}")
+                    help=f"Touches on channels with publicness of at least {publicness.PUBLIC_THRESHOLD}")
         m[2].metric("Active customers", f"{cv.active_customers:,}")
         m[3].metric("Channels in use", f"{cv.channels_used:,} of {len(table):,}")
-        ui.chart(cc.channel_continuum(table, chan_caption, focus, store.PUBLIC_THRESHOLD), key="continuum_chart",
+        ui.chart(figures.channel_continuum(table, chan_caption, focus, publicness.PUBLIC_THRESHOLD),
+                 key="continuum_chart",
                   on_select=_focus_from_chart, selection_mode="points")
         st.caption(
             f"Sentiment is VADER's compound score of what customers wrote: their messages on each channel "
@@ -148,7 +149,7 @@ with tabs[0]:
             key="channels_table")
         with st.expander("Place the channels on the continuum (saved for everyone using this database)"):
             st.caption("1 is fully public, 0 private and one to one; from "
-                       f"{store.PUBLIC_THRESHOLD} up a channel counts as public. Every figure on this page "
+                       f"{publicness.PUBLIC_THRESHOLD} up a channel counts as public. Every figure on this page "
                        "follows the saved placement.")
             editor_df = vocab[["channel", "label", "publicness", "description"]].reset_index(drop=True)
             edited = st.data_editor(
@@ -162,8 +163,7 @@ with tabs[0]:
 
             def _save(pending: dict[str, float]) -> None:
                 with ui.connection() as conn:
-                    for ch, value in pending.items():
-                        store.set_publicness(conn, ch, value)
+                    publicness.save(conn, pending)
                 ui.clear_cache()
                 st.session_state.pop("publicness_editor", None)
                 st.session_state["_publicness_saved"] = len(pending)
@@ -173,7 +173,7 @@ with tabs[0]:
             saved = st.session_state.pop("_publicness_saved", None)
             if saved:
                 st.success(f"Saved the publicness of {saved} channel{'s' if saved != 1 else ''}.")
-        ui.chart(cc.channel_mix_over_time(cv.monthly, chan_caption, focus), key="mix")
+        ui.chart(figures.channel_mix_over_time(cv.monthly, chan_caption, focus), key="mix")
 
 # -- 2. journeys -----------------------------------------------------------------------------------
 
@@ -211,10 +211,11 @@ with tabs[1]:
                     f"{continuum.MAX_DRAWN_PATHS} commonest journeys.")
         level = st.radio("Show moves between", ["Channels", "Public and private halves"], key="sankey_level",
                          horizontal=True, bind="query-params", persist_state="session")
-        ui.chart(cc.journey_sankey(jv.moves, labels, conv_caption,
+        ui.chart(figures.journey_sankey(jv.moves, labels, conv_caption,
                                     level="side" if level.startswith("Public") else "channel",
                                     max_links=continuum.MAX_DRAWN_MOVES), key="sankey")
-        ui.chart(cc.common_paths(jv.paths, conv_caption, max_paths=continuum.MAX_DRAWN_PATHS, focus_path=path or None),
+        ui.chart(figures.common_paths(jv.paths, conv_caption, max_paths=continuum.MAX_DRAWN_PATHS,
+                                      focus_path=path or None),
                   key="paths_chart", on_select=_path_from_chart, selection_mode="points")
         ui.text_table(
             _as_percent(jv.paths.head(50), ["share", "resolved_share"])[
@@ -232,7 +233,7 @@ with tabs[1]:
 with tabs[2]:
     if tabs[2].open and ui.cached(continuum.public_only):
         esc = ui.cached(continuum.escalation_view, f, focus_t, path or None)
-        st.warning(continuum.PUBLIC_ONLY_NOTE.format(threshold=store.PUBLIC_THRESHOLD)
+        st.warning(continuum.PUBLIC_ONLY_NOTE.format(threshold=publicness.PUBLIC_THRESHOLD)
                    + " Measured instead: escalation.", icon=":material/info:")
         m = st.columns(4)
         m[0].metric("Conversations started by customers", f"{esc.conversations:,}")
@@ -242,11 +243,11 @@ with tabs[2]:
                     delta=f"{esc.escalated:,} of {esc.answered:,} answered", delta_color="off", delta_arrow="off",
                     help=f"95% Wilson interval {_pct(esc.low)} to {_pct(esc.high)}")
         st.caption(continuum.ESCALATION_RULE)
-        ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             esc.by_first_response, "Escalation by time to the brand's first reply", conv_caption,
             x_title="Time to the brand's first reply", order=list(continuum.FIRST_RESPONSE_BINS[1])),
             key="esc_first_response")
-        ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             esc.by_first_reply, "Escalation by what the brand's first reply did", conv_caption,
             x_title="The brand's first reply"), key="esc_first_reply")
         st.caption("Bars are shares of answered conversations; whiskers are 95% Wilson intervals and n is the "
@@ -277,15 +278,15 @@ with tabs[2]:
                     delta=f"{gp.kudos:,} conversations", delta_color="off", delta_arrow="off",
                     help="A positive post (VADER ≥ +0.05) by the customer in the window")
         m[3].metric("Public posts matched", f"{gp.posts_matched:,}")
-        ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             gp.by_resolution, "Going public by resolution time", conv_caption,
             x_title="Time from first contact to resolution",
             order=[*continuum.RESOLUTION_BINS[1], continuum.NOT_RESOLVED]), key="gp_resolution")
-        ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             gp.by_first_response, "Going public by first-response time", conv_caption,
             x_title="Time to the company's first reply",
             order=[*continuum.FIRST_RESPONSE_BINS[1], continuum.NO_RESPONSE]), key="gp_first_response")
-        ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             gp.by_channel, "Going public by the channel the conversation started on", conv_caption,
             x_title="Starting channel"), key="gp_channel")
         st.caption("Bars are shares of conversations with a linked customer; whiskers are 95% Wilson intervals "
@@ -317,9 +318,9 @@ with tabs[3]:
         m[1].metric("Listen share", _pct(1 - tl.talk_share if tl.inbound + tl.outbound else None))
         m[2].metric("Company → customers", f"{tl.outbound:,}")
         m[3].metric("Customers → company", f"{tl.inbound:,}")
-        ui.chart(cc.talk_listen(tl.per_channel, tl_caption, overall=tl.talk_share, rule=continuum.TALK_RULE),
+        ui.chart(figures.talk_listen(tl.per_channel, tl_caption, overall=tl.talk_share, rule=continuum.TALK_RULE),
                   key="talk_listen")
-        ui.chart(cc.talk_listen_over_time(tl.over_time, tl_caption, rule=continuum.TALK_RULE), key="talk_time")
+        ui.chart(figures.talk_listen_over_time(tl.over_time, tl_caption, rule=continuum.TALK_RULE), key="talk_time")
         st.caption(f"The {continuum.TALK_RULE:.0%}/{1 - continuum.TALK_RULE:.0%} talk/listen split is a "
                    "practitioners' rule of thumb, drawn as a reference, not a target computed from the data.")
 
@@ -349,7 +350,7 @@ with tabs[4]:
         m = st.columns(2)
         for col, outcome in zip(m, ("vent", "kudos")):
             e = wi.effects.get(outcome)
-            name = cc.OUTCOME_NAMES[outcome]
+            name = figures.OUTCOME_NAMES[outcome]
             if e is None:
                 col.metric(name, "–", help=wi.notes.get(outcome, "No model"))
                 continue
@@ -360,10 +361,10 @@ with tabs[4]:
                        help=f"Observed now: {wi.observed[outcome]:,}. Expected values are sums of the model's "
                             "probabilities over the conversations in view.")
         for outcome, note in wi.notes.items():
-            st.info(f"{cc.OUTCOME_NAMES[outcome]}: {note}")
+            st.info(f"{figures.OUTCOME_NAMES[outcome]}: {note}")
         for warning in wi.warnings:  # the slider went beyond what the data contains
             st.warning(warning, icon=":material/warning:")
-        ui.chart(cc.whatif_effect(wi.effects, conv_caption, scenario=f"Scenario: {scenario_words}"), key="whatif")
+        ui.chart(figures.whatif_effect(wi.effects, conv_caption, scenario=f"Scenario: {scenario_words}"), key="whatif")
         st.markdown(
             "**What this assumes.** The model describes how going public went together with resolution time, "
             "first-response time, starting channel and segment in these conversations; it is associational, "
@@ -375,7 +376,7 @@ with tabs[4]:
             "include the chance variation of future events.")
         for outcome, model in wi.models.items():
             fit = model.fit
-            with st.expander(f"The {cc.OUTCOME_NAMES[outcome].lower()} model: coefficients and fit quality"):
+            with st.expander(f"The {figures.OUTCOME_NAMES[outcome].lower()} model: coefficients and fit quality"):
                 q = st.columns(5)
                 q[0].metric("Conversations (n)", f"{fit.n:,}")
                 q[1].metric("With the outcome", f"{fit.events:,}")
@@ -401,7 +402,7 @@ with tabs[4]:
                     "coef": st.column_config.NumberColumn("Coefficient", format="%.3f"),
                     "se": st.column_config.NumberColumn("Std. error", format="%.3f")}, width="stretch",
                     height=35 * (len(model.coefficients) + 1) + 3)
-                ui.chart(cc.calibration(fit.calibration, outcome, caption), key=f"calibration_{outcome}")
+                ui.chart(figures.calibration(fit.calibration, outcome, caption), key=f"calibration_{outcome}")
                 ui.text_table(_as_percent(fit.calibration, ["predicted", "observed", "low", "high"])[
                     ["group", "n", "predicted", "events", "observed", "low", "high"]],
                                column_config={
@@ -412,7 +413,7 @@ with tabs[4]:
                                    "high": st.column_config.NumberColumn("95% high", format="%.1f%%")})
 
 # Conversations and linked posts load in the background after the first view, so the next tab is quick.
-continuum.prefetch(str(store.db_path()),
+continuum.prefetch(ui.db_path(),
                    bool(_param("gp_brand", True, lambda v: str(v).lower() in ("true", "1")))
                    and ui.cached(continuum.brand_accounts_known))
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 import ui
 from analysis import customer360
-from analysis.charts import customer360 as ccharts
-from analysis.store import PUBLIC_THRESHOLD
+from analysis.charts import customer360 as figures
+from analysis.publicness import PUBLIC_THRESHOLD
 from ui import sentiment_tools
 
 ui.page_intro(
@@ -157,7 +157,7 @@ with st.expander("How signals are derived"):
         "scores are the stored ones (a person's correction on the Listening page when there is one).")
 
 st.subheader("Timeline")
-ui.chart(ccharts.timeline(v.items, scope, PUBLIC_THRESHOLD), key="c360_timeline")
+ui.chart(figures.timeline(v.items, scope, PUBLIC_THRESHOLD), key="c360_timeline")
 st.caption(
     f"Channels are ordered by their publicness (the Continuum page edits it); public means at least "
     f"{PUBLIC_THRESHOLD}. Posts are public and marked with their platform. A star marks a moment the customer "

@@ -5,9 +5,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import formats, ingest, mapping, store, warm
+from analysis import database, formats, ingest, mapping, publicness, warm
 from analysis.formats import checks
-from analysis.store import import_vocab, mappings
 
 ui.page_intro(
     "data",
@@ -68,7 +67,7 @@ def _import(label: str, run, list_problems) -> None:
         with ui.connection() as conn:
             try:
                 report = run(conn, progress)
-            except store.StoreError as exc:  # another writer held the lock too long; a read-only file
+            except database.StoreError as exc:  # another writer held the lock too long; a read-only file
                 status.update(label="Import refused: nothing was written", state="error", expanded=False)
                 refused = (exc, [])
             except ingest.ImportProblem as exc:
@@ -95,7 +94,7 @@ def _file_columns(upload) -> list[str]:
 
 
 mode = st.radio("What are you importing?", list(MODES), format_func=MODES.get, key="import_mode", horizontal=True)
-read_only = store.read_only_reason()
+read_only = database.read_only_reason()
 if read_only:
     st.warning("Importing and editing are off: " + ui.escape_md(read_only))
 left, right = st.columns([3, 2])
@@ -128,9 +127,9 @@ with left:
         chosen = None
         if mode == "mapping":
             with ui.connection() as conn:
-                saved = [n for n in mappings.names(conn) if (mappings.get(conn, n) or {}).get("table") == table]
+                saved = database.mappings_for(conn, table)
                 start = st.selectbox("Start from a saved mapping", [NONE] + saved, key="mapping_saved")
-                preset = mapping.Mapping.from_dict(mappings.get(conn, start)) if start != NONE else None
+                preset = mapping.Mapping.from_dict(database.saved_mapping(conn, start)) if start != NONE else None
             file_cols = _file_columns(upload) if upload is not None else []
             if upload is None:
                 st.info("Choose a file: its columns are offered for each of the table's columns.")
@@ -178,7 +177,7 @@ with left:
                     new_name = name_col.text_input("Save this mapping as", key="mapping_name")
                     if save_col.button("Save mapping", key="mapping_save", disabled=not new_name.strip()):
                         with ui.connection() as conn:
-                            mappings.save(conn, new_name.strip(), chosen.to_dict())
+                            database.save_mapping(conn, new_name.strip(), chosen.to_dict())
                         st.success(f"Mapping saved as {ui.escape_md(new_name.strip())}.")
         ready = upload is not None and (mode == "table" or (chosen is not None and not chosen.missing()))
         if st.button("Import", type="primary", disabled=not ready or bool(read_only), key="import_go", help=read_only):
@@ -212,16 +211,16 @@ with right:
                "id. Dates: ISO 8601, the usual spreadsheet forms or Twitter's. Post sentiment is scored at import "
                "with VADER.")
     with ui.connection() as conn:
-        saved = mappings.listing(conn)
+        saved = database.mapping_listing(conn)
     if not saved.empty:
         st.subheader("Saved mappings")
         ui.text_table(saved)
 
 st.subheader("Waiting for you")
 with ui.connection() as conn:
-    new_channels = import_vocab.channels_added_by_import(conn)
-    kinds, has_vocab = ui.cached(import_vocab.kinds_to_place)  # a scan of the interactions: once per version
-    brands = import_vocab.brand_accounts(conn)
+    new_channels = database.channels_added_by_import(conn)
+    kinds, has_vocab = ui.cached(database.kinds_to_place)  # a scan of the interactions: once per version
+    brands = database.brand_accounts(conn)
 if new_channels.empty:
     st.caption("No channel brought by an import is waiting to be placed.")
 else:
@@ -232,8 +231,7 @@ else:
         placed[ch] = st.slider(f"Publicness of {label} ({ch})", 0.0, 1.0, 0.5, 0.05, key=f"place_{ch}")
     if st.button("Save these placements", key="place_save", disabled=bool(read_only)):
         with ui.connection() as conn:
-            for ch, value in placed.items():
-                store.set_publicness(conn, ch, value)  # places it: no longer listed
+            publicness.save(conn, placed)  # places them: no longer listed
         ui.clear_cache()
         st.rerun()
 if kinds:
@@ -250,17 +248,17 @@ edited = st.data_editor(brands, num_rows="dynamic", hide_index=True, key="brand_
                                        "handle": st.column_config.TextColumn("handle", required=True)})
 if st.button("Save brand accounts", key="brand_save", disabled=bool(read_only)):
     with ui.connection() as conn:
-        n = import_vocab.replace_brand_accounts(conn, edited)
+        n = database.replace_brand_accounts(conn, edited)
     ui.clear_cache()
     st.success(f"{n} brand account(s) saved.")
 
 st.subheader("Loaded now")
 with ui.connection() as conn:
-    counts = store.table_counts(conn)
+    counts = database.table_counts(conn)
     st.dataframe(pd.DataFrame({"table": list(counts), "rows": list(counts.values())}), hide_index=True)
     peek = st.selectbox("Show the first rows of", list(counts), key="peek_table")
-    ui.text_table(store.query_df(conn, f'SELECT * FROM "{peek}" LIMIT 50'))
-st.caption(f"Database: {store.db_path()}")
+    ui.text_table(database.first_rows(conn, peek))
+st.caption(f"Database: {ui.escape_md(database.path())}")
 from ui import kinds_editor  # noqa: E402  (its own section, apart from the import tools above)
 
 kinds_editor.editor()

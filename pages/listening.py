@@ -6,9 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import listening
-from analysis.charts import listening as lcharts
-from analysis.store import roles as author_roles
+from analysis import authors, listening
+from analysis.charts import listening as figures
 from ui import role_picker, sentiment_tools
 
 ui.page_intro(
@@ -97,12 +96,12 @@ if s.posts == 0:
 lo, hi = listening.day_range(every_day if len(every_day) else rows_all, f)
 partial = listening.partial_periods(lo, hi, grain)
 ot = listening.over_time(view, grain)
-ui.chart(lcharts.volume_by_platform(ot, grain, cap, partial), key="ls_volume")
+ui.chart(figures.volume_by_platform(ot, grain, cap, partial), key="ls_volume")
 c = st.columns(2)
 with c[0]:
-    ui.chart(lcharts.sentiment_by_platform(ot, grain, cap), key="ls_mean")
+    ui.chart(figures.sentiment_by_platform(ot, grain, cap), key="ls_mean")
 with c[1]:
-    ui.chart(lcharts.sentiment_shares(listening.over_time(view, grain, by_platform=False), grain, cap),
+    ui.chart(figures.sentiment_shares(listening.over_time(view, grain, by_platform=False), grain, cap),
               key="ls_shares")
 
 
@@ -114,7 +113,7 @@ def show_posts(rows: pd.DataFrame, key: str | None = None, select: bool = False,
         "Posted": rows["created_at"],
         "Platform": rows["platform"],
         "Author": rows["author_handle"],
-        "Author role": rows["role"].map(author_roles.ROLE_LABELS),
+        "Author role": rows["role"].map(authors.ROLE_LABELS),
         "Customer": [ui.customer_url(cid) if isinstance(cid, str) and cid else None for cid in rows["customer_id"]],
         "Score": rows["sentiment"],
         "Text": rows["text"],
@@ -168,10 +167,10 @@ tcap = (f"{f.caption()}; {role_picker.words(roles, short=True)}; "
         f"{periods.base_start:%d %b %Y} to {periods.end:%d %b %Y}")
 c = st.columns(2)
 with c[0]:
-    ui.chart(lcharts.top_terms(terms.top("term", 20), "Top terms in original posts", tcap, total=terms.n_all),
+    ui.chart(figures.top_terms(terms.top("term", 20), "Top terms in original posts", tcap, total=terms.n_all),
               key="ls_top_terms")
 with c[1]:
-    ui.chart(lcharts.top_terms(terms.top("hashtag", 15), "Top hashtags in original posts", tcap,
+    ui.chart(figures.top_terms(terms.top("hashtag", 15), "Top hashtags in original posts", tcap,
                                 colour=ui.charts.ORANGE, total=terms.n_all), key="ls_top_tags")
 
 emerging = terms.emerging(25)
@@ -184,7 +183,7 @@ elif emerging.empty:
 else:
     c = st.columns([2, 3])
     with c[0]:
-        ui.chart(lcharts.emerging_terms(emerging.head(15), cap), key="ls_emerging")
+        ui.chart(figures.emerging_terms(emerging.head(15), cap), key="ls_emerging")
     with c[1]:
         text_table(pd.DataFrame({
             "Term": emerging["term"],
@@ -247,7 +246,7 @@ c[0].metric("Spike days", f"{len(flagged):,}", help=f"Of {len(sp):,} days in the
 day = c[1].selectbox("Spike day (strongest first)", spike_days, index=0 if spike_days else None, key="ls_spike",
                      format_func=lambda d: f"{dt.date.fromisoformat(d):%a %d %b %Y}: {reasons.get(d, '')}",
                      placeholder="No spike in this range")
-ui.chart(lcharts.spikes(sp, cap, selected=day), key="ls_spikes")
+ui.chart(figures.spikes(sp, cap, selected=day), key="ls_spikes")
 if day:
     neg = bool(flagged.loc[flagged["day"] == pd.Timestamp(day), "negative_spike"].any())
     rows = ui.cached(listening.posts, f, day=day, reshares=reshares, order="negative" if neg else "likes",

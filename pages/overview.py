@@ -3,8 +3,7 @@
 import streamlit as st
 
 import ui
-from analysis import overview, store
-from analysis.store import rollups
+from analysis import overview
 from ui import registry, role_picker, sentiment_tools
 
 ui.page_intro(
@@ -27,7 +26,7 @@ roles = role_picker.picker(key="ov_roles")
 k, monthly = ui.cached(overview.view, f, roles)
 # After a change made in the app (a corrected score, say), filtered figures are counted directly
 # until the rollup behind them is rebuilt, on a thread of its own.
-rollups.refresh_in_background(str(store.db_path()))
+overview.refresh_rollups(ui.db_path())
 h = ui.cached(overview.health)
 # Each card's change against the period of the same length just before the view.
 before = overview.previous_period(f, *h.date_range)

@@ -11,7 +11,7 @@ import streamlit as st
 import ui
 from analysis import ingest
 from analysis import perception as P
-from analysis.charts import perception as C
+from analysis.charts import perception as figures
 
 REFERENCE = "IBM IBV 2010 (reference)"
 NONE = "—"
@@ -42,9 +42,7 @@ def _html_list(lines: list[str]) -> None:
         st.html(f"<ul style='font-size:1rem;line-height:1.5;margin:0 0 0.5rem 0'>{items}</ul>")
 
 
-def _md(text: str) -> str:
-    """User text (study, segment, file names) made inert for st.markdown-based elements."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
+_md = ui.escape_md  # user text (study, segment, file names) made inert for st.markdown-based elements
 
 
 def _caption(text: str) -> None:
@@ -259,7 +257,7 @@ if not survey:
     st.markdown(f"Shares are known for **{len(with_shares)} of {len(gap)}** motives; the other {rank_only} are "
                 "**ranks only** and appear in the rank view below. Dots are the published shares, whiskers their "
                 "95% Wilson intervals from the study's sample sizes.")
-ui.chart(C.perception_dumbbell(gap, chart_caption), key="pg_dumbbell")
+ui.chart(figures.perception_dumbbell(gap, chart_caption), key="pg_dumbbell")
 _caption(chart_caption + (f". {note}" if note else ""))
 if len(with_shares):
     real = with_shares[with_shares["significant_holm"]]
@@ -272,7 +270,7 @@ if len(with_shares):
 # -- the gap in ranks -------------------------------------------------------------------------
 
 st.subheader("Where each group ranks the motives")
-ui.chart(C.rank_slope(gap, chart_caption), key="pg_slope")
+ui.chart(figures.rank_slope(gap, chart_caption), key="pg_slope")
 _caption(chart_caption)
 c = st.columns(3)
 c[0].metric("Spearman ρ (rank correlation)", f"{agreement['spearman_rho']:+.2f}"
@@ -320,7 +318,7 @@ else:
     breakdown = ui.cached(P.segment_breakdown, consumer_side, "consumer", by=by, filters=f)
     diffs = P.segment_differences(breakdown)
     caption = f"{consumer_side} · {linked:,} linked consumer respondents in all · {f.caption()}"
-    ui.chart(C.segment_heatmap(breakdown, caption, differences=diffs), key="pg_heatmap")
+    ui.chart(figures.segment_heatmap(breakdown, caption, differences=diffs), key="pg_heatmap")
     _caption(caption + ". ◆ after a motive: its share differs between the groups after Holm correction.")
     if len(diffs):
         real = diffs[diffs["significant_holm"]]
@@ -457,7 +455,7 @@ else:
             st.caption("Pick a motive and move its slider to see the score move.")
     caption = f"Brand accounts and public channels · {f.caption()} · consumer interest: {a_label}" + (
         f" ({source})" if survey else " (IBM IBV 2010)")
-    ui.chart(C.content_alignment(before.table, caption, after=after.table if changes else None,
+    ui.chart(figures.content_alignment(before.table, caption, after=after.table if changes else None,
                                   interest_label=a_label), key="pg_alignment")
     _caption(caption)
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from analysis import service
-from analysis.charts import service as sc
+from analysis.charts import service as figures
 
 ui.page_intro(
     "service",
@@ -131,9 +131,9 @@ by = c2.selectbox("Compare by", compare_dims, format_func=service.DIMENSIONS.get
 label = service.MEASURES[measure]
 left, right = st.columns(2)
 with left:
-    ui.chart(sc.duration_ecdf(service.ecdf(v.frame, measure, by), label, cap), key="service_ecdf")
+    ui.chart(figures.duration_ecdf(service.ecdf(v.frame, measure, by), label, cap), key="service_ecdf")
 with right:
-    ui.chart(sc.duration_histogram(service.distribution(v.frame, measure, by), label, cap),
+    ui.chart(figures.duration_histogram(service.distribution(v.frame, measure, by), label, cap),
               key="service_histogram")
 st.caption(f"{label} time over the conversations that have one (the count is in the legend); the six largest "
            "groups are drawn, the rest as 'other groups'. Bins are a quarter of a decade wide on the log time "
@@ -169,7 +169,7 @@ if v.unanswered:
         export_name="Unanswered conversations", key="service_unanswered")
 
 monthly = service.monthly(v.frame)
-ui.chart(sc.timing_by_month(monthly, measure, label, cap), key="service_monthly")
+ui.chart(figures.timing_by_month(monthly, measure, label, cap), key="service_monthly")
 
 st.caption(
     "A **conversation** is a thread the customer started, answered or not (a single touch counts when its kind "

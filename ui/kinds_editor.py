@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from analysis import kind_vocabulary as kinds
 from analysis import warm
-from analysis.store import kinds
 
 
 def _plural(n: int, word: str) -> str:

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import agreement, scoring, sentiment_lexicon, sentiment_model, sentiment_rules, store
-from analysis.store.roles import ROLE_LABELS, ROLES
+from analysis import agreement, overview, scoring, sentiment_lexicon, sentiment_model, sentiment_rules
+from analysis.authors import ROLE_LABELS, ROLES
 
 MESSAGE = "st_message"
 
@@ -168,7 +168,7 @@ def _rules_tab(conn) -> None:
                           format_func=lambda k: {"phrase": "Phrase", "pattern": "Regular expression"}[k])
     pattern = c[1].text_input("Phrase or pattern", key="st_rule_pattern",
                               placeholder="e.g. on hold for   or   refund (still )?not (here|received)")
-    platforms = ui.cached(store.distinct_values, "posts", "platform")
+    platforms = ui.cached(overview.filter_options)["platforms"]
     platform = c[2].selectbox("Platform", [None, *platforms], key="st_rule_platform",
                               format_func=lambda p: "Any platform" if p is None else p)
     role = c[3].selectbox("Author", [None, *ROLES], key="st_rule_role",
