@@ -342,8 +342,8 @@ with tabs[4]:
                                help="Every first reply that came later than this arrives at this time")
         cap_h = None if cap == "no change" else float(cap)
         wi = ui.cached(continuum.whatif_view, f, focus_t, path or None, window, brand_only, cut / 100, cap_h)
-        scenario_words = continuum.whatif_words(cut / 100, cap_h)
-        st.markdown(f"**Scenario:** {scenario_words}, applied to the {wi.population:,} conversations with a "
+        whatif_words = continuum.whatif_words(cut / 100, cap_h)
+        st.markdown(f"**What if:** {whatif_words}, applied to the {wi.population:,} conversations with a "
                     "linked customer in view. Going public is counted as on the Going public tab "
                     f"(posts up to {window} days after resolution"
                     f"{', addressed to the brand' if brand_only else ''}).")
@@ -354,7 +354,7 @@ with tabs[4]:
             if e is None:
                 col.metric(name, "–", help=wi.notes.get(outcome, "No model"))
                 continue
-            col.metric(f"{name}: expected", f"{e['baseline']:,.0f} → {e['scenario']:,.0f}",
+            col.metric(f"{name}: expected", f"{e['baseline']:,.0f} → {e['whatif']:,.0f}",
                        delta=(f"{e['change']:+,.0f} ({e['relative']:+.0%}); 95% interval "
                               f"{e['change_low']:+,.0f} to {e['change_high']:+,.0f}"),
                        delta_color="inverse" if outcome == "vent" else "normal",
@@ -364,11 +364,11 @@ with tabs[4]:
             st.info(f"{figures.OUTCOME_NAMES[outcome]}: {note}")
         for warning in wi.warnings:  # the slider went beyond what the data contains
             st.warning(warning, icon=":material/warning:")
-        ui.chart(figures.whatif_effect(wi.effects, conv_caption, scenario=f"Scenario: {scenario_words}"), key="whatif")
+        ui.chart(figures.whatif_effect(wi.effects, conv_caption, whatif=f"What if: {whatif_words}"), key="whatif")
         st.markdown(
             "**What this assumes.** The model describes how going public went together with resolution time, "
             "first-response time, starting channel and segment in these conversations; it is associational, "
-            "not causal. The scenario changes only the times you set and holds everything else as it is: the "
+            "not causal. The what-if changes only the times you set and holds everything else as it is: the "
             "channel, the segment, conversations never resolved or never answered, and the window in which a "
             "post counts. Customers who are slow to be helped may differ in other ways the data does not "
             "record. Intervals come from redrawing the coefficients from their estimated uncertainty "

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import customer360
-from analysis.charts import customer360 as figures
+from analysis import customer_360
+from analysis.charts import customer_360 as figures
 from analysis.publicness import PUBLIC_THRESHOLD
 from ui import sentiment_tools
 
@@ -33,7 +33,7 @@ def _open(customer_id: str) -> None:
 
 def _canonical() -> None:
     """An exact id, email or handle typed in becomes the customer's id, so the URL names the customer."""
-    cid, _ = ui.cached(customer360.resolve, st.session_state.get("customer") or "")
+    cid, _ = ui.cached(customer_360.resolve, st.session_state.get("customer") or "")
     if cid is not None:
         st.session_state["customer"] = cid
 
@@ -52,7 +52,7 @@ query = st.text_input("Find a customer", key="customer", bind="query-params", pe
                       placeholder="Customer id (C000123), name, email or social handle (@handle)",
                       help="Ids, emails and handles open the customer at once; names list the matches. "
                            "The URL keeps the customer, so a link reopens this view.")
-customer_id, candidates = ui.cached(customer360.resolve, query or "")
+customer_id, candidates = ui.cached(customer_360.resolve, query or "")
 
 if customer_id is None:
     if query:
@@ -72,7 +72,7 @@ if customer_id is None:
             }), column_config={"Customer": st.column_config.LinkColumn(display_text=r"customer=(.*)$")})
     else:
         st.markdown("**Customers who recently opened a conversation in public**")
-        recent = ui.cached(customer360.recent_public_complaints, 8)
+        recent = ui.cached(customer_360.recent_public_complaints, 8)
         if recent.empty:
             st.caption("No conversation opened on a public channel in the data (an inbound touch whose kind "
                        "means 'opens').")
@@ -88,7 +88,7 @@ if customer_id is None:
             c[1].button("Open", key="c360_open_recent", type="primary", on_click=_open, args=(pick,))
     st.stop()
 
-v = ui.cached(customer360.view, customer_id)
+v = ui.cached(customer_360.view, customer_id)
 if v is None:
     st.info("That customer is no longer in the data.")
     st.stop()
@@ -144,15 +144,15 @@ with st.expander("How signals are derived"):
     st.markdown(
         f"- **Reach out privately**: an open service thread and, since it opened, a negative public post "
         f"(score ≤ −0.05) or a conversation opened on a public channel; urgent when that was in the last "
-        f"{customer360.RECENT_DAYS} days.\n"
+        f"{customer_360.RECENT_DAYS} days.\n"
         f"- **Answer them** / **Close the loop**: an open thread whose last touch is the customer's, unanswered "
-        f"for {customer360.WAITING_DAYS} days or more (over {customer360.STALE_DAYS} days: likely abandoned).\n"
-        f"- **Help with the order**: a negative review or post within {customer360.REVIEW_AFTER_PURCHASE_DAYS} "
-        f"days after a purchase (a kind that means 'purchase'), in the last {customer360.REVIEW_RECENT_DAYS} days.\n"
-        f"- **Get back in touch**: lifetime value in the top {customer360.TOP_VALUE_SHARE:.0%} of customers and "
-        f"no contact (marketing aside) for {customer360.QUIET_DAYS} days.\n"
-        f"- **Thank them publicly**: a kudos touch or a public post scoring at least +{customer360.KUDOS_SCORE} "
-        f"in the last {customer360.KUDOS_DAYS} days.\n\n"
+        f"for {customer_360.WAITING_DAYS} days or more (over {customer_360.STALE_DAYS} days: likely abandoned).\n"
+        f"- **Help with the order**: a negative review or post within {customer_360.REVIEW_AFTER_PURCHASE_DAYS} "
+        f"days after a purchase (a kind that means 'purchase'), in the last {customer_360.REVIEW_RECENT_DAYS} days.\n"
+        f"- **Get back in touch**: lifetime value in the top {customer_360.TOP_VALUE_SHARE:.0%} of customers and "
+        f"no contact (marketing aside) for {customer_360.QUIET_DAYS} days.\n"
+        f"- **Thank them publicly**: a kudos touch or a public post scoring at least +{customer_360.KUDOS_SCORE} "
+        f"in the last {customer_360.KUDOS_DAYS} days.\n\n"
         "Durations run to the last day in the data. Interaction texts are scored with VADER when shown; post "
         "scores are the stored ones (a person's correction on the Listening page when there is one).")
 
@@ -166,7 +166,7 @@ st.caption(
 
 grouped = st.toggle("Group by service thread", key="c360_group", bind="query-params", persist_state="session",
                     help="Touches of one service thread together (newest thread first), then everything else")
-items = customer360.timeline_rows(v, grouped)
+items = customer_360.timeline_rows(v, grouped)
 text_table(pd.DataFrame({
     "When": items["when"].dt.strftime("%Y-%m-%d %H:%M"),
     "Channel": items["place"],
