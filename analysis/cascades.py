@@ -21,8 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 import sqlite_utils
 
-from analysis import graphs, network_view
-from analysis.charts import BLUE, GREY, ORANGE
+from analysis import graphs
 from analysis.filters import Filters
 from analysis.store import aggregates
 from analysis.store import cascades as q
@@ -327,58 +326,14 @@ class Detail:
     shown: int
     sample: pd.DataFrame
     spread: pd.DataFrame
-    html: str
 
 
-def cascade_detail(db: sqlite_utils.Database, root_id: str, kind: str = "reshare", cap: int = TREE_CAP,
-                   height_px: int = 560) -> Detail:
-    """Everything the page shows about one cascade (meant to be cached by root)."""
+def cascade_detail(db: sqlite_utils.Database, root_id: str, kind: str = "reshare", cap: int = TREE_CAP) -> Detail:
+    """Everything the page shows about one cascade (meant to be cached by root); its tree is drawn by
+    ``charts.cascades.tree_html(detail.sample)``."""
     members = q.cascade_members(db, [root_id], kind, with_text=True)
     sample = sample_tree(members, cap)
-    return Detail(root_id=root_id, size=len(members), shown=len(sample), sample=sample, spread=spread(members),
-                  html=tree_html(sample, height_px=height_px))
-
-
-def tree_html(sample: pd.DataFrame, height_px: int = 560, labelled: int = 12) -> str:
-    """The sampled tree as a safe offline pyvis page: the original as an orange star, linked customers in blue.
-
-    Only the root and the ``labelled`` accounts with most direct reshares carry a visible label; every
-    node has a plain-text tooltip (handle, customer link, time, sentiment, text).
-    """
-    if sample.empty:
-        return network_view.network_html([], [], height_px=height_px)
-    pos = pd.Index(sample["post_id"])
-    parent_pos = pos.get_indexer(sample["parent"].where(sample["parent"].notna(), None))
-    children = np.bincount(parent_pos[parent_pos >= 0], minlength=len(sample))
-    busiest = np.argsort(-children, kind="stable")[:labelled]
-    hubs = set(busiest[children[busiest] > 1].tolist())
-    h = hours_of(sample["created_at"])
-    t0 = h[0]
-    nodes = []
-    for i, row in enumerate(sample.itertuples(index=False)):
-        is_root = row.depth == 0
-        linked = isinstance(row.customer_id, str) and row.customer_id != ""
-        lines = [f"@{row.author_handle}" + (f" · customer {row.customer_id}" if linked else "")]
-        when = str(row.created_at)[:16]
-        lines.append(when if is_root else f"{when} · {h[i] - t0:+.1f} h after the original")
-        if is_root:
-            lines.append("Original post")
-        else:
-            lines.append(f"Reshare, {row.depth} step{'s' if row.depth > 1 else ''} from the original")
-        if children[i]:
-            lines.append(f"Reshared directly {children[i]:,} time{'s' if children[i] > 1 else ''}")
-        if row.sentiment is not None and np.isfinite(row.sentiment):
-            lines.append(f"Sentiment {row.sentiment:+.2f}")
-        if isinstance(getattr(row, "text", None), str) and (is_root or not row.text.startswith("RT ")):
-            lines.append(row.text)
-        label = f"@{row.author_handle}" if is_root or i in hubs else ""
-        nodes.append(network_view.Node(
-            label=label, title="\n".join(lines), color=ORANGE if is_root else (BLUE if linked else GREY),
-            size=26.0 if is_root else float(7 + 3 * np.sqrt(children[i])), shape="star" if is_root else "dot",
-            # Labels shrink with the zoom that fits a few hundred nodes: start them large.
-            font_size=34 if is_root else 24))
-    edges = [(int(p), i) for i, p in enumerate(parent_pos) if p >= 0]
-    return network_view.network_html(nodes, edges, height_px=height_px)
+    return Detail(root_id=root_id, size=len(members), shown=len(sample), sample=sample, spread=spread(members))
 
 
 # --- influence in context -------------------------------------------------------------------------------
@@ -535,6 +490,9 @@ def customer_roles(table: pd.DataFrame, resharers: pd.DataFrame, accounts: pd.Da
 # --- simulation lab helpers -----------------------------------------------------------------------------------
 
 # The seeding levers of the lab: engine strategy, label, and what it means.
+# Each strategy declares its engine, which ``lab_seeds`` dispatches on: "random" (fresh seeds every run),
+# "degree" (most followers), "betweenness" (most shortest paths), "score" (the highest of a score per
+# account: ``score`` names which, from the customers linked to the accounts).
 LAB_STRATEGIES: dict[str, dict] = {
     "random": {"engine": "random", "label": "Random accounts",
                "descr": "A fresh random set of k accounts in every run: the baseline."},
@@ -542,11 +500,14 @@ LAB_STRATEGIES: dict[str, dict] = {
                "descr": "The k accounts with most followers: the front row."},
     "betweenness": {"engine": "betweenness", "label": "Top betweenness",
                     "descr": "The k accounts on most shortest paths of the network: the bridges."},
-    "value": {"engine": "score", "label": "High-value customers", "customers": True,
+    "value": {"engine": "score", "score": "value", "label": "High-value customers", "customers": True,
               "descr": "Accounts linked to the customers with the highest lifetime value."},
-    "positive": {"engine": "score", "label": "Positive-sentiment customers", "customers": True,
+    "positive": {"engine": "score", "score": "sentiment", "label": "Positive-sentiment customers", "customers": True,
                  "descr": "Accounts linked to customers whose own posts are the most positive on average."},
 }
+
+# Betweenness takes too long above this many arcs (Brandes: O(n m) even from sampled sources).
+BETWEENNESS_MAX_ARCS = 300_000
 
 
 def _customer_mask(d: pd.DataFrame, f: Filters | None) -> np.ndarray:
@@ -615,3 +576,72 @@ def follow_graph(db: sqlite_utils.Database, platform: str) -> graphs.Graph:
     codes, labels = pd.factorize(np.concatenate([followee, follower]))
     m = len(followee)
     return graphs.from_arrays(codes[:m], codes[m:], len(labels), directed=True, labels=np.asarray(labels))
+
+
+@dataclass
+class Seeding:
+    """The seeds one strategy picked: one row per run (engine "random") or one set for every run; ``None``
+    when the strategy was skipped, with the reason in ``note`` (a note may also come with seeds)."""
+
+    seeds: np.ndarray | None
+    note: str | None = None
+
+
+def lab_seeds(db: sqlite_utils.Database | None, g: graphs.Graph, strategy: str, k: int, runs: int, seed: int, *,
+              platform: str | None = None, f: Filters | None = None, betweenness=None,
+              say=lambda text: None) -> Seeding:
+    """The seeds of one simulation-lab strategy, by the engine the strategy declares (``LAB_STRATEGIES``).
+
+    ``db`` (for the customer strategies) gives the accounts linked to customers, on ``platform``'s
+    follower graph and under ``f``'s segments and regions. ``betweenness`` is a callable giving the
+    network's betweenness (the page keeps it between runs); ``say`` reports a slow step.
+    """
+    meta = LAB_STRATEGIES[strategy]
+    label, engine = meta["label"], meta["engine"]
+    if engine == "random":
+        pick = np.random.default_rng([seed, 1])
+        return Seeding(np.stack([graphs.choose_seeds(g, k, "random", pick) for _ in range(runs)]))
+    if engine == "degree":
+        return Seeding(graphs.choose_seeds(g, k, "degree"))
+    if engine == "betweenness":
+        if g.n_arcs > BETWEENNESS_MAX_ARCS:
+            return Seeding(None, f"{label} skipped: this network has {g.n_arcs:,} arcs, and betweenness takes "
+                                 f"too long above {BETWEENNESS_MAX_ARCS:,}.")
+        say("Computing betweenness (estimated from sampled sources on large networks)…")
+        scores = betweenness() if betweenness is not None else graphs.betweenness(g, np.random.default_rng(seed))
+        return Seeding(graphs.choose_seeds(g, k, "score", scores=scores))
+    if engine != "score":
+        raise ValueError(f"strategy {strategy!r} declares an unknown engine {engine!r}")
+    if db is None or platform is None:
+        return Seeding(None, f"{label} needs the data's follower graph (customers are linked to its accounts).")
+    accounts = q.linked_accounts(db)
+    if meta["score"] == "value":
+        scores = value_scores(g.labels, accounts, platform, f)
+    else:
+        scores = sentiment_scores(g.labels, q.linked_author_sentiment(db), accounts, platform, f)
+    seeds = graphs.choose_seeds(g, k, "score", scores=scores)
+    note = None
+    if len(seeds) < k:
+        note = (f"{label}: only {len(seeds)} linked account(s) qualify on {platform} under the filters, so fewer "
+                "seeds were used.")
+    return Seeding(seeds if len(seeds) else None, note)
+
+
+# --- what the Cascades page asks of the database (pages never call analysis.store) ----------------------
+
+follower_counts = q.follower_counts  # (platform, handle) pairs -> followers
+follow_edge_count = q.follow_edge_count  # follows on one platform
+follow_platforms = q.follow_platforms  # platforms with follows
+linked_accounts = q.linked_accounts  # social accounts linked to customers, with segment, region, value
+linked_resharers = q.linked_resharers  # reshares (or replies) made by linked accounts
+
+
+def with_authors(db: sqlite_utils.Database, top: pd.DataFrame) -> pd.DataFrame:
+    """The largest cascades with their author's followers and role (brand, linked customer, other voice)."""
+    accounts = tuple(zip(top["platform"], top["author_handle"], strict=True))
+    return with_author_roles(with_followers(top, q.follower_counts(db, accounts)), q.author_roles(db, accounts))
+
+
+def resharer_distances(db: sqlite_utils.Database, g: graphs.Graph, roots: tuple) -> pd.DataFrame:
+    """Follower-graph distances (1, 2, 3+) from each author to the resharers of ``roots`` on ``g``."""
+    return degrees_of_influence(q.cascade_members(db, roots, "reshare"), g.labels, g.A)

@@ -257,3 +257,24 @@ def kpi_changes(now: Kpis, before: Kpis) -> dict[str, str]:
         if now.mean_sentiment == now.mean_sentiment and before.mean_sentiment == before.mean_sentiment:
             out["mean_sentiment"] = f"{now.mean_sentiment - before.mean_sentiment:+.2f}"
     return out
+
+
+def filter_options(db: sqlite_utils.Database) -> dict:
+    """What the sidebar's global filters offer: segments, regions, platforms, and the first and last day
+    in the data (ISO dates, None for an empty database)."""
+    lo, hi = store.date_bounds(db)
+    return {"segments": store.distinct_values(db, "customers", "segment"),
+            "regions": store.distinct_values(db, "customers", "region"),
+            "platforms": store.distinct_values(db, "posts", "platform"),
+            "lo": lo, "hi": hi}
+
+
+def is_empty(db: sqlite_utils.Database) -> bool:
+    """No interaction and no post: nothing for any page to show."""
+    return not q.has_activity(db)
+
+
+def refresh_rollups(path: str):
+    """Rebuild the per-day rollups on a thread when they are stale (after a change made in the app that no
+    import followed); the Overview counts directly meanwhile. Returns the thread, or None."""
+    return rollups.refresh_in_background(path)

@@ -120,12 +120,12 @@ def continuum_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Su
     for outcome, e in wi.effects.items():
         name = "Vents" if outcome == "vent" else "Kudos"
         s.metrics[f"{name} expected now"] = e["baseline"]
-        s.metrics[f"{name} expected under the what-if"] = e["scenario"]
+        s.metrics[f"{name} expected under the what-if"] = e["whatif"]
         s.metrics[f"{name}: change"] = e["relative"]
         s.formats[f"{name}: change"] = "+.0%"
     s.notes += list(getattr(wi, "warnings", []) or [])
     words = continuum.whatif_words(cut, cap) if hasattr(continuum, "whatif_words") else ""
-    s.figures.append(cc.whatif_effect(wi.effects, f.caption(), scenario=f"Scenario: {words}" if words else ""))
+    s.figures.append(cc.whatif_effect(wi.effects, f.caption(), whatif=f"What if: {words}" if words else ""))
     return s
 
 
@@ -221,11 +221,11 @@ def service_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summ
 @register("customer_360")
 def customer_summary(db: sqlite_utils.Database, f: Filters, params: dict) -> Summary:
     """Customer 360: the chosen customer's history in figures and the timeline (not narrowed by filters)."""
-    from analysis import customer360
-    from analysis.charts import customer360 as ccharts
+    from analysis import customer_360
+    from analysis.charts import customer_360 as ccharts
 
     customer = _get(params, "customer")
-    v = customer360.view(db, str(customer)) if customer else None
+    v = customer_360.view(db, str(customer)) if customer else None
     if v is None:
         s = headline(db, f, params)
         s.notes.append("No customer chosen in this view: the headline figures are shown instead.")

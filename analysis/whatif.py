@@ -1,8 +1,8 @@
 """Logistic regression by Newton's method (IRLS) with a small ridge penalty, its fit quality, and
-what-if scenarios with uncertainty from a parametric bootstrap over the coefficient covariance.
+what-ifs with uncertainty from a parametric bootstrap over the coefficient covariance.
 
 Plain numpy and scipy special functions: no model library, so every number can be traced.
-The model is associational: a scenario says what the fitted relation expects if a covariate
+The model is associational: a what-if says what the fitted relation expects if a covariate
 changed and everything else stayed as it is, not what an intervention would cause.
 """
 
@@ -197,7 +197,7 @@ def hosmer_lemeshow(calib: pd.DataFrame) -> tuple[float, float]:
 class Design:
     """How a frame becomes a model matrix: centred numeric columns and dummy-coded categories.
 
-    Built once from the fitting data (``Design.from_frame``) and reused for scenarios,
+    Built once from the fitting data (``Design.from_frame``) and reused for what-ifs,
     so a changed frame lands in the same columns.
     """
 
@@ -240,7 +240,7 @@ class Design:
         return np.column_stack(cols)
 
 
-# -- scenarios -----------------------------------------------------------------------
+# -- what-ifs -------------------------------------------------------------------------
 
 def coefficient_draws(fit: LogitFit, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> np.ndarray:
     """Coefficient vectors drawn from N(estimate, covariance) (draws × k), seeded."""
@@ -250,16 +250,16 @@ def coefficient_draws(fit: LogitFit, draws: int = DEFAULT_DRAWS, seed: int = DEF
     return fit.coef + rng.standard_normal((draws, len(fit.coef))) @ root.T
 
 
-def expected_change(fit: LogitFit, X_base: np.ndarray, X_scenario: np.ndarray, draws: int = DEFAULT_DRAWS,
+def expected_change(fit: LogitFit, X_base: np.ndarray, X_whatif: np.ndarray, draws: int = DEFAULT_DRAWS,
                     seed: int = DEFAULT_SEED, confidence: float = 0.95, chunk: int = 50) -> dict[str, float]:
-    """Expected number of events under the baseline and the scenario, and the change, with intervals.
+    """Expected number of events under the baseline and the what-if, and the change, with intervals.
 
     Point values use the fitted coefficients; intervals are percentiles over coefficient vectors
     drawn from their estimated sampling distribution (a parametric bootstrap), so they carry the
     model's estimation uncertainty, not the randomness of future events.
     """
     X0 = np.asarray(X_base, dtype=float)
-    X1 = np.asarray(X_scenario, dtype=float)
+    X1 = np.asarray(X_whatif, dtype=float)
     base = float(predict(fit, X0).sum())
     scen = float(predict(fit, X1).sum())
     betas = coefficient_draws(fit, draws, seed)
@@ -274,10 +274,10 @@ def expected_change(fit: LogitFit, X_base: np.ndarray, X_scenario: np.ndarray, d
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(b_sum > 0, diff / b_sum, np.nan)
     return {
-        "n": len(X0), "baseline": base, "scenario": scen, "change": scen - base,
+        "n": len(X0), "baseline": base, "whatif": scen, "change": scen - base,
         "relative": (scen - base) / base if base > 0 else float("nan"),
         "baseline_low": float(np.percentile(b_sum, lo_q)), "baseline_high": float(np.percentile(b_sum, hi_q)),
-        "scenario_low": float(np.percentile(s_sum, lo_q)), "scenario_high": float(np.percentile(s_sum, hi_q)),
+        "whatif_low": float(np.percentile(s_sum, lo_q)), "whatif_high": float(np.percentile(s_sum, hi_q)),
         "change_low": float(np.percentile(diff, lo_q)), "change_high": float(np.percentile(diff, hi_q)),
         "relative_low": float(np.nanpercentile(rel, lo_q)) if np.isfinite(rel).any() else float("nan"),
         "relative_high": float(np.nanpercentile(rel, hi_q)) if np.isfinite(rel).any() else float("nan"),

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+import ui
 from analysis import cascades, graphs
-from analysis import store as store_mod
-from analysis.charts import cascades as cc
-from analysis.store import cascades as q
-from pages import _ui
+from analysis.charts import cascades as figures
 
-_ui.page_intro(
+ui.page_intro(
+    "cascades",
     "Cascades",
     "How sharing spreads. A **cascade** is an original post with every reshare of it, and reshares of those. "
     "Most posts are never reshared; a few travel far. In Miller & Page's *standing ovation* people stand when "
@@ -24,16 +22,14 @@ _ui.page_intro(
     "and see few, like accounts with many followers. Look at what happened, who carried it, then ask "
     "*what if we seeded it this way?*",
 )
-if _ui.no_data_notice():
+if ui.no_data_notice():
     st.stop()
 
-f = _ui.filters()
+f = ui.filters()
 cap = f.caption()
 
 
-def _md(text) -> str:
-    """Text from the data made literal for Streamlit's Markdown (captions, labels, status lines)."""
-    return re.sub(r"([\\`*_\[\]{}()#+\-.!|<>~$:])", r"\\\1", str(text))
+_md = ui.escape_md  # text from the data, made literal for Streamlit's Markdown
 
 VIEWS = {"observed": "Observed cascades", "influence": "Influence in context", "lab": "Simulation lab"}
 view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, default="observed", required=True,
@@ -54,7 +50,7 @@ def _cascade_label(row) -> str:
 
 
 def _observed(kind: str):
-    obs = _ui.cached(cascades.observed_cascades, kind)
+    obs = ui.cached(cascades.observed_cascades, kind)
     table = cascades.filter_cascades(obs.table, f)
     return obs, table
 
@@ -65,7 +61,7 @@ def observed_view() -> None:
     kind = _kind_picker()
     noun = "reshares" if kind == "reshare" else "replies"
     obs, table = _observed(kind)
-    n_roots = _ui.cached(cascades.root_count, f, kind)
+    n_roots = ui.cached(cascades.root_count, f, kind)
     s = cascades.summary(table, n_roots)
     st.caption(f"{_md(cap)} · a cascade is counted when its original post passes the filters; all its {noun} "
                "are included whatever their date.")
@@ -86,20 +82,17 @@ def observed_view() -> None:
 
     left, right = st.columns(2)
     with left:
-        _ui.chart(cc.cascade_ccdf(cascades.size_counts(table, n_roots), cap), key="cascade_ccdf")
+        ui.chart(figures.cascade_ccdf(cascades.size_counts(table, n_roots), cap), key="cascade_ccdf")
     with right:
-        _ui.chart(cc.virality_vs_size(table, cap), key="cascade_virality")
+        ui.chart(figures.virality_vs_size(table, cap), key="cascade_virality")
 
     st.subheader("The largest cascades")
     top = cascades.largest(table, 50)
     if top.empty:
         st.info(f"No post under these filters was {('reshared' if kind == 'reshare' else 'replied to')}.")
         return
-    top = cascades.with_followers(top, _ui.cached(q.follower_counts, tuple(zip(top["platform"],
-                                                                          top["author_handle"]))))
-    top = cascades.with_author_roles(top, _ui.cached(q.author_roles, tuple(zip(top["platform"],
-                                                                             top["author_handle"]))))
-    top["customer"] = [_ui.customer_url(c) if isinstance(c, str) else None for c in top["customer_id"]]
+    top = ui.cached(cascades.with_authors, top)
+    top["customer"] = [ui.customer_url(c) if isinstance(c, str) else None for c in top["customer_id"]]
     shown = top[["root_id", "platform", "author_handle", "role_label", "followers", "customer", "segment",
                  "lifetime_value",
                  "sentiment", "size", "depth", "breadth", "virality", "t50_h", "t90_h", "created_at"]]
@@ -133,7 +126,7 @@ def observed_view() -> None:
                         bind="query-params", persist_state="session")
     if root not in labels:
         root = next(iter(labels))
-    detail = _ui.cached(cascades.cascade_detail, root, kind, cascades.TREE_CAP)
+    detail = ui.cached(cascades.cascade_detail, root, kind, cascades.TREE_CAP)
     row = top[top["root_id"] == root].iloc[0]
     left, right = st.columns([3, 2])
     with left:
@@ -143,9 +136,10 @@ def observed_view() -> None:
         st.caption(f"Showing {sampled}; at most {cascades.TREE_CAP} are drawn. Orange star: the original post · "
                    "blue: accounts linked to a customer · grey: other accounts. Arrows run from the post "
                    "reshared to the reshare; hover a dot for its author, time and text; drag to explore.")
-        st.iframe(detail.html, height=580)
+        st.iframe(_tree_html(detail.sample), height=580)
     with right:
-        _ui.chart(cc.cascade_spread(detail.spread, cap, t50=row["t50_h"], t90=row["t90_h"]), key="cascade_spread")
+        ui.chart(figures.cascade_spread(detail.spread, cap, t50=row["t50_h"], t90=row["t90_h"]),
+                 key="cascade_spread")
 
 
 # --- influence --------------------------------------------------------------------------------------------------
@@ -154,26 +148,24 @@ def observed_view() -> None:
 AUTO_GRAPH_FOLLOWS = 1_000_000
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _tree_html(sample: pd.DataFrame) -> str:
+    return figures.tree_html(sample)
+
+
 @st.cache_resource(max_entries=3, show_spinner=False)
 def _follow_graph(path: str, version: int, platform: str) -> graphs.Graph:
     """One platform's follower graph (flow followee -> follower), loaded once per data version."""
-    conn = store_mod.connect(path)
-    try:
+    with ui.connection(path) as conn:
         return cascades.follow_graph(conn, platform)
-    finally:
-        conn.close()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _degrees(path: str, version: int, platform: str, roots: tuple) -> pd.DataFrame:
     """Follower-graph distances for the resharers of ``roots`` (all on ``platform``), cached with the graph."""
     g = _follow_graph(path, version, platform)
-    conn = store_mod.connect(path)
-    try:
-        members = q.cascade_members(conn, roots, "reshare")
-    finally:
-        conn.close()
-    return cascades.degrees_of_influence(members, g.labels, g.A)
+    with ui.connection(path) as conn:
+        return cascades.resharer_distances(conn, g, roots)
 
 
 @st.cache_resource(show_spinner=False)
@@ -183,7 +175,7 @@ def _loaded_graphs() -> set:
 
 
 def _graph_key(platform: str) -> tuple:
-    return str(store_mod.db_path()), _ui.data_version(), platform
+    return ui.db_path(), ui.data_version(), platform
 
 
 def follow_graph(platform: str) -> graphs.Graph:
@@ -201,7 +193,7 @@ def influence_view() -> None:
         return
 
     authors, n_authors = cascades.sample_authors(table)
-    followers = _ui.cached(q.follower_counts, tuple(zip(authors["platform"], authors["author_handle"])))
+    followers = ui.cached(cascades.follower_counts, tuple(zip(authors["platform"], authors["author_handle"])))
     reach = cascades.author_reach(table, followers, authors)
     rho = cascades.follower_reach_correlation(reach)
     note = "" if len(reach) == n_authors else (
@@ -212,7 +204,8 @@ def influence_view() -> None:
         "Accounts with many followers sit in the front row: many see them, so what they post can start a wave. "
         f"Across these authors the rank correlation between followers and reshares received is "
         f"**{rho:+.2f}**" + (" (Spearman)." if np.isfinite(rho) else "."))
-    _ui.chart(cc.reach_vs_followers(reach, cap + note + " · authors whose posts were reshared at least once"),
+    ui.chart(figures.reach_vs_followers(reach, cap + note +
+                                                " · authors whose posts were reshared at least once"),
               key="cascade_reach")
 
     st.subheader("Three degrees of influence")
@@ -221,7 +214,7 @@ def influence_view() -> None:
                 "steps.")
     top = cascades.largest(table, cascades.TOP_N_DISTANCES)
     platforms = sorted(top["platform"].unique())
-    need = {p: _ui.cached(q.follow_edge_count, p) for p in platforms}
+    need = {p: ui.cached(cascades.follow_edge_count, p) for p in platforms}
     pending = [p for p in platforms if _graph_key(p) not in _loaded_graphs()]
     go_now = sum(need[p] for p in pending) <= AUTO_GRAPH_FOLLOWS or st.button(
         f"Load the follower graph ({sum(need[p] for p in pending):,} follows on {_md(', '.join(pending))}) and "
@@ -229,7 +222,7 @@ def influence_view() -> None:
         key="cascade_measure", help="A few seconds the first time; kept in memory afterwards.")
     if go_now:
         parts = []
-        path, version = str(store_mod.db_path()), _ui.data_version()
+        path, version = ui.db_path(), ui.data_version()
         with st.spinner("Measuring distances in the follower graph…"):
             for p in platforms:
                 follow_graph(p)
@@ -240,7 +233,7 @@ def influence_view() -> None:
             order = {r: i for i, r in enumerate(top["root_id"])}
             per = per.sort_values("root", key=lambda s: s.map(order)).reset_index(drop=True)
         labels = {r.root_id: f"@{r.author_handle} · {r.platform}" for r in top.itertuples(index=False)}
-        _ui.chart(cc.degrees_of_influence(per, cascades.pooled_distances(per), cap +
+        ui.chart(figures.degrees_of_influence(per, cascades.pooled_distances(per), cap +
                                           f" · the {len(top)} largest cascades; distances over follows, at most 3",
                                           labels=labels), key="cascade_degrees")
     else:
@@ -248,15 +241,15 @@ def influence_view() -> None:
                 "to load them and measure.")
 
     st.subheader("Customers who start or carry cascades")
-    accounts = _ui.cached(q.linked_accounts)
-    resharers = cascades.filter_resharers(_ui.cached(q.linked_resharers, kind), f)
+    accounts = ui.cached(cascades.linked_accounts)
+    resharers = cascades.filter_resharers(ui.cached(cascades.linked_resharers, kind), f)
     roles = cascades.customer_roles(table, resharers, accounts)
     st.caption(f"{_md(cap)} · started: cascades from their own posts; reach: the reshares those gathered; carried: "
                "reshares they made; passed on: reshares of their reshares.")
     if roles.empty:
         st.info("No linked customer started or carried a cascade under these filters.")
         return
-    roles = roles.head(200).assign(customer=lambda d: [_ui.customer_url(c) for c in d["customer_id"]])
+    roles = roles.head(200).assign(customer=lambda d: [ui.customer_url(c) for c in d["customer_id"]])
     st.dataframe(roles[["customer", "name", "segment", "region", "lifetime_value", "started", "reach", "largest",
                         "carried", "passed_on"]], hide_index=True, key="cascade_roles", height=360, column_config={
         "customer": st.column_config.LinkColumn("Customer", display_text=r"customer=(.*)$",
@@ -273,9 +266,6 @@ def influence_view() -> None:
 
 # --- lab --------------------------------------------------------------------------------------------------------
 
-# Betweenness runs one breadth-first search per sampled source in pure Python (networkx): fine up to
-# a few hundred thousand arcs, minutes beyond.
-BETWEENNESS_MAX_ARCS = 300_000
 RESULT_KEY = "cascade_lab_result"
 
 
@@ -314,7 +304,7 @@ def _slider(spec: dict, label: str, key: str):
 
 
 def _platform_options() -> list[str]:
-    platforms = [p for p in _ui.cached(q.follow_platforms)]
+    platforms = [p for p in ui.cached(cascades.follow_platforms)]
     # The sidebar's platform filter picks which follower graphs come first.
     return sorted(platforms, key=lambda p: (p not in f.platforms, p))
 
@@ -462,37 +452,21 @@ def _run_lab(simulate, source, model, model_params, strategies, k, runs, seed, t
         g = _graph_for(source)
         status.write(f"Network: {g.n:,} nodes, {g.n_arcs:,} {'follows' if source[0] == 'data' else 'arcs'}.")
         summaries, notes = [], []
-        version = _ui.data_version()
+        version = ui.data_version()
         for i, key in enumerate(strategies):
             meta = cascades.LAB_STRATEGIES[key]
             label = meta["label"]
             bar.progress(i / len(strategies), text=f"{label}: choosing seeds")
             seeding_started = time.perf_counter()
-            if key == "random":
-                pick = np.random.default_rng([seed, 1])
-                seeds = np.stack([graphs.choose_seeds(g, k, "random", pick) for _ in range(runs)])
-            elif key == "degree":
-                seeds = graphs.choose_seeds(g, k, "degree")
-            elif key == "betweenness":
-                if g.n_arcs > BETWEENNESS_MAX_ARCS:
-                    notes.append(f"{label} skipped: this network has {g.n_arcs:,} arcs, and betweenness takes "
-                                 f"too long above {BETWEENNESS_MAX_ARCS:,}.")
-                    continue
-                status.write("Computing betweenness (estimated from sampled sources on large networks)…")
-                seeds = graphs.choose_seeds(g, k, "score", scores=_betweenness(source, version, seed))
-            else:
-                accounts = _ui.cached(q.linked_accounts)
-                if key == "value":
-                    scores = cascades.value_scores(g.labels, accounts, source[1], f)
-                else:
-                    scores = cascades.sentiment_scores(g.labels, _ui.cached(q.linked_author_sentiment), accounts,
-                                                       source[1], f)
-                seeds = graphs.choose_seeds(g, k, "score", scores=scores)
-                if len(seeds) < k:
-                    notes.append(f"{label}: only {len(seeds)} linked account(s) qualify on {_md(source[1])} under the "
-                                 "filters, so fewer seeds were used.")
-                if len(seeds) == 0:
-                    continue
+            with ui.connection() as conn:
+                picked = cascades.lab_seeds(
+                    conn, g, key, k, runs, seed, platform=source[1] if source[0] == "data" else None, f=f,
+                    betweenness=lambda: _betweenness(source, version, seed), say=lambda text: status.write(_md(text)))
+            if picked.note:
+                notes.append(picked.note)
+            if picked.seeds is None:
+                continue
+            seeds = picked.seeds
             n_seeds = seeds.shape[-1]
             seeding_s = time.perf_counter() - seeding_started
 
@@ -563,10 +537,13 @@ def _show_lab_result() -> None:
     })
     left, right = st.columns(2)
     with left:
-        _ui.chart(cc.simulation_reach(summaries, result["short"], result["threshold"]), key="lab_reach")
+        ui.chart(figures.simulation_reach(summaries, result["short"], result["threshold"]), key="lab_reach")
     with right:
-        _ui.chart(cc.simulation_distribution(summaries, result["short"], result["threshold"]), key="lab_distribution")
-    _ui.chart(cc.simulation_curves(summaries, result["short"]), key="lab_curves")
+        ui.chart(figures.simulation_distribution(summaries, result["short"], result["threshold"]),
+                 key="lab_distribution")
+    ui.chart(figures.simulation_curves(summaries, result["short"]), key="lab_curves")
 
 
 {"observed": observed_view, "influence": influence_view, "lab": lab_view}[view]()
+
+ui.page_end()

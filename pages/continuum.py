@@ -5,23 +5,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis import continuum, store
-from analysis.charts import continuum as cc
-from pages import _sentiment_tools, _ui
+import ui
+from analysis import continuum, publicness
+from analysis.charts import continuum as figures
+from ui import sentiment_tools
 
-_ui.page_intro(
+ui.page_intro(
+    "continuum",
     "Continuum: from public to private",
     "On the left of the continuum is the **social and public** (posts, public replies, reviews), on the right "
     "the **engaged and private**, one to one (DM, email, chat, phone, store). A conversation taken private "
     "stops being social until one side brings it back into public: a vent, a complaint, a review, kudos. "
     "This page tests whether slow or broken private processes are what sends customers public.",
 )
-if _ui.no_data_notice():
+if ui.no_data_notice():
     st.stop()
 
-f = _ui.filters()
+f = ui.filters()
 caption = f.caption()
-vocab = _ui.cached(continuum.vocabulary)
+vocab = ui.cached(continuum.vocabulary)
 channels = list(vocab["channel"])
 labels = continuum.labels_of(vocab)
 
@@ -89,7 +91,7 @@ if focus or path:
         ([f"that followed {_path_words(path)}"] if path else [])
     # Under every chart and in every export, so a picture never loses what it was narrowed to.
     conv_caption = f"{caption} · Focus: {' '.join(parts)}"
-    st.caption(_ui.escape_md(conv_caption + (" (journey set on the Journeys tab)" if path else "")))
+    st.caption(ui.escape_md(conv_caption + (" (journey set on the Journeys tab)" if path else "")))
 
 tabs = st.tabs(["Continuum", "Journeys", "Going public", "Talk / listen", "What if"], key="section",
                bind="query-params")
@@ -112,24 +114,25 @@ def _pct_col(label: str):
 
 with tabs[0]:
     if tabs[0].open:
-        cv = _ui.cached(continuum.channel_view, f)
+        cv = ui.cached(continuum.channel_view, f)
         table = cv.table
         m = st.columns(4)
         m[0].metric("Touches", f"{cv.touches:,}", help="Every company–customer interaction under the filters")
         m[1].metric("On the public half", _pct(cv.public_share),
-                    help=f"Touches on channels with publicness of at least {store.PUBLIC_THRESHOLD}")
+                    help=f"Touches on channels with publicness of at least {publicness.PUBLIC_THRESHOLD}")
         m[2].metric("Active customers", f"{cv.active_customers:,}")
         m[3].metric("Channels in use", f"{cv.channels_used:,} of {len(table):,}")
-        _ui.chart(cc.channel_continuum(table, chan_caption, focus, store.PUBLIC_THRESHOLD), key="continuum_chart",
+        ui.chart(figures.channel_continuum(table, chan_caption, focus, publicness.PUBLIC_THRESHOLD),
+                 key="continuum_chart",
                   on_select=_focus_from_chart, selection_mode="points")
         st.caption(
             f"Sentiment is VADER's compound score of what customers wrote: their messages on each channel "
             f"(scored per distinct text: {cv.texts_scored:,} of {cv.texts_distinct:,}), and, for public posts "
             "and replies, the stored score of posts by accounts linked to customers. Company messages are "
             "not scored. Hollow circles: nothing customers wrote there.")
-        _sentiment_tools.agreement_note()
+        sentiment_tools.agreement_note()
         shown = continuum.focus_channels(table, focus)
-        _ui.text_table(
+        ui.text_table(
             _as_percent(shown, ["customer_share", "talk_share"])[
                 ["label", "publicness", "inbound", "outbound", "customers", "customer_share", "talk_share",
                  "sentiment", "sentiment_n", "sentiment_source"]],
@@ -146,7 +149,7 @@ with tabs[0]:
             key="channels_table")
         with st.expander("Place the channels on the continuum (saved for everyone using this database)"):
             st.caption("1 is fully public, 0 private and one to one; from "
-                       f"{store.PUBLIC_THRESHOLD} up a channel counts as public. Every figure on this page "
+                       f"{publicness.PUBLIC_THRESHOLD} up a channel counts as public. Every figure on this page "
                        "follows the saved placement.")
             editor_df = vocab[["channel", "label", "publicness", "description"]].reset_index(drop=True)
             edited = st.data_editor(
@@ -159,13 +162,9 @@ with tabs[0]:
                        if pd.notna(new) and abs(float(new) - float(old)) > 1e-9}
 
             def _save(pending: dict[str, float]) -> None:
-                conn = _ui.db()
-                try:
-                    for ch, value in pending.items():
-                        store.set_publicness(conn, ch, value)
-                finally:
-                    conn.close()
-                _ui.clear_cache()
+                with ui.connection() as conn:
+                    publicness.save(conn, pending)
+                ui.clear_cache()
                 st.session_state.pop("publicness_editor", None)
                 st.session_state["_publicness_saved"] = len(pending)
 
@@ -174,13 +173,13 @@ with tabs[0]:
             saved = st.session_state.pop("_publicness_saved", None)
             if saved:
                 st.success(f"Saved the publicness of {saved} channel{'s' if saved != 1 else ''}.")
-        _ui.chart(cc.channel_mix_over_time(cv.monthly, chan_caption, focus), key="mix")
+        ui.chart(figures.channel_mix_over_time(cv.monthly, chan_caption, focus), key="mix")
 
 # -- 2. journeys -----------------------------------------------------------------------------------
 
 with tabs[1]:
     if tabs[1].open:
-        path_choices = _ui.cached(continuum.path_options, f)
+        path_choices = ui.cached(continuum.path_options, f)
         if path and path not in path_choices:
             path_choices = [path, *path_choices]
         path = st.selectbox(
@@ -188,7 +187,7 @@ with tabs[1]:
             format_func=_path_words,
             help="Only conversations that followed exactly this path (channels in order, repeats collapsed), "
                  "on every tab. Click a bar in the commonest journeys chart to set it.") or ""
-        jv = _ui.cached(continuum.journeys_view, f, focus_t, path or None)
+        jv = ui.cached(continuum.journeys_view, f, focus_t, path or None)
         m = st.columns(4)
         m[0].metric("Conversations", f"{jv.threads:,}",
                     help="Threads with at least two touches, started under the filters (and the focus)")
@@ -205,19 +204,20 @@ with tabs[1]:
         if jv.went_public and len(jv.went_public_kinds):
             kinds = ", ".join(f"{r.kind} {r.n:,} ({r.n / jv.went_public:.0%})" for r in
                               jv.went_public_kinds.itertuples())
-            st.caption(_ui.escape_md(f"First public touch after a private one, by kind: {kinds}."))
+            st.caption(ui.escape_md(f"First public touch after a private one, by kind: {kinds}."))
         if jv.threads > continuum.MANY_THREADS:
             st.info(f"{jv.threads:,} conversations: every number is computed over all of them; the charts draw "
                     f"only the {continuum.MAX_DRAWN_MOVES} largest flows and the "
                     f"{continuum.MAX_DRAWN_PATHS} commonest journeys.")
         level = st.radio("Show moves between", ["Channels", "Public and private halves"], key="sankey_level",
                          horizontal=True, bind="query-params", persist_state="session")
-        _ui.chart(cc.journey_sankey(jv.moves, labels, conv_caption,
+        ui.chart(figures.journey_sankey(jv.moves, labels, conv_caption,
                                     level="side" if level.startswith("Public") else "channel",
                                     max_links=continuum.MAX_DRAWN_MOVES), key="sankey")
-        _ui.chart(cc.common_paths(jv.paths, conv_caption, max_paths=continuum.MAX_DRAWN_PATHS, focus_path=path or None),
+        ui.chart(figures.common_paths(jv.paths, conv_caption, max_paths=continuum.MAX_DRAWN_PATHS,
+                                      focus_path=path or None),
                   key="paths_chart", on_select=_path_from_chart, selection_mode="points")
-        _ui.text_table(
+        ui.text_table(
             _as_percent(jv.paths.head(50), ["share", "resolved_share"])[
                 ["label", "n", "share", "resolved_share", "crossing"]],
             column_config={"label": "Journey (channels in order)",
@@ -231,9 +231,9 @@ with tabs[1]:
 # -- 3. going public ------------------------------------------------------------------------------
 
 with tabs[2]:
-    if tabs[2].open and _ui.cached(continuum.public_only):
-        esc = _ui.cached(continuum.escalation_view, f, focus_t, path or None)
-        st.warning(continuum.PUBLIC_ONLY_NOTE.format(threshold=store.PUBLIC_THRESHOLD)
+    if tabs[2].open and ui.cached(continuum.public_only):
+        esc = ui.cached(continuum.escalation_view, f, focus_t, path or None)
+        st.warning(continuum.PUBLIC_ONLY_NOTE.format(threshold=publicness.PUBLIC_THRESHOLD)
                    + " Measured instead: escalation.", icon=":material/info:")
         m = st.columns(4)
         m[0].metric("Conversations started by customers", f"{esc.conversations:,}")
@@ -243,18 +243,18 @@ with tabs[2]:
                     delta=f"{esc.escalated:,} of {esc.answered:,} answered", delta_color="off", delta_arrow="off",
                     help=f"95% Wilson interval {_pct(esc.low)} to {_pct(esc.high)}")
         st.caption(continuum.ESCALATION_RULE)
-        _ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             esc.by_first_response, "Escalation by time to the brand's first reply", conv_caption,
             x_title="Time to the brand's first reply", order=list(continuum.FIRST_RESPONSE_BINS[1])),
             key="esc_first_response")
-        _ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             esc.by_first_reply, "Escalation by what the brand's first reply did", conv_caption,
             x_title="The brand's first reply"), key="esc_first_reply")
         st.caption("Bars are shares of answered conversations; whiskers are 95% Wilson intervals and n is the "
                    "number of conversations in each group. A reply that asks to move to a private channel is "
                    f"one whose kind means '{continuum.HANDOFF_MEANING}' (the kinds vocabulary on the Data page).")
     elif tabs[2].open:
-        has_brand = _ui.cached(continuum.brand_accounts_known)
+        has_brand = ui.cached(continuum.brand_accounts_known)
         c1, c2 = st.columns(2)
         window = c1.slider("Days after resolution that still count", 0, 30, 7, key="gp_window",
                            bind="query-params", persist_state="session",
@@ -264,7 +264,7 @@ with tabs[2]:
                                bind="query-params", persist_state="session", disabled=not has_brand,
                                help="Posts that mention a brand account (@handle) or reply to one of its posts. "
                                     "Off: any post by the customer in the window.")
-        gp = _ui.cached(continuum.going_public_view, f, focus_t, path or None, int(window),
+        gp = ui.cached(continuum.going_public_view, f, focus_t, path or None, int(window),
                         bool(brand_only and has_brand))
         m = st.columns(4)
         m[0].metric("Linked conversations", f"{gp.linked:,}",
@@ -278,15 +278,15 @@ with tabs[2]:
                     delta=f"{gp.kudos:,} conversations", delta_color="off", delta_arrow="off",
                     help="A positive post (VADER ≥ +0.05) by the customer in the window")
         m[3].metric("Public posts matched", f"{gp.posts_matched:,}")
-        _ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             gp.by_resolution, "Going public by resolution time", conv_caption,
             x_title="Time from first contact to resolution",
             order=[*continuum.RESOLUTION_BINS[1], continuum.NOT_RESOLVED]), key="gp_resolution")
-        _ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             gp.by_first_response, "Going public by first-response time", conv_caption,
             x_title="Time to the company's first reply",
             order=[*continuum.FIRST_RESPONSE_BINS[1], continuum.NO_RESPONSE]), key="gp_first_response")
-        _ui.chart(cc.going_public_rates(
+        ui.chart(figures.going_public_rates(
             gp.by_channel, "Going public by the channel the conversation started on", conv_caption,
             x_title="Starting channel"), key="gp_channel")
         st.caption("Bars are shares of conversations with a linked customer; whiskers are 95% Wilson intervals "
@@ -294,7 +294,7 @@ with tabs[2]:
         if len(gp.moments):
             st.markdown("**When the public moments happened** (distinct posts)")
             mom = gp.moments.pivot_table(index="moment", columns="timing", values="n", fill_value=0, aggfunc="sum")
-            _ui.text_table(mom.reset_index().rename(columns={"moment": "Moment"}))
+            ui.text_table(mom.reset_index().rename(columns={"moment": "Moment"}))
 
 # -- 4. talk / listen --------------------------------------------------------------------------------
 
@@ -305,9 +305,9 @@ with tabs[3]:
                          help="All touches includes marketing sends (talk) and orders (listen), as on the "
                               "Overview; conversations only counts service threads and follows the focus journey.")
         if scope == "All touches":
-            monthly = _ui.cached(continuum.channel_view, f).monthly
+            monthly = ui.cached(continuum.channel_view, f).monthly
         else:
-            monthly = _ui.cached(continuum.conversation_monthly, f, focus_t, path or None)
+            monthly = ui.cached(continuum.conversation_monthly, f, focus_t, path or None)
         tl = continuum.talk_listen(monthly, focus)
         tl_caption = chan_caption if scope == "All touches" else conv_caption
         m = st.columns(4)
@@ -318,19 +318,19 @@ with tabs[3]:
         m[1].metric("Listen share", _pct(1 - tl.talk_share if tl.inbound + tl.outbound else None))
         m[2].metric("Company → customers", f"{tl.outbound:,}")
         m[3].metric("Customers → company", f"{tl.inbound:,}")
-        _ui.chart(cc.talk_listen(tl.per_channel, tl_caption, overall=tl.talk_share, rule=continuum.TALK_RULE),
+        ui.chart(figures.talk_listen(tl.per_channel, tl_caption, overall=tl.talk_share, rule=continuum.TALK_RULE),
                   key="talk_listen")
-        _ui.chart(cc.talk_listen_over_time(tl.over_time, tl_caption, rule=continuum.TALK_RULE), key="talk_time")
+        ui.chart(figures.talk_listen_over_time(tl.over_time, tl_caption, rule=continuum.TALK_RULE), key="talk_time")
         st.caption(f"The {continuum.TALK_RULE:.0%}/{1 - continuum.TALK_RULE:.0%} talk/listen split is a "
                    "practitioners' rule of thumb, drawn as a reference, not a target computed from the data.")
 
 # -- 5. what if ------------------------------------------------------------------------------------
 
 with tabs[4]:
-    if tabs[4].open and _ui.cached(continuum.public_only):
+    if tabs[4].open and ui.cached(continuum.public_only):
         st.warning(continuum.WHATIF_PUBLIC_ONLY, icon=":material/info:")
     elif tabs[4].open:
-        has_brand = _ui.cached(continuum.brand_accounts_known)
+        has_brand = ui.cached(continuum.brand_accounts_known)
         window = int(_param("gp_window", 7, int))
         brand_only = bool(_param("gp_brand", has_brand, lambda v: str(v).lower() in ("true", "1"))) and has_brand
         c1, c2 = st.columns(2)
@@ -341,34 +341,34 @@ with tabs[4]:
                                value=24, key="wi_frt", bind="query-params", persist_state="session",
                                help="Every first reply that came later than this arrives at this time")
         cap_h = None if cap == "no change" else float(cap)
-        wi = _ui.cached(continuum.whatif_view, f, focus_t, path or None, window, brand_only, cut / 100, cap_h)
-        scenario_words = continuum.whatif_words(cut / 100, cap_h)
-        st.markdown(f"**Scenario:** {scenario_words}, applied to the {wi.population:,} conversations with a "
+        wi = ui.cached(continuum.whatif_view, f, focus_t, path or None, window, brand_only, cut / 100, cap_h)
+        whatif_words = continuum.whatif_words(cut / 100, cap_h)
+        st.markdown(f"**What if:** {whatif_words}, applied to the {wi.population:,} conversations with a "
                     "linked customer in view. Going public is counted as on the Going public tab "
                     f"(posts up to {window} days after resolution"
                     f"{', addressed to the brand' if brand_only else ''}).")
         m = st.columns(2)
         for col, outcome in zip(m, ("vent", "kudos")):
             e = wi.effects.get(outcome)
-            name = cc.OUTCOME_NAMES[outcome]
+            name = figures.OUTCOME_NAMES[outcome]
             if e is None:
                 col.metric(name, "–", help=wi.notes.get(outcome, "No model"))
                 continue
-            col.metric(f"{name}: expected", f"{e['baseline']:,.0f} → {e['scenario']:,.0f}",
+            col.metric(f"{name}: expected", f"{e['baseline']:,.0f} → {e['whatif']:,.0f}",
                        delta=(f"{e['change']:+,.0f} ({e['relative']:+.0%}); 95% interval "
                               f"{e['change_low']:+,.0f} to {e['change_high']:+,.0f}"),
                        delta_color="inverse" if outcome == "vent" else "normal",
                        help=f"Observed now: {wi.observed[outcome]:,}. Expected values are sums of the model's "
                             "probabilities over the conversations in view.")
         for outcome, note in wi.notes.items():
-            st.info(f"{cc.OUTCOME_NAMES[outcome]}: {note}")
+            st.info(f"{figures.OUTCOME_NAMES[outcome]}: {note}")
         for warning in wi.warnings:  # the slider went beyond what the data contains
             st.warning(warning, icon=":material/warning:")
-        _ui.chart(cc.whatif_effect(wi.effects, conv_caption, scenario=f"Scenario: {scenario_words}"), key="whatif")
+        ui.chart(figures.whatif_effect(wi.effects, conv_caption, whatif=f"What if: {whatif_words}"), key="whatif")
         st.markdown(
             "**What this assumes.** The model describes how going public went together with resolution time, "
             "first-response time, starting channel and segment in these conversations; it is associational, "
-            "not causal. The scenario changes only the times you set and holds everything else as it is: the "
+            "not causal. The what-if changes only the times you set and holds everything else as it is: the "
             "channel, the segment, conversations never resolved or never answered, and the window in which a "
             "post counts. Customers who are slow to be helped may differ in other ways the data does not "
             "record. Intervals come from redrawing the coefficients from their estimated uncertainty "
@@ -376,7 +376,7 @@ with tabs[4]:
             "include the chance variation of future events.")
         for outcome, model in wi.models.items():
             fit = model.fit
-            with st.expander(f"The {cc.OUTCOME_NAMES[outcome].lower()} model: coefficients and fit quality"):
+            with st.expander(f"The {figures.OUTCOME_NAMES[outcome].lower()} model: coefficients and fit quality"):
                 q = st.columns(5)
                 q[0].metric("Conversations (n)", f"{fit.n:,}")
                 q[1].metric("With the outcome", f"{fit.events:,}")
@@ -386,14 +386,14 @@ with tabs[4]:
                                                            "above one without; 0.5 is a coin toss")
                 doubling = model.coefficients.dropna(subset=["doubling_or"])
                 for r in doubling.itertuples():
-                    st.markdown("- " + _ui.escape_md(f"{r.words}: odds × {r.doubling_or:.2f} (95% CI "
+                    st.markdown("- " + ui.escape_md(f"{r.words}: odds × {r.doubling_or:.2f} (95% CI "
                                                      f"{r.doubling_low:.2f} to {r.doubling_high:.2f})"))
                 state = "converged" if fit.converged else "NOT converged"
                 st.caption(f"Logistic regression fitted by Newton's method with a ridge penalty of {fit.ridge:g} on "
                            f"the slopes ({fit.iterations} iterations, {state}); fitted on all {fit.n:,} linked "
                            "conversations under the filters, not only the focus. "
                            f"Hosmer–Lemeshow {fit.hosmer_lemeshow:.1f}, p = {fit.hosmer_lemeshow_p:.2f}.")
-                _ui.text_table(model.coefficients[["words", "odds_ratio", "or_low", "or_high", "p_value", "coef",
+                ui.text_table(model.coefficients[["words", "odds_ratio", "or_low", "or_high", "p_value", "coef",
                                                    "se"]], column_config={
                     "words": "Term", "odds_ratio": st.column_config.NumberColumn("Odds ratio", format="%.2f"),
                     "or_low": st.column_config.NumberColumn("95% low", format="%.2f"),
@@ -402,8 +402,8 @@ with tabs[4]:
                     "coef": st.column_config.NumberColumn("Coefficient", format="%.3f"),
                     "se": st.column_config.NumberColumn("Std. error", format="%.3f")}, width="stretch",
                     height=35 * (len(model.coefficients) + 1) + 3)
-                _ui.chart(cc.calibration(fit.calibration, outcome, caption), key=f"calibration_{outcome}")
-                _ui.text_table(_as_percent(fit.calibration, ["predicted", "observed", "low", "high"])[
+                ui.chart(figures.calibration(fit.calibration, outcome, caption), key=f"calibration_{outcome}")
+                ui.text_table(_as_percent(fit.calibration, ["predicted", "observed", "low", "high"])[
                     ["group", "n", "predicted", "events", "observed", "low", "high"]],
                                column_config={
                                    "group": "Decile", "predicted": st.column_config.NumberColumn(
@@ -413,6 +413,8 @@ with tabs[4]:
                                    "high": st.column_config.NumberColumn("95% high", format="%.1f%%")})
 
 # Conversations and linked posts load in the background after the first view, so the next tab is quick.
-continuum.prefetch(str(store.db_path()),
+continuum.prefetch(ui.db_path(),
                    bool(_param("gp_brand", True, lambda v: str(v).lower() in ("true", "1")))
-                   and _ui.cached(continuum.brand_accounts_known))
+                   and ui.cached(continuum.brand_accounts_known))
+
+ui.page_end()

@@ -5,18 +5,20 @@ import html
 import pandas as pd
 import streamlit as st
 
-from analysis import customer360
-from analysis.charts import customer360 as ccharts
-from analysis.store import PUBLIC_THRESHOLD
-from pages import _sentiment_tools, _ui
+import ui
+from analysis import customer_360
+from analysis.charts import customer_360 as figures
+from analysis.publicness import PUBLIC_THRESHOLD
+from ui import sentiment_tools
 
-_ui.page_intro(
+ui.page_intro(
+    "customer_360",
     "Customer 360",
     "One customer, everything at once: what they did **with** the company (orders, calls, emails, chats, "
     "complaints) and what they said **in public** (posts, replies, reviews), on one timeline from private "
     "to public, with the signals a service or marketing lead can act on.",
 )
-if _ui.no_data_notice():
+if ui.no_data_notice():
     st.stop()
 
 
@@ -31,7 +33,7 @@ def _open(customer_id: str) -> None:
 
 def _canonical() -> None:
     """An exact id, email or handle typed in becomes the customer's id, so the URL names the customer."""
-    cid, _ = _ui.cached(customer360.resolve, st.session_state.get("customer") or "")
+    cid, _ = ui.cached(customer_360.resolve, st.session_state.get("customer") or "")
     if cid is not None:
         st.session_state["customer"] = cid
 
@@ -44,13 +46,13 @@ def _iso(ts) -> str:
     return "–" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%Y-%m-%d}"
 
 
-f = _ui.filters()
+f = ui.filters()
 query = st.text_input("Find a customer", key="customer", bind="query-params", persist_state="session",
                       on_change=_canonical,
                       placeholder="Customer id (C000123), name, email or social handle (@handle)",
                       help="Ids, emails and handles open the customer at once; names list the matches. "
                            "The URL keeps the customer, so a link reopens this view.")
-customer_id, candidates = _ui.cached(customer360.resolve, query or "")
+customer_id, candidates = ui.cached(customer_360.resolve, query or "")
 
 if customer_id is None:
     if query:
@@ -64,19 +66,19 @@ if customer_id is None:
                                   format_func=lambda cid: f"{names.get(cid, '')} · {cid}")
             c[1].button("Open", key="c360_open", type="primary", on_click=_open, args=(pick,))
             text_table(pd.DataFrame({
-                "Customer": [_ui.customer_url(x) for x in candidates["customer_id"]],
+                "Customer": [ui.customer_url(x) for x in candidates["customer_id"]],
                 "Name": candidates["name"], "Email": candidates["email"], "Segment": candidates["segment"],
                 "Region": candidates["region"], "Matched on": candidates["matched"],
             }), column_config={"Customer": st.column_config.LinkColumn(display_text=r"customer=(.*)$")})
     else:
         st.markdown("**Customers who recently opened a conversation in public**")
-        recent = _ui.cached(customer360.recent_public_complaints, 8)
+        recent = ui.cached(customer_360.recent_public_complaints, 8)
         if recent.empty:
             st.caption("No conversation opened on a public channel in the data (an inbound touch whose kind "
                        "means 'opens').")
         else:
             text_table(pd.DataFrame({
-                "Customer": [_ui.customer_url(x) for x in recent["customer_id"]], "Name": recent["name"],
+                "Customer": [ui.customer_url(x) for x in recent["customer_id"]], "Name": recent["name"],
                 "Segment": recent["segment"], "Opened on": recent["occurred_at"], "Channel": recent["channel"],
             }), column_config={"Customer": st.column_config.LinkColumn(display_text=r"customer=(.*)$")})
             c = st.columns([4, 1], vertical_alignment="bottom")
@@ -86,7 +88,7 @@ if customer_id is None:
             c[1].button("Open", key="c360_open_recent", type="primary", on_click=_open, args=(pick,))
     st.stop()
 
-v = _ui.cached(customer360.view, customer_id)
+v = ui.cached(customer_360.view, customer_id)
 if v is None:
     st.info("That customer is no longer in the data.")
     st.stop()
@@ -142,20 +144,20 @@ with st.expander("How signals are derived"):
     st.markdown(
         f"- **Reach out privately**: an open service thread and, since it opened, a negative public post "
         f"(score ≤ −0.05) or a conversation opened on a public channel; urgent when that was in the last "
-        f"{customer360.RECENT_DAYS} days.\n"
+        f"{customer_360.RECENT_DAYS} days.\n"
         f"- **Answer them** / **Close the loop**: an open thread whose last touch is the customer's, unanswered "
-        f"for {customer360.WAITING_DAYS} days or more (over {customer360.STALE_DAYS} days: likely abandoned).\n"
-        f"- **Help with the order**: a negative review or post within {customer360.REVIEW_AFTER_PURCHASE_DAYS} "
-        f"days after a purchase (a kind that means 'purchase'), in the last {customer360.REVIEW_RECENT_DAYS} days.\n"
-        f"- **Get back in touch**: lifetime value in the top {customer360.TOP_VALUE_SHARE:.0%} of customers and "
-        f"no contact (marketing aside) for {customer360.QUIET_DAYS} days.\n"
-        f"- **Thank them publicly**: a kudos touch or a public post scoring at least +{customer360.KUDOS_SCORE} "
-        f"in the last {customer360.KUDOS_DAYS} days.\n\n"
+        f"for {customer_360.WAITING_DAYS} days or more (over {customer_360.STALE_DAYS} days: likely abandoned).\n"
+        f"- **Help with the order**: a negative review or post within {customer_360.REVIEW_AFTER_PURCHASE_DAYS} "
+        f"days after a purchase (a kind that means 'purchase'), in the last {customer_360.REVIEW_RECENT_DAYS} days.\n"
+        f"- **Get back in touch**: lifetime value in the top {customer_360.TOP_VALUE_SHARE:.0%} of customers and "
+        f"no contact (marketing aside) for {customer_360.QUIET_DAYS} days.\n"
+        f"- **Thank them publicly**: a kudos touch or a public post scoring at least +{customer_360.KUDOS_SCORE} "
+        f"in the last {customer_360.KUDOS_DAYS} days.\n\n"
         "Durations run to the last day in the data. Interaction texts are scored with VADER when shown; post "
         "scores are the stored ones (a person's correction on the Listening page when there is one).")
 
 st.subheader("Timeline")
-_ui.chart(ccharts.timeline(v.items, scope, PUBLIC_THRESHOLD), key="c360_timeline")
+ui.chart(figures.timeline(v.items, scope, PUBLIC_THRESHOLD), key="c360_timeline")
 st.caption(
     f"Channels are ordered by their publicness (the Continuum page edits it); public means at least "
     f"{PUBLIC_THRESHOLD}. Posts are public and marked with their platform. A star marks a moment the customer "
@@ -164,7 +166,7 @@ st.caption(
 
 grouped = st.toggle("Group by service thread", key="c360_group", bind="query-params", persist_state="session",
                     help="Touches of one service thread together (newest thread first), then everything else")
-items = customer360.timeline_rows(v, grouped)
+items = customer_360.timeline_rows(v, grouped)
 text_table(pd.DataFrame({
     "When": items["when"].dt.strftime("%Y-%m-%d %H:%M"),
     "Channel": items["place"],
@@ -183,7 +185,7 @@ text_table(pd.DataFrame({
     "Text": st.column_config.TextColumn(width="large"),
     "Amount": st.column_config.NumberColumn(format="%.2f"),
 }, height=min(520, 38 + 35 * max(len(items), 1)))
-_sentiment_tools.agreement_note()
+sentiment_tools.agreement_note()
 
 st.subheader("Service threads")
 if v.threads.empty:
@@ -200,3 +202,5 @@ else:
                "inquiry). It is resolved from its first touch whose kind means 'resolves' and open until then; "
                "an open thread waits on us when the customer spoke last. "
                f"Days run to the resolution, or to {as_of} for open threads.")
+
+ui.page_end()

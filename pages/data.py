@@ -4,12 +4,12 @@ in a built-in format; all or nothing), place what an import brought, edit the br
 import pandas as pd
 import streamlit as st
 
-from analysis import formats, ingest, mapping, store, warm
+import ui
+from analysis import database, formats, ingest, mapping, publicness, warm
 from analysis.formats import checks
-from analysis.store import import_vocab, mappings
-from pages import _ui
 
-_ui.page_intro(
+ui.page_intro(
+    "data",
     "Data",
     "Import your own CSV, Excel (.xlsx) or JSON/JSONL files: one table whose columns already have the "
     "table's names, one table **from your own column names** (a mapping, saved by name for next time), or "
@@ -40,21 +40,21 @@ def _progress_bar():
 
 def _refused(exc: ingest.ImportProblem, problems: list) -> None:
     """A refused import, at once: the first problem in words, then every problem grouped by column."""
-    st.error("Import refused: nothing was written. " + _ui.escape_md(str(exc)))
+    st.error("Import refused: nothing was written. " + ui.escape_md(str(exc)))
     if len(problems) > 1:
         st.markdown(f"**Every problem found**, grouped by column (the first {formats.PROBLEMS_PER_COLUMN} "
                     "rows of each column are listed, with the count of all):")
-        _ui.text_table(checks.by_column(problems))
+        ui.text_table(checks.by_column(problems))
 
 
 def _after_import(conn, summary: str, progress) -> None:
-    st.success(_ui.escape_md(summary))  # file, channel and kind names come from the file
+    st.success(ui.escape_md(summary))  # file, channel and kind names come from the file
     try:
         warm.warm(conn, progress)
     except Exception as exc:  # noqa: BLE001 - the import is committed; pages compute on first view
-        st.warning(f"The import succeeded, but preparing the pages' figures failed ({_ui.escape_md(str(exc))}); "
+        st.warning(f"The import succeeded, but preparing the pages' figures failed ({ui.escape_md(str(exc))}); "
                    "each page will compute its own on first view.")
-    _ui.clear_cache()
+    ui.clear_cache()
 
 
 def _import(label: str, run, list_problems) -> None:
@@ -64,21 +64,19 @@ def _import(label: str, run, list_problems) -> None:
     refused = None
     with st.status(label, expanded=True) as status:
         progress = _progress_bar()
-        conn = _ui.db()
-        try:
-            report = run(conn, progress)
-        except store.StoreError as exc:  # another writer held the lock too long; a read-only file
-            status.update(label="Import refused: nothing was written", state="error", expanded=False)
-            refused = (exc, [])
-        except ingest.ImportProblem as exc:
-            status.update(label="Import refused: nothing was written", state="error", expanded=False)
-            refused = (exc, list_problems(exc, conn))
-        else:
-            status.update(label="Import complete; preparing the pages' figures…")
-            _after_import(conn, report.summary(), progress)
-            status.update(label="Import complete", state="complete")
-        finally:
-            conn.close()
+        with ui.connection() as conn:
+            try:
+                report = run(conn, progress)
+            except database.StoreError as exc:  # another writer held the lock too long; a read-only file
+                status.update(label="Import refused: nothing was written", state="error", expanded=False)
+                refused = (exc, [])
+            except ingest.ImportProblem as exc:
+                status.update(label="Import refused: nothing was written", state="error", expanded=False)
+                refused = (exc, list_problems(exc, conn))
+            else:
+                status.update(label="Import complete; preparing the pages' figures…")
+                _after_import(conn, report.summary(), progress)
+                status.update(label="Import complete", state="complete")
     if refused:
         _refused(*refused)
 
@@ -87,18 +85,18 @@ def _file_columns(upload) -> list[str]:
     try:
         frame, _name, _offset = ingest.read_file(upload.getvalue(), name=upload.name, nested=True)
     except ingest.ImportProblem as exc:
-        st.error(_ui.escape_md(str(exc)))
+        st.error(ui.escape_md(str(exc)))
         return []
     frame = formats.flatten(frame)
-    st.caption(f"The first rows of {_ui.escape_md(upload.name)} ({len(frame):,} rows):")
-    _ui.text_table(frame.head(5).astype(str))
+    st.caption(f"The first rows of {ui.escape_md(upload.name)} ({len(frame):,} rows):")
+    ui.text_table(frame.head(5).astype(str))
     return [str(c) for c in frame.columns]
 
 
 mode = st.radio("What are you importing?", list(MODES), format_func=MODES.get, key="import_mode", horizontal=True)
-read_only = store.read_only_reason()
+read_only = database.read_only_reason()
 if read_only:
-    st.warning("Importing and editing are off: " + _ui.escape_md(read_only))
+    st.warning("Importing and editing are off: " + ui.escape_md(read_only))
 left, right = st.columns([3, 2])
 
 with left:
@@ -128,13 +126,10 @@ with left:
         upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl"], key="import_file")
         chosen = None
         if mode == "mapping":
-            conn = _ui.db()
-            try:
-                saved = [n for n in mappings.names(conn) if (mappings.get(conn, n) or {}).get("table") == table]
+            with ui.connection() as conn:
+                saved = database.mappings_for(conn, table)
                 start = st.selectbox("Start from a saved mapping", [NONE] + saved, key="mapping_saved")
-                preset = mapping.Mapping.from_dict(mappings.get(conn, start)) if start != NONE else None
-            finally:
-                conn.close()
+                preset = mapping.Mapping.from_dict(database.saved_mapping(conn, start)) if start != NONE else None
             file_cols = _file_columns(upload) if upload is not None else []
             if upload is None:
                 st.info("Choose a file: its columns are offered for each of the table's columns.")
@@ -172,21 +167,18 @@ with left:
                 try:
                     chosen = mapping.from_choices(table, picks, fixed, transforms)
                 except ingest.ImportProblem as exc:
-                    st.error(_ui.escape_md(str(exc)))
+                    st.error(ui.escape_md(str(exc)))
                 if chosen is not None:
                     missing = chosen.missing()
                     if missing:
                         st.warning("Still to choose (required): " + ", ".join(missing))
-                    _ui.text_table(chosen.describe())
+                    ui.text_table(chosen.describe())
                     name_col, save_col = st.columns([3, 1])
                     new_name = name_col.text_input("Save this mapping as", key="mapping_name")
                     if save_col.button("Save mapping", key="mapping_save", disabled=not new_name.strip()):
-                        conn = _ui.db()
-                        try:
-                            mappings.save(conn, new_name.strip(), chosen.to_dict())
-                        finally:
-                            conn.close()
-                        st.success(f"Mapping saved as {_ui.escape_md(new_name.strip())}.")
+                        with ui.connection() as conn:
+                            database.save_mapping(conn, new_name.strip(), chosen.to_dict())
+                        st.success(f"Mapping saved as {ui.escape_md(new_name.strip())}.")
         ready = upload is not None and (mode == "table" or (chosen is not None and not chosen.missing()))
         if st.button("Import", type="primary", disabled=not ready or bool(read_only), key="import_go", help=read_only):
             def run(conn, progress):
@@ -218,23 +210,17 @@ with right:
                "respondent (respondent_id, selected 0/1) or an aggregate (share, n). Ids written 3.0 and 3 are one "
                "id. Dates: ISO 8601, the usual spreadsheet forms or Twitter's. Post sentiment is scored at import "
                "with VADER.")
-    conn = _ui.db()
-    try:
-        saved = mappings.listing(conn)
-    finally:
-        conn.close()
+    with ui.connection() as conn:
+        saved = database.mapping_listing(conn)
     if not saved.empty:
         st.subheader("Saved mappings")
-        _ui.text_table(saved)
+        ui.text_table(saved)
 
 st.subheader("Waiting for you")
-conn = _ui.db()
-try:
-    new_channels = import_vocab.channels_added_by_import(conn)
-    kinds, has_vocab = _ui.cached(import_vocab.kinds_to_place)  # a scan of the interactions: once per version
-    brands = import_vocab.brand_accounts(conn)
-finally:
-    conn.close()
+with ui.connection() as conn:
+    new_channels = database.channels_added_by_import(conn)
+    kinds, has_vocab = ui.cached(database.kinds_to_place)  # a scan of the interactions: once per version
+    brands = database.brand_accounts(conn)
 if new_channels.empty:
     st.caption("No channel brought by an import is waiting to be placed.")
 else:
@@ -244,20 +230,16 @@ else:
     for ch, label in zip(new_channels["channel"], new_channels["label"], strict=True):
         placed[ch] = st.slider(f"Publicness of {label} ({ch})", 0.0, 1.0, 0.5, 0.05, key=f"place_{ch}")
     if st.button("Save these placements", key="place_save", disabled=bool(read_only)):
-        conn = _ui.db()
-        try:
-            for ch, value in placed.items():
-                store.set_publicness(conn, ch, value)  # places it: no longer listed
-        finally:
-            conn.close()
-        _ui.clear_cache()
+        with ui.connection() as conn:
+            publicness.save(conn, placed)  # places them: no longer listed
+        ui.clear_cache()
         st.rerun()
 if kinds:
     if has_vocab:
         st.info("Kinds in your data that the kinds vocabulary does not know (they count as 'other' until you "
-                "give them a meaning on the kinds table): " + _ui.escape_md(", ".join(kinds)))
+                "give them a meaning on the kinds table): " + ui.escape_md(", ".join(kinds)))
     else:
-        st.caption("Kinds in your data: " + _ui.escape_md(", ".join(kinds)))
+        st.caption("Kinds in your data: " + ui.escape_md(", ".join(kinds)))
 
 st.subheader("The brand's own accounts")
 st.caption("Posts by these accounts are the brand's voice (not customers'). Add, change or delete rows, then save.")
@@ -265,24 +247,20 @@ edited = st.data_editor(brands, num_rows="dynamic", hide_index=True, key="brand_
                         column_config={"platform": st.column_config.TextColumn("platform", required=True),
                                        "handle": st.column_config.TextColumn("handle", required=True)})
 if st.button("Save brand accounts", key="brand_save", disabled=bool(read_only)):
-    conn = _ui.db()
-    try:
-        n = import_vocab.replace_brand_accounts(conn, edited)
-    finally:
-        conn.close()
-    _ui.clear_cache()
+    with ui.connection() as conn:
+        n = database.replace_brand_accounts(conn, edited)
+    ui.clear_cache()
     st.success(f"{n} brand account(s) saved.")
 
 st.subheader("Loaded now")
-conn = _ui.db()
-try:
-    counts = store.table_counts(conn)
+with ui.connection() as conn:
+    counts = database.table_counts(conn)
     st.dataframe(pd.DataFrame({"table": list(counts), "rows": list(counts.values())}), hide_index=True)
     peek = st.selectbox("Show the first rows of", list(counts), key="peek_table")
-    _ui.text_table(store.query_df(conn, f'SELECT * FROM "{peek}" LIMIT 50'))
-finally:
-    conn.close()
-st.caption(f"Database: {store.db_path()}")
-from pages import _kinds_editor  # noqa: E402  (its own section, apart from the import tools above)
+    ui.text_table(database.first_rows(conn, peek))
+st.caption(f"Database: {ui.escape_md(database.path())}")
+from ui import kinds_editor  # noqa: E402  (its own section, apart from the import tools above)
 
-_kinds_editor.editor()
+kinds_editor.editor()
+
+ui.page_end()

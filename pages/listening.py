@@ -5,25 +5,26 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from analysis import listening
-from analysis.charts import listening as lcharts
-from analysis.store import roles as author_roles
-from pages import _roles, _sentiment_tools, _ui
+import ui
+from analysis import authors, listening
+from analysis.charts import listening as figures
+from ui import role_picker, sentiment_tools
 
-_ui.page_intro(
+ui.page_intro(
+    "listening",
     "Listening",
     "What people say about the brand in public, and how it feels: volume and sentiment over time, the "
     "terms that are rising, the days that break out of the normal range, and the posts behind them. "
     "Sentiment is machine-scored (VADER) and can be wrong: every score sits next to its text, and anyone "
     "can correct it.",
 )
-if _ui.no_data_notice():
+if ui.no_data_notice():
     st.stop()
 
 URL = dict(bind="query-params", persist_state="session")
-f = _ui.filters()
-roles = _roles.picker(key="ls_roles")
-by = _roles.words(roles)
+f = ui.filters()
+roles = role_picker.picker(key="ls_roles")
+by = role_picker.words(roles)
 cap = f"{f.caption()}; posts by {by}"
 
 c = st.columns([2, 3])
@@ -34,13 +35,13 @@ reshares = c[1].toggle("Count reshares in volume and sentiment", value=True, key
                             "Counting it measures how far a post travelled; leaving it out counts only what "
                             "people wrote. Term counts always leave reshares out.")
 
-rows_all = _ui.cached(listening.daily, listening.sql_filters(f))
+rows_all = ui.cached(listening.daily, listening.sql_filters(f))
 view = listening.narrow(rows_all, f, reshares, roles=roles)
 every_day = listening.narrow(rows_all, f, reshares, dates=False, roles=roles)
 s = listening.summary(view)
-corr = _ui.cached(listening.corrections, 1000)
+corr = ui.cached(listening.corrections, 1000)
 # The list of corrections is needed anyway; count separately only when it is cut.
-n_corrected = len(corr) if len(corr) < 1000 else _ui.cached(listening.correction_count)
+n_corrected = len(corr) if len(corr) < 1000 else ui.cached(listening.correction_count)
 
 
 def text_table(df: pd.DataFrame, **kwargs):
@@ -59,7 +60,7 @@ def pct(v: float) -> str:
 
 
 st.subheader("Volume and sentiment")
-st.caption(_ui.escape_md(cap))
+st.caption(ui.escape_md(cap))
 m = st.columns(6)
 m[0].metric("Posts", f"{s.posts:,}", help=f"Of which {s.reshares:,} reshares" if reshares else
             "Reshares left out (see the toggle above)")
@@ -86,7 +87,7 @@ with st.expander("By author role: linked customers, other public voices, the bra
     st.caption("Each post counts once, under its author's role: the brand (its accounts in brand_accounts), a "
                "customer (a handle linked in identities) or another public voice. Choose Authors above to see "
                "one voice alone, the brand's included.")
-_sentiment_tools.agreement_note()
+sentiment_tools.agreement_note()
 
 if s.posts == 0:
     st.info("No posts under these filters.")
@@ -95,12 +96,12 @@ if s.posts == 0:
 lo, hi = listening.day_range(every_day if len(every_day) else rows_all, f)
 partial = listening.partial_periods(lo, hi, grain)
 ot = listening.over_time(view, grain)
-_ui.chart(lcharts.volume_by_platform(ot, grain, cap, partial), key="ls_volume")
+ui.chart(figures.volume_by_platform(ot, grain, cap, partial), key="ls_volume")
 c = st.columns(2)
 with c[0]:
-    _ui.chart(lcharts.sentiment_by_platform(ot, grain, cap), key="ls_mean")
+    ui.chart(figures.sentiment_by_platform(ot, grain, cap), key="ls_mean")
 with c[1]:
-    _ui.chart(lcharts.sentiment_shares(listening.over_time(view, grain, by_platform=False), grain, cap),
+    ui.chart(figures.sentiment_shares(listening.over_time(view, grain, by_platform=False), grain, cap),
               key="ls_shares")
 
 
@@ -112,8 +113,8 @@ def show_posts(rows: pd.DataFrame, key: str | None = None, select: bool = False,
         "Posted": rows["created_at"],
         "Platform": rows["platform"],
         "Author": rows["author_handle"],
-        "Author role": rows["role"].map(author_roles.ROLE_LABELS),
-        "Customer": [_ui.customer_url(cid) if isinstance(cid, str) and cid else None for cid in rows["customer_id"]],
+        "Author role": rows["role"].map(authors.ROLE_LABELS),
+        "Customer": [ui.customer_url(cid) if isinstance(cid, str) and cid else None for cid in rows["customer_id"]],
         "Score": rows["sentiment"],
         "Text": rows["text"],
         "Label": rows["label"],
@@ -149,7 +150,7 @@ baseline_days = c[1].selectbox("Compared with", [30, 90, 180, 0], index=1,
                                format_func=lambda d: "Every earlier day in the range" if d == 0
                                else f"The {d} days before", key="ls_baseline", **URL)
 periods = listening.periods(lo, hi, recent_days or 14, baseline_days or None)
-terms = _ui.cached(listening.terms, f, periods, listening.terms_scan(rows_all, f, periods, roles), roles=roles)
+terms = ui.cached(listening.terms, f, periods, listening.terms_scan(rows_all, f, periods, roles), roles=roles)
 st.caption(
     f"{periods.describe()} Terms are counted over these two periods, in original posts by {by} only "
     f"({terms.n_all:,} posts; reshares repeat someone else's words), once per post, after dropping stop words, "
@@ -162,15 +163,15 @@ if terms.covered_share < 1:
     st.caption(f"Counts cover {terms.distinct_texts:,} distinct texts (the most repeated, then the newest): "
                f"{terms.covered_share:.0%} of original posts in the two periods. A larger range holds more different "
                "texts than can be read in about a second.")
-tcap = (f"{f.caption()}; {_roles.words(roles, short=True)}; "
+tcap = (f"{f.caption()}; {role_picker.words(roles, short=True)}; "
         f"{periods.base_start:%d %b %Y} to {periods.end:%d %b %Y}")
 c = st.columns(2)
 with c[0]:
-    _ui.chart(lcharts.top_terms(terms.top("term", 20), "Top terms in original posts", tcap, total=terms.n_all),
+    ui.chart(figures.top_terms(terms.top("term", 20), "Top terms in original posts", tcap, total=terms.n_all),
               key="ls_top_terms")
 with c[1]:
-    _ui.chart(lcharts.top_terms(terms.top("hashtag", 15), "Top hashtags in original posts", tcap,
-                                colour=_ui.charts.ORANGE, total=terms.n_all), key="ls_top_tags")
+    ui.chart(figures.top_terms(terms.top("hashtag", 15), "Top hashtags in original posts", tcap,
+                                colour=ui.charts.ORANGE, total=terms.n_all), key="ls_top_tags")
 
 emerging = terms.emerging(25)
 st.markdown("**Emerging terms**")
@@ -182,7 +183,7 @@ elif emerging.empty:
 else:
     c = st.columns([2, 3])
     with c[0]:
-        _ui.chart(lcharts.emerging_terms(emerging.head(15), cap), key="ls_emerging")
+        ui.chart(figures.emerging_terms(emerging.head(15), cap), key="ls_emerging")
     with c[1]:
         text_table(pd.DataFrame({
             "Term": emerging["term"],
@@ -214,7 +215,7 @@ term = st.selectbox("Show the posts that use a term", term_options, index=None, 
                     placeholder="Pick a term or hashtag")
 if term:
     texts = tuple(terms.texts.get(term, [])[:200])
-    rows = _ui.cached(listening.posts, listening.window_filters(f, periods), texts=texts, reshares=False, limit=300,
+    rows = ui.cached(listening.posts, listening.window_filters(f, periods), texts=texts, reshares=False, limit=300,
                       roles=roles)
     st.caption("Original posts using the chosen term in the two compared periods, newest first (at most 300).")
     show_posts(rows, key="ls_term_posts", height=320)
@@ -245,10 +246,10 @@ c[0].metric("Spike days", f"{len(flagged):,}", help=f"Of {len(sp):,} days in the
 day = c[1].selectbox("Spike day (strongest first)", spike_days, index=0 if spike_days else None, key="ls_spike",
                      format_func=lambda d: f"{dt.date.fromisoformat(d):%a %d %b %Y}: {reasons.get(d, '')}",
                      placeholder="No spike in this range")
-_ui.chart(lcharts.spikes(sp, cap, selected=day), key="ls_spikes")
+ui.chart(figures.spikes(sp, cap, selected=day), key="ls_spikes")
 if day:
     neg = bool(flagged.loc[flagged["day"] == pd.Timestamp(day), "negative_spike"].any())
-    rows = _ui.cached(listening.posts, f, day=day, reshares=reshares, order="negative" if neg else "likes",
+    rows = ui.cached(listening.posts, f, day=day, reshares=reshares, order="negative" if neg else "likes",
                       limit=300, roles=roles)
     n_day = int(sp.loc[sp["day"] == pd.Timestamp(day), "posts"].sum())
     st.caption(f"The posts of {dt.date.fromisoformat(day):%A %d %B %Y} ({n_day:,}), "
@@ -268,10 +269,10 @@ label = c[1].selectbox("Sentiment", ["all", "negative", "neutral", "positive", "
                        format_func=lambda v: {"all": "All posts", "corrected": "Corrected by people"}.get(
                            v, v.capitalize()))
 label_arg = None if label in (None, "all") else label
-rows = _ui.cached(listening.posts, f, search=search or None, label=label_arg, reshares=reshares, limit=500,
+rows = ui.cached(listening.posts, f, search=search or None, label=label_arg, reshares=reshares, limit=500,
                   roles=roles)
 if search or label_arg:
-    total = _ui.cached(listening.post_count, f, search=search or None, label=label_arg, reshares=reshares,
+    total = ui.cached(listening.post_count, f, search=search or None, label=label_arg, reshares=reshares,
                        roles=roles)
 else:
     total = s.posts
@@ -294,21 +295,15 @@ post_id = st.selectbox("Post to correct", ids, index=None, key="ls_correct_post"
 
 
 def _save(ids_: list[str], choice: str) -> None:
-    conn = _ui.db()
-    try:
+    with ui.connection() as conn:
         n = listening.correct(conn, ids_, choice)
-    finally:
-        conn.close()
     st.session_state["ls_message"] = f"Saved: {n:,} post{'s' if n != 1 else ''} now scored {choice} " \
                                      f"({listening.CORRECTION_SCORES[choice]:+.2f})."
 
 
 def _revert(ids_: list[str] | None) -> None:
-    conn = _ui.db()
-    try:
+    with ui.connection() as conn:
         n = listening.revert(conn, ids_)
-    finally:
-        conn.close()
     st.session_state["ls_message"] = f"Reverted: {n:,} post{'s' if n != 1 else ''} back to the machine score."
 
 
@@ -325,7 +320,7 @@ if post_id:
         choice = c[0].select_slider("Correct the sentiment to", list(listening.CORRECTION_SCORES),
                                     value="neutral", key="ls_correct_to",
                                     format_func=lambda k: f"{k} ({listening.CORRECTION_SCORES[k]:+.1f})")
-        same = _ui.cached(listening.same_words, post_id)
+        same = ui.cached(listening.same_words, post_id)
         also = False
         if len(same) > 1:
             others = len(same) - 1
@@ -352,4 +347,6 @@ with st.expander(f"Scores corrected by people: {n_corrected:,}", expanded=bool(n
 
 # -- sentiment quality (issue #15: its own section) ------------------------------------------------
 
-_sentiment_tools.render()
+sentiment_tools.render()
+
+ui.page_end()

@@ -8,17 +8,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis import exports, ingest
+import ui
+from analysis import ingest
 from analysis import perception as P
-from analysis.charts import perception as C
-from pages import _ui
+from analysis.charts import perception as figures
 
 REFERENCE = "IBM IBV 2010 (reference)"
 NONE = "—"
 VIEW = dict(bind="query-params", persist_state="session")  # widgets that define the view live in the URL
 WHAT_IF_SLOTS = 3
 
-_ui.page_intro(
+ui.page_intro(
+    "perception",
     "Perception gap",
     "Asked why they interact with companies through social media, consumers in the IBM Institute for Business "
     "Value 2010 study put **getting discounts and purchasing** at the top and **feeling connected or being part "
@@ -28,8 +29,8 @@ _ui.page_intro(
     "what consumers say they want.",
 )
 
-f = _ui.filters()
-present = _ui.presentation()
+f = ui.filters()
+present = ui.presentation()
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -41,9 +42,7 @@ def _html_list(lines: list[str]) -> None:
         st.html(f"<ul style='font-size:1rem;line-height:1.5;margin:0 0 0.5rem 0'>{items}</ul>")
 
 
-def _md(text: str) -> str:
-    """User text (study, segment, file names) made inert for st.markdown-based elements."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
+_md = ui.escape_md  # user text (study, segment, file names) made inert for st.markdown-based elements
 
 
 def _caption(text: str) -> None:
@@ -56,11 +55,7 @@ def _table(df: pd.DataFrame, **kwargs) -> None:
 
 
 def _downloads(df: pd.DataFrame, name: str, key: str) -> None:
-    if hasattr(_ui, "table_downloads"):
-        _ui.table_downloads(df, name, key)
-    else:
-        st.download_button("Download (CSV)", exports.to_csv_bytes(df), file_name=f"{name.replace(' ', '_')}.csv",
-                           mime="text/csv", key=f"csv_{key}")
+    ui.table_downloads(df, name, key)
 
 
 def _pct(v) -> str:
@@ -191,22 +186,19 @@ def _import_survey() -> None:
                "(0/1) or share with n; optional customer_id (to break consumers down by segment and region) "
                "and segment. All or nothing: on any bad row nothing is written.")
     if st.button("Import survey responses", disabled=upload is None, key="pg_import_go", type="primary"):
-        conn = _ui.db()
-        try:
-            report = ingest.import_file(conn, "survey_responses", upload.getvalue(), name=upload.name)
-        except ingest.ImportProblem as exc:
-            st.error(_md(str(exc)))
-        else:
-            _ui.clear_cache()
-            st.session_state["pg_import_msg"] = report.summary() + " Choose the study under Source."
-            st.rerun()
-        finally:
-            conn.close()
-
+        with ui.connection() as conn:
+            try:
+                report = ingest.import_file(conn, "survey_responses", upload.getvalue(), name=upload.name)
+            except ingest.ImportProblem as exc:
+                st.error(_md(str(exc)))
+            else:
+                ui.clear_cache()
+                st.session_state["pg_import_msg"] = report.summary() + " Choose the study under Source."
+                st.rerun()
 
 # -- source and groups ------------------------------------------------------------------------
 
-studies = _ui.cached(P.survey_studies)
+studies = ui.cached(P.survey_studies)
 study_names = sorted(studies["study"].dropna().unique().tolist())
 top = st.columns([2, 3])
 with top[0]:
@@ -232,7 +224,7 @@ if survey:
     if sample_a == sample_b:
         st.warning("Group A and group B are the same: pick two different groups to compare.")
         st.stop()
-    shares = _ui.cached(P.group_shares, sample_a[0], sample_a[1], sample_b[0], sample_b[1],
+    shares = ui.cached(P.group_shares, sample_a[0], sample_a[1], sample_b[0], sample_b[1],
                         segment_a=sample_a[2], segment_b=sample_b[2], filters=f)
     gap = P.gap_table(shares)
     agreement = P.rank_agreement(shares)
@@ -265,7 +257,7 @@ if not survey:
     st.markdown(f"Shares are known for **{len(with_shares)} of {len(gap)}** motives; the other {rank_only} are "
                 "**ranks only** and appear in the rank view below. Dots are the published shares, whiskers their "
                 "95% Wilson intervals from the study's sample sizes.")
-_ui.chart(C.perception_dumbbell(gap, chart_caption), key="pg_dumbbell")
+ui.chart(figures.perception_dumbbell(gap, chart_caption), key="pg_dumbbell")
 _caption(chart_caption + (f". {note}" if note else ""))
 if len(with_shares):
     real = with_shares[with_shares["significant_holm"]]
@@ -278,7 +270,7 @@ if len(with_shares):
 # -- the gap in ranks -------------------------------------------------------------------------
 
 st.subheader("Where each group ranks the motives")
-_ui.chart(C.rank_slope(gap, chart_caption), key="pg_slope")
+ui.chart(figures.rank_slope(gap, chart_caption), key="pg_slope")
 _caption(chart_caption)
 c = st.columns(3)
 c[0].metric("Spearman ρ (rank correlation)", f"{agreement['spearman_rho']:+.2f}"
@@ -323,10 +315,10 @@ elif linked == 0:
 else:
     # No format_func: a bound widget writes the shown label into the URL, and "region" reads better there.
     by = st.radio("Break consumers down by customer", ["segment", "region"], horizontal=True, key="pg_by", **VIEW)
-    breakdown = _ui.cached(P.segment_breakdown, consumer_side, "consumer", by=by, filters=f)
+    breakdown = ui.cached(P.segment_breakdown, consumer_side, "consumer", by=by, filters=f)
     diffs = P.segment_differences(breakdown)
     caption = f"{consumer_side} · {linked:,} linked consumer respondents in all · {f.caption()}"
-    _ui.chart(C.segment_heatmap(breakdown, caption, differences=diffs), key="pg_heatmap")
+    ui.chart(figures.segment_heatmap(breakdown, caption, differences=diffs), key="pg_heatmap")
     _caption(caption + ". ◆ after a motive: its share differs between the groups after Holm correction.")
     if len(diffs):
         real = diffs[diffs["significant_holm"]]
@@ -355,13 +347,10 @@ if not present:
                 "is sorted into a motive by the keyword lexicon below; the mix is then compared with what "
                 + ("group A says it wants." if survey else "the study's consumers say they want."))
 
-conn = _ui.db()
-try:
+with ui.connection() as conn:
     lexicon = P.lexicon_frame(conn)
-finally:
-    conn.close()
 lex = {m: tuple(part["keyword"]) for m, part in lexicon.groupby("motive", sort=False)}
-mix, voice = _ui.cached(P.brand_content, f, lexicon=lex)
+mix, voice = ui.cached(P.brand_content, f, lexicon=lex)
 interest = shares[["motive", "consumer_share"]]
 before = P.alignment_score(mix, interest)
 
@@ -384,20 +373,14 @@ if not present:
         if b[0].button("Save lexicon", type="primary", key="pg_lex_save"):
             rows = edited.dropna(subset=["motive", "keyword"])
             rows = rows[rows["keyword"].astype(str).str.strip() != ""]
-            conn = _ui.db()
-            try:
+            with ui.connection() as conn:
                 n = P.replace_lexicon(conn, rows)
-            finally:
-                conn.close()
             st.session_state["pg_lex_rev"] = rev + 1
             st.session_state["pg_lex_msg"] = f"Lexicon saved: {n:,} keywords."
             st.rerun()
         if b[1].button("Reset to defaults", key="pg_lex_reset"):
-            conn = _ui.db()
-            try:
+            with ui.connection() as conn:
                 n = P.reset_lexicon(conn)
-            finally:
-                conn.close()
             st.session_state["pg_lex_rev"] = rev + 1
             st.session_state["pg_lex_msg"] = f"Default lexicon restored: {n:,} keywords."
             st.rerun()
@@ -408,11 +391,8 @@ if not present:
             if fa[2].form_submit_button("Add"):
                 words = [w.strip() for w in add_words.split(",") if w.strip()]
                 if words:
-                    conn = _ui.db()
-                    try:
+                    with ui.connection() as conn:
                         added = P.add_keywords(conn, add_motive, words)
-                    finally:
-                        conn.close()
                     st.session_state["pg_lex_rev"] = rev + 1
                     st.session_state["pg_lex_msg"] = f"{added} keyword(s) added to '{add_motive}'."
                     st.rerun()
@@ -475,7 +455,7 @@ else:
             st.caption("Pick a motive and move its slider to see the score move.")
     caption = f"Brand accounts and public channels · {f.caption()} · consumer interest: {a_label}" + (
         f" ({source})" if survey else " (IBM IBV 2010)")
-    _ui.chart(C.content_alignment(before.table, caption, after=after.table if changes else None,
+    ui.chart(figures.content_alignment(before.table, caption, after=after.table if changes else None,
                                   interest_label=a_label), key="pg_alignment")
     _caption(caption)
 
@@ -497,7 +477,9 @@ else:
             st.caption(f"{voice['counted_once']:,} of the brand's posts are also recorded as outbound public "
                        "interactions (same id, or same text at the same second): each is counted once, as the "
                        "interaction.")
-    _ui.caption(f)
+    ui.caption(f)
 
 st.divider()
 st.caption("Reference figures: " + P.CITATION)
+
+ui.page_end()

@@ -3,21 +3,22 @@
 import pandas as pd
 import streamlit as st
 
+import ui
 from analysis import service
-from analysis.charts import service as sc
-from pages import _ui
+from analysis.charts import service as figures
 
-_ui.page_intro(
+ui.page_intro(
+    "service",
     "Service timing",
     "How fast the brand answers and resolves the conversations customers start, per brand account, channel, "
     "month and segment, and whether **going public jumps the queue**. Every conversation a customer starts "
     "counts, answered or not.",
 )
-if _ui.no_data_notice():
+if ui.no_data_notice():
     st.stop()
 
-f = _ui.filters()
-v = _ui.cached(service.service_view, f)
+f = ui.filters()
+v = ui.cached(service.service_view, f)
 cap = f.caption()
 fmt = service.format_minutes
 
@@ -27,7 +28,7 @@ if not v.conversations:
             "means 'opens' (the kinds vocabulary on the Data page).")
     st.stop()
 
-_ui.caption(f)
+ui.caption(f)
 m = st.columns(4)
 m[0].metric("Conversations", f"{v.conversations:,}", help="Threads the customer started (first touch inbound), "
             "answered or not")
@@ -75,7 +76,7 @@ for note in notes:
 st.subheader("Does going public jump the queue?")
 answer = service.queue_answer(v.frame)
 if answer:
-    st.markdown(_ui.escape_md(answer))
+    st.markdown(ui.escape_md(answer))
 else:
     sides = v.sides()
     only = "public" if sides == {"public"} else "private" if sides == {"private"} else None
@@ -130,9 +131,9 @@ by = c2.selectbox("Compare by", compare_dims, format_func=service.DIMENSIONS.get
 label = service.MEASURES[measure]
 left, right = st.columns(2)
 with left:
-    _ui.chart(sc.duration_ecdf(service.ecdf(v.frame, measure, by), label, cap), key="service_ecdf")
+    ui.chart(figures.duration_ecdf(service.ecdf(v.frame, measure, by), label, cap), key="service_ecdf")
 with right:
-    _ui.chart(sc.duration_histogram(service.distribution(v.frame, measure, by), label, cap),
+    ui.chart(figures.duration_histogram(service.distribution(v.frame, measure, by), label, cap),
               key="service_histogram")
 st.caption(f"{label} time over the conversations that have one (the count is in the legend); the six largest "
            "groups are drawn, the rest as 'other groups'. Bins are a quarter of a decade wide on the log time "
@@ -149,7 +150,7 @@ table = service.breakdown(v.frame, dim)
 if dim == "account":
     st.caption(f"Conversations grouped by the account that answered first; unanswered ones are "
                f"'{service.NO_ANSWER}', answers without an account '{service.NOT_RECORDED}'.")
-_ui.text_table(_shown(table), column_config=COLS, width="stretch", export_name=f"Service timing per {dim}",
+ui.text_table(_shown(table), column_config=COLS, width="stretch", export_name=f"Service timing per {dim}",
                key="service_table")
 
 if v.unanswered:
@@ -159,8 +160,8 @@ if v.unanswered:
                else f"The {len(waiting):,} oldest of {v.unanswered:,}")
     st.caption(f"{shown_n}, oldest first: no reply from the brand after the customer's first message. Open a "
                "customer in Customer 360 to act on it.")
-    _ui.text_table(pd.DataFrame({
-        "Customer": [_ui.customer_url(c) for c in waiting["customer_id"]],
+    ui.text_table(pd.DataFrame({
+        "Customer": [ui.customer_url(c) for c in waiting["customer_id"]],
         "Started": waiting["started"].dt.strftime("%Y-%m-%d %H:%M"), "Channel": waiting["channel"],
         "Side": waiting["start_side"].map(service.SIDES), "Segment": waiting["segment"],
         "Thread": waiting["thread_id"]}),
@@ -168,7 +169,7 @@ if v.unanswered:
         export_name="Unanswered conversations", key="service_unanswered")
 
 monthly = service.monthly(v.frame)
-_ui.chart(sc.timing_by_month(monthly, measure, label, cap), key="service_monthly")
+ui.chart(figures.timing_by_month(monthly, measure, label, cap), key="service_monthly")
 
 st.caption(
     "A **conversation** is a thread the customer started, answered or not (a single touch counts when its kind "
@@ -178,3 +179,5 @@ st.caption(
     "ones are counted apart. Public or private is the publicness of the channel the conversation started on "
     "(editable on the Continuum page). Filters apply to the conversation's start date and the customer's "
     "segment and region.")
+
+ui.page_end()

@@ -5,11 +5,12 @@ import html
 import pandas as pd
 import streamlit as st
 
+import ui
 from analysis import exports, scenarios
-from pages import _ui
-from pages import _workshop_tools as _workshop
+from ui import registry, workshop_tools
 
-_ui.page_intro(
+ui.page_intro(
+    "workshop",
     "Workshop",
     "Keep a view, share it, show it and hand it out. Save any page's current view (filters and what-if "
     "settings) with **Save this view as a scenario** at the bottom of the page; every view is also in its URL, so a "
@@ -18,34 +19,21 @@ _ui.page_intro(
 )
 
 
-TITLES = {"overview": "Overview", "continuum": "Continuum", "perception": "Perception gap", "cascades": "Cascades",
-          "listening": "Listening", "customer_360": "Customer 360", "workshop": "Workshop", "data": "Data"}
-
-
-def _page_title(path: str) -> str:
-    return TITLES.get(path, path)
-
-
 def apply(fn, *args, **kwargs) -> None:
     """Run one scenario/deck write, then refresh; a refused write shows why and changes nothing."""
-    conn = _ui.db()
-    try:
-        fn(conn, *args, **kwargs)
-    except (ValueError, LookupError) as exc:
-        st.error(_ui.escape_md(str(exc)))  # may quote a scenario's name
-        return
-    finally:
-        conn.close()
-    _ui.clear_cache()
+    with ui.connection() as conn:
+        try:
+            fn(conn, *args, **kwargs)
+        except (ValueError, LookupError) as exc:
+            st.error(ui.escape_md(str(exc)))  # may quote a scenario's name
+            return
+    ui.clear_cache()
     st.rerun()
 
 
-conn = _ui.db()
-try:
+with ui.connection() as conn:
     saved = scenarios.list_scenarios(conn)
     decks = scenarios.list_decks(conn)
-finally:
-    conn.close()
 
 st.subheader("Scenarios")
 if saved.empty:
@@ -54,14 +42,15 @@ if saved.empty:
 else:
     # The link comes right after the name, so it is visible without scrolling sideways.
     view = pd.DataFrame({
-        "Scenario": saved["name"], "Open": saved["url"].map(_workshop.href), "Page": saved["page"].map(_page_title),
+        "Scenario": saved["name"], "Open": saved["url"].map(workshop_tools.href),
+        "Page": saved["page"].map(registry.title_of),
         "Settings": saved["settings"], "Notes": saved["notes"].fillna(""),
         "Problem": saved["problem"].fillna(""), "Saved": saved["updated_at"].fillna("")})
     if not view["Problem"].str.len().any():
         view = view.drop(columns="Problem")
     for row in saved[saved["problem"].str.len() > 0].itertuples():
-        st.warning(_ui.escape_md(f"“{row.name}” cannot be shown as saved: {row.problem}"))
-    _ui.text_table(view, export_name="scenarios", key="scenario_table",
+        st.warning(ui.escape_md(f"“{row.name}” cannot be shown as saved: {row.problem}"))
+    ui.text_table(view, export_name="scenarios", key="scenario_table",
                    column_config={"Open": st.column_config.LinkColumn("Open", display_text="Open view", width="small"),
                                   "Scenario": st.column_config.TextColumn(width="medium")})
     names = saved["name"].tolist()
@@ -94,38 +83,33 @@ if not saved.empty:
 if decks.empty:
     st.caption("No decks yet.")
 else:
-    _ui.text_table(decks[["name", "n_scenarios", "scenarios", "notes"]].fillna("").rename(columns={
+    ui.text_table(decks[["name", "n_scenarios", "scenarios", "notes"]].fillna("").rename(columns={
         "name": "Deck", "n_scenarios": "Slides", "scenarios": "Scenarios in order", "notes": "Notes"}),
         key="deck_table")
     deck = st.selectbox("Deck", decks["name"].tolist(), key="deck_pick", bind="query-params")
-    conn = _ui.db()
-    try:
+    with ui.connection() as conn:
         items = scenarios.load_deck(conn, deck)
-    finally:
-        conn.close()
     if items:
         c1, c2, c3, c4 = st.columns(4)
         # A link, not in-app navigation: the slide opens like a shared link, every setting from its URL.
-        c1.html(f'<a href="{html.escape(_workshop.slide_url(items[0], deck, 0))}" target="_self" '
+        c1.html(f'<a href="{html.escape(workshop_tools.slide_url(items[0], deck, 0))}" target="_self" '
                 'data-testid="present-deck" style="display:inline-block;padding:.45rem 1rem;border-radius:.5rem;'
                 'background:#0072B2;color:#fff;text-decoration:none;font-weight:600">▶ Present this deck</a>')
 
         def deck_sections() -> list[dict]:
             out = []
-            conn = _ui.db()
-            try:
+            with ui.connection() as conn:
                 for s in items:
-                    section = {"heading": f"{s.name} ({_page_title(s.page)})", "notes": [s.notes] if s.notes else []}
+                    section = {"heading": f"{s.name} ({registry.title_of(s.page)})",
+                               "notes": [s.notes] if s.notes else []}
                     if s.problem:
                         out.append({**section, "text": f"This scenario cannot be shown as saved: {s.problem}"})
                         continue
-                    summ = _workshop.summary_of(conn, s.page, s.params)
+                    summ = workshop_tools.summary_of(conn, s.page, s.params)
                     own = s.page_settings()
                     out.append({**section, "text": f"Settings: {own}" if own else "", "caption": s.caption(),
                                 "notes": section["notes"] + summ.notes,
                                 "metrics": list(summ.formatted().items()), "figures": summ.figures})
-            finally:
-                conn.close()
             return out
 
         deck_row = decks.set_index("name").loc[deck]
@@ -133,18 +117,20 @@ else:
                            data=lambda: exports.html_report(f"Deck: {deck}", deck_sections(),
                                                             "Each section states its own filters",
                                                             notes=str(deck_row["notes"] or "")),
-                           file_name=f"continuum-deck-{_ui._slug(deck)}.html", mime="text/html",
+                           file_name=f"continuum-deck-{ui._slug(deck)}.html", mime="text/html",
                            on_click="ignore")
         c3.download_button("Deck slides (PPTX)", icon=":material/slideshow:", key="deck_pptx",
                            data=lambda: exports.pptx_deck(f"Deck: {deck}", deck_sections(),
                                                           "Each slide states its own filters",
                                                           notes=str(deck_row["notes"] or "")),
-                           file_name=f"continuum-deck-{_ui._slug(deck)}.pptx",
+                           file_name=f"continuum-deck-{ui._slug(deck)}.pptx",
                            mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
                            on_click="ignore")
         with c4.form("delete_deck", border=False):
             if st.form_submit_button("Delete this deck"):
                 apply(scenarios.delete_deck, deck)
-        st.dataframe(pd.DataFrame([{"#": i + 1, "Scenario": s.name, "Page": _page_title(s.page),
+        st.dataframe(pd.DataFrame([{"#": i + 1, "Scenario": s.name, "Page": registry.title_of(s.page),
                                     "Filters": s.caption(), "Page settings": s.page_settings(), "Notes": s.notes}
                                    for i, s in enumerate(items)]), hide_index=True, key="deck_items")
+
+ui.page_end()

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from analysis import bench, store
+from bench import pages as page_bench
 
 
 def test_filter_changes_are_a_segment_a_recent_quarter_and_a_wide_range(demo_db):
@@ -68,7 +69,7 @@ def test_bench_states_the_data_size_and_reports_the_median_of_repeated_runs(demo
         conn.close()
     size = bench.data_size(demo_db)
     assert size["rows"] == counts and size["demo"] == "scale=small seed=7"
-    figs = bench.bench_pages(demo_db, repeat=3, pages=["pages/service.py"])
+    figs = page_bench.bench_pages(demo_db, repeat=3, pages=["pages/service.py"])
     cold = next(f for f in figs if f.name == "page service: cold render")
     reruns = [f for f in figs if f.name.startswith("page service: rerun")]
     assert cold.runs == 3 and cold.worst >= cold.value > 0

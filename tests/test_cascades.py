@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import cascades, graphs, store
+from analysis.charts import cascades as ccharts
 from analysis.filters import Filters
 from analysis.store import cascades as q
 
@@ -190,7 +191,8 @@ def test_cascade_members_detail_and_spread(db):
     assert list(sp["hours"]) == [1.0, 2.0, 3.0] and list(sp["reshares"]) == [1, 2, 3]
     d = cascades.cascade_detail(db, "p1", cap=3)
     assert (d.size, d.shown) == (4, 3)
-    assert "vis.Network" in d.html and "@ann" in d.html
+    html = ccharts.tree_html(d.sample)
+    assert "vis.Network" in html and "@ann" in html
 
 
 # --- influence --------------------------------------------------------------------------------------------
@@ -366,3 +368,44 @@ def test_the_largest_cascades_carry_their_root_authors_role(db):
     assert out["role"].tolist() == ["brand", "customer", "public", "public"]
     assert out["role_label"].tolist()[0] == "The brand's own accounts"
     assert out["root_id"].tolist() == ["r1", "r2", "r3", "r4"]
+
+
+def test_lab_seeds_follow_each_strategys_declared_engine(db, monkeypatch):
+    """The follower graph of the tiny database: ann has 2 followers (bob, cat), bob has 2 (dan, ann)."""
+    seed(db)
+    g = cascades.follow_graph(db, "x")
+    labels = list(g.labels)
+    # random: a fresh set of k per run, the same for the same seed
+    a = cascades.lab_seeds(db, g, "random", 2, 5, 42)
+    b = cascades.lab_seeds(db, g, "random", 2, 5, 42)
+    assert a.seeds.shape == (5, 2) and (a.seeds == b.seeds).all() and a.note is None
+    # degree: the accounts with most followers (ann and bob have two each; cat and dan none)
+    top = cascades.lab_seeds(db, g, "degree", 2, 5, 42).seeds
+    assert sorted(g.labels[top].tolist()) == ["ann", "bob"]
+    # value: the linked customer with the highest lifetime value (ann, 900, over bob, 50)
+    value = cascades.lab_seeds(db, g, "value", 1, 5, 42, platform="x")
+    assert g.labels[value.seeds].tolist() == ["ann"]
+    # only two accounts are linked: asking for three says so
+    few = cascades.lab_seeds(db, g, "positive", 3, 5, 42, platform="x")
+    assert len(few.seeds) == 2 and "only 2 linked account(s)" in few.note
+    # Premium only: bob's customer is in Value, so one seed
+    premium = cascades.lab_seeds(db, g, "value", 2, 5, 42, platform="x", f=Filters(segments=("Premium",)))
+    assert g.labels[premium.seeds].tolist() == ["ann"]
+    # betweenness: skipped above the arc limit, with the reason; computed once through the given callable
+    calls = []
+    scores = np.array([1.0 if x == "bob" else 0.0 for x in labels])
+    bt = cascades.lab_seeds(db, g, "betweenness", 1, 5, 42, betweenness=lambda: calls.append(1) or scores)
+    assert g.labels[bt.seeds].tolist() == ["bob"] and calls == [1]
+    monkeypatch.setattr(cascades, "BETWEENNESS_MAX_ARCS", g.n_arcs - 1)
+    skipped = cascades.lab_seeds(None, g, "betweenness", 1, 5, 42)
+    assert skipped.seeds is None and "skipped" in skipped.note
+    # every strategy the lab offers declares an engine lab_seeds knows
+    assert {s["engine"] for s in cascades.LAB_STRATEGIES.values()} <= {"random", "degree", "betweenness", "score"}
+
+
+def test_the_largest_cascades_with_their_authors(db):
+    seed(db)
+    top = cascades.largest(cascades.observed_cascades(db).table, 5)
+    out = cascades.with_authors(db, top)
+    # ann started the one reshare cascade; she has two followers (bob, cat) and is linked to C1
+    assert out[["author_handle", "followers", "role"]].values.tolist() == [["ann", 2, "customer"]]

@@ -404,8 +404,8 @@ def test_figures_build_and_carry_the_caption(base):
     g = continuum.going_public(base, POSTS, mask, Filters(), 7, True, labels)
     table = continuum.summarise_channels(VOCAB, monthly, pd.DataFrame({"channel": ["dm"], "customers": [2]}), 3,
                                          pd.DataFrame(), pd.DataFrame())
-    effects = {"vent": {"baseline": 10.0, "scenario": 8.0, "change": -2.0, "baseline_low": 9.0,
-                        "baseline_high": 11.0, "scenario_low": 7.0, "scenario_high": 9.0, "change_low": -3.0,
+    effects = {"vent": {"baseline": 10.0, "whatif": 8.0, "change": -2.0, "baseline_low": 9.0,
+                        "baseline_high": 11.0, "whatif_low": 7.0, "whatif_high": 9.0, "change_low": -3.0,
                         "change_high": -1.0}}
     figures = [
         cc.channel_continuum(table, "CAP", focus=["dm"]), cc.channel_mix_over_time(monthly, "CAP"),
@@ -413,7 +413,7 @@ def test_figures_build_and_carry_the_caption(base):
         cc.common_paths(j.paths, "CAP", focus_path="email"),
         cc.going_public_rates(g.by_resolution, "Rates", "CAP", order=list(continuum.RESOLUTION_BINS[1])),
         cc.talk_listen(tl.per_channel, "CAP", overall=tl.talk_share), cc.talk_listen_over_time(tl.over_time, "CAP"),
-        cc.whatif_effect(effects, "CAP", scenario="faster"),
+        cc.whatif_effect(effects, "CAP", whatif="faster"),
     ]
     for fig in figures:
         assert "CAP" in fig.layout.title.text and len(fig.data) >= 1

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import continuum, overview, store
-from analysis import customer360 as c360
+from analysis import customer_360 as c360
 from analysis.filters import Filters
 from analysis.store import continuum as qc
 from analysis.store import kinds

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from pyvis.network import Network
 
-from analysis import cascades, network_view
+from analysis.charts import cascades as ccharts
+from analysis.charts import network as network_view
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -139,7 +140,7 @@ def test_cascade_tree_with_hostile_authors_and_text():
         "sentiment": [0.5, None, -0.2, 0.0], "customer_id": [None, "C<1>", None, None],
         "text": [HOSTILE[4], "RT " + HOSTILE[4], HOSTILE[5], HOSTILE[6]],
     })
-    html = cascades.tree_html(sample)
+    html = ccharts.tree_html(sample)
     assert "popup.innerHTML" not in html
     assert not any(t in ("img", "a", "svg") for t, _ in tags_of(html))
     for h in HOSTILE[:7]:

@@ -112,7 +112,7 @@ def test_focus_journey_from_the_url_and_clearing_the_focus(app_db):
     assert as_int(metrics(at)["Conversations"]) == int(paths["n"].sum())
 
 
-def test_what_if_scenario_moves_expected_vents(app_db):
+def test_a_what_if_moves_expected_vents(app_db):
     at = run_page(section="What if")
     assert_clean(at)
     at.slider(key="wi_cut").set_value(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.bench import page_files
+from bench.pages import page_files
 from tests import pagetest
 from tests.pagetest import assert_clean, plain
 

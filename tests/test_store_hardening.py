@@ -303,7 +303,7 @@ def test_a_read_only_database_opens_read_only(read_only_db, tmp_path):
 
 def test_a_write_refused_on_a_read_only_database_is_a_message_not_a_traceback(read_only_db, monkeypatch):
     """Any page's write on a read-only file (a correction, a publicness edit, a saved view) ends in the
-    store's own message, shown by the router, with the file untouched."""
+    store's own message (``ui.connection`` and ``ui.cached`` show it), with the file untouched."""
     from analysis import overview
 
     monkeypatch.setenv("CONTINUUM_DB", str(read_only_db))

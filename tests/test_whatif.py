@@ -1,4 +1,4 @@
-"""The logistic model, its fit quality and the what-if scenarios, checked against answers known in closed form."""
+"""The logistic model, its fit quality and the what-ifs, checked against answers known in closed form."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def test_expected_change_by_hand_and_reproducible():
     X0 = np.column_stack([np.ones(10), np.ones(10)])   # ten cases with x = 1: expected 7.5 events
     X1 = np.column_stack([np.ones(10), np.zeros(10)])  # moved to x = 0: expected 3
     e = whatif.expected_change(fit, X0, X1, draws=300, seed=5)
-    assert e["baseline"] == pytest.approx(7.5) and e["scenario"] == pytest.approx(3.0)
+    assert e["baseline"] == pytest.approx(7.5) and e["whatif"] == pytest.approx(3.0)
     assert e["change"] == pytest.approx(-4.5) and e["relative"] == pytest.approx(-0.6)
     assert e["change_low"] < e["change"] < e["change_high"] < 0
     assert e == whatif.expected_change(fit, X0, X1, draws=300, seed=5)

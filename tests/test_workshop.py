@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import scenarios, store, summaries
-from analysis.bench import page_files
 from analysis.filters import Filters
+from bench.pages import page_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

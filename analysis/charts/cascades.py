@@ -250,3 +250,48 @@ def simulation_curves(summaries: list[dict], caption: str | None = None) -> go.F
     fig.update_layout(legend=_BELOW)
     return finish(fig, title, caption, x_title="Step (0 = the seeds and first reactions)",
                   y_title="Share adopted so far (mean over runs)")
+
+
+def tree_html(sample: pd.DataFrame, height_px: int = 560, labelled: int = 12) -> str:
+    """The sampled tree as a safe offline pyvis page: the original as an orange star, linked customers in blue.
+
+    Only the root and the ``labelled`` accounts with most direct reshares carry a visible label; every
+    node has a plain-text tooltip (handle, customer link, time, sentiment, text).
+    """
+    from analysis.charts import network  # pyvis: loaded only when a tree is drawn
+
+    if sample.empty:
+        return network.network_html([], [], height_px=height_px)
+    pos = pd.Index(sample["post_id"])
+    parent_pos = pos.get_indexer(sample["parent"].where(sample["parent"].notna(), None))
+    children = np.bincount(parent_pos[parent_pos >= 0], minlength=len(sample))
+    busiest = np.argsort(-children, kind="stable")[:labelled]
+    hubs = set(busiest[children[busiest] > 1].tolist())
+    t = pd.to_datetime(pd.Series(sample["created_at"], dtype=object), format="ISO8601", errors="coerce")
+    h = ((t - pd.Timestamp("1970-01-01")) / pd.Timedelta(hours=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+    t0 = h[0]
+    nodes = []
+    for i, row in enumerate(sample.itertuples(index=False)):
+        is_root = row.depth == 0
+        linked = isinstance(row.customer_id, str) and row.customer_id != ""
+        lines = [f"@{row.author_handle}" + (f" · customer {row.customer_id}" if linked else "")]
+        when = str(row.created_at)[:16]
+        lines.append(when if is_root else f"{when} · {h[i] - t0:+.1f} h after the original")
+        if is_root:
+            lines.append("Original post")
+        else:
+            lines.append(f"Reshare, {row.depth} step{'s' if row.depth > 1 else ''} from the original")
+        if children[i]:
+            lines.append(f"Reshared directly {children[i]:,} time{'s' if children[i] > 1 else ''}")
+        if row.sentiment is not None and np.isfinite(row.sentiment):
+            lines.append(f"Sentiment {row.sentiment:+.2f}")
+        if isinstance(getattr(row, "text", None), str) and (is_root or not row.text.startswith("RT ")):
+            lines.append(row.text)
+        label = f"@{row.author_handle}" if is_root or i in hubs else ""
+        nodes.append(network.Node(
+            label=label, title="\n".join(lines), color=ORANGE if is_root else (BLUE if linked else GREY),
+            size=26.0 if is_root else float(7 + 3 * np.sqrt(children[i])), shape="star" if is_root else "dot",
+            # Labels shrink with the zoom that fits a few hundred nodes: start them large.
+            font_size=34 if is_root else 24))
+    edges = [(int(p), i) for i, p in enumerate(parent_pos) if p >= 0]
+    return network.network_html(nodes, edges, height_px=height_px)

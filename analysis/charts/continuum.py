@@ -318,16 +318,16 @@ def talk_listen_over_time(over_time: pd.DataFrame, caption: str | None = None, *
     return finish(fig, title, caption, height=460, x_title="Month", y_title="Company's share of the touches")
 
 
-def whatif_effect(effects: dict[str, dict], caption: str | None = None, *, scenario: str = "") -> go.Figure:
-    """Expected public vents and kudos now (fitted) and under the scenario, with 95% intervals."""
-    title = "Expected public vents and kudos: now and under the scenario"
+def whatif_effect(effects: dict[str, dict], caption: str | None = None, *, whatif: str = "") -> go.Figure:
+    """Expected public vents and kudos now (fitted) and under the what-if, with 95% intervals."""
+    title = "Expected public vents and kudos: now and under the what-if"
     if not effects:
         return empty(title, "No model could be fitted under these filters")
     outcomes = [o for o in ("vent", "kudos") if o in effects]
     groups, bars, vals, lo, hi, colours, text = [], [], [], [], [], [], []
     for o in outcomes:
         e = effects[o]
-        for which, label in (("baseline", "As now (model)"), ("scenario", "Scenario")):
+        for which, label in (("baseline", "As now (model)"), ("whatif", "What if")):
             groups.append(OUTCOME_NAMES[o])
             bars.append(label)
             vals.append(e[which])
@@ -335,18 +335,18 @@ def whatif_effect(effects: dict[str, dict], caption: str | None = None, *, scena
             hi.append(e[f"{which}_high"] - e[which])
             colours.append(GREY if which == "baseline" else OUTCOME_COLOURS[o])
             text.append(f"{e[which]:,.0f}" if which == "baseline" else
-                        f"{e['scenario']:,.0f}<br>({e['change']:+,.0f}; {e['change_low']:+,.0f} to "
+                        f"{e['whatif']:,.0f}<br>({e['change']:+,.0f}; {e['change_low']:+,.0f} to "
                         f"{e['change_high']:+,.0f})")
     fig = go.Figure(go.Bar(
         x=[groups, bars], y=vals, marker_color=colours, text=text, textposition="inside",
         insidetextanchor="middle", textfont=dict(color="white", size=15),
         error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color="#333", thickness=1.5, width=6),
         hovertemplate="%{x}: %{y:,.0f} expected<extra></extra>"))
-    top = max(max(effects[o]["scenario_high"], effects[o]["baseline_high"]) for o in outcomes)
+    top = max(max(effects[o]["whatif_high"], effects[o]["baseline_high"]) for o in outcomes)
     fig.update_yaxes(range=[0, top * 1.1], rangemode="tozero")
-    if scenario:
+    if whatif:
         fig.add_annotation(x=0, y=-0.2, xref="paper", yref="paper", showarrow=False, xanchor="left",
-                           text=scenario, font=dict(size=13, color="#444"))
+                           text=whatif, font=dict(size=13, color="#444"))
         fig.update_layout(margin=dict(b=90))
     return finish(fig, title, caption, height=460, x_title="", y_title="Expected conversations (95% interval)",
                   legend=False)

@@ -657,6 +657,13 @@ def table_counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {t: int(scalar(db, f'SELECT COUNT(*) FROM "{t}"')) for t in TABLE_KEYS}
 
 
+def first_rows(db: sqlite_utils.Database, table: str, limit: int = 50) -> pd.DataFrame:
+    """The first ``limit`` rows of one of the data tables (``TABLE_KEYS``); any other name is refused."""
+    if table not in TABLE_KEYS:
+        raise ValueError(f"{table!r} is not one of the data tables ({', '.join(TABLE_KEYS)})")
+    return query_df(db, f'SELECT * FROM "{table}" LIMIT ?', (int(limit),))
+
+
 def existing_keys(db: sqlite_utils.Database, table: str, column: str, values: Sequence[str]) -> set[str]:
     """Which of ``values`` exist in ``table.column`` (chunked IN queries)."""
     found: set[str] = set()

@@ -123,3 +123,9 @@ def monthly_activity(db: sqlite_utils.Database, f: Filters, roles=None) -> pd.Da
             SELECT substr(p.created_at, 1, 7), 'Public posts', COUNT(*)
             FROM posts p WHERE {wp} GROUP BY 1) t
         GROUP BY month, source ORDER BY month, source""", pi + pp)
+
+
+def has_activity(db: sqlite_utils.Database) -> bool:
+    """At least one interaction or post (two index probes, never a count of a large table)."""
+    return bool(db.conn.execute("SELECT EXISTS (SELECT 1 FROM interactions) OR EXISTS (SELECT 1 FROM posts)")
+                .fetchone()[0])

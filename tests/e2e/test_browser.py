@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.bench import pages_table
 from tests.e2e.conftest import open_page, shoot, wait_for_app
+from ui import registry
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def page_paths() -> list[str]:
-    return [url for _file, _title, _icon, url in pages_table()]
+    return [p.url_path for p in registry.PAGES]
 
 
 def assert_no_errors(pg, where: str) -> None:
@@ -40,7 +40,8 @@ def test_sidebar_filters_survive_navigation_and_live_in_the_url(server, page):
     assert "segment=Premium" in page.url
     sidebar = page.locator("[data-testid='stSidebar']")
     assert "Premium" in sidebar.inner_text()
-    page.locator("[data-testid='stSidebarNav'] a[href$='/data']").first.dispatch_event("click")
+    # The navigation is the registry's links in the sidebar (each carries the filters in its URL).
+    page.locator("[data-testid='stSidebar'] a[href^='data']").first.dispatch_event("click")
     wait_for_app(page)
     assert "/data" in page.url and "segment=Premium" in page.url
     assert "Premium" in page.locator("[data-testid='stSidebar']").inner_text()

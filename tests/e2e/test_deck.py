@@ -95,7 +95,7 @@ def check_slide(pg, number: int, total: int, name: str, words: str, figures: dic
     if "what-if" in name:
         assert "What if: resolution faster by: 90%" in bar
         text = pg.locator("[data-testid='stMain']").inner_text()
-        assert "Scenario: resolution 90% faster and a first reply within 4 hours" in text.replace("**", "")
+        assert "What if: resolution 90% faster and a first reply within 4 hours" in text.replace("**", "")
         assert "Beyond the data" in text  # the slider went past what the data contains, and it says so
     shoot(pg, shot)
 

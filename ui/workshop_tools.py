@@ -9,21 +9,15 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+import ui
 from analysis import exports, scenarios, summaries
-from pages import _ui
+from ui import registry
 
 # Keys in the URL that steer the workshop, not the view: never saved as part of a scenario.
 NOT_A_SETTING = ("present", "deck", "step", "cmp_a", "cmp_b", "deck_pick")
 
 
-def page_file(url_path: str, pages: list[tuple]) -> str | None:
-    for f, _title, _icon, url in pages:
-        if url == url_path:
-            return f
-    return None
-
-
-DEFAULT_PAGE = "overview"
+DEFAULT_PAGE = registry.DEFAULT_PAGE
 
 
 def href(url: str) -> str:
@@ -85,29 +79,27 @@ def _deck_nav_html(urls: dict[str, str | None], position: str) -> str:
     )
 
 
-def deck_bar(pages: list[tuple]) -> None:
+def deck_bar() -> None:
     """First / Previous / Next / Last through a deck of scenarios (``?deck=NAME&step=i`` in the URL),
     with the slide's scenario, its filters and settings in words."""
     deck = st.query_params.get("deck")
     if not deck:
         return
-    conn = _ui.db()
-    try:
-        items = scenarios.load_deck(conn, deck)
-    except scenarios.DeckNotFound:
-        st.warning(f"No deck named {_ui.escape_md(repr(deck))}.")  # the name comes from the URL
-        return
-    finally:
-        conn.close()
+    with ui.connection() as conn:
+        try:
+            items = scenarios.load_deck(conn, deck)
+        except scenarios.DeckNotFound:
+            st.warning(f"No deck named {ui.escape_md(repr(deck))}.")  # the name comes from the URL
+            return
     if not items:
-        st.warning(f"The deck {_ui.escape_md(repr(deck))} has no scenarios.")
+        st.warning(f"The deck {ui.escape_md(repr(deck))} has no scenarios.")
         return
     try:
         step = scenarios.deck_step(len(items), int(st.query_params.get("step", 0)), 0)
     except ValueError:
         step = 0
     current = items[step]
-    present = _ui.presentation()
+    present = ui.presentation()
     last = len(items) - 1
     urls = {"first": slide_url(items[0], deck, 0, present) if step > 0 else None,
             "previous": slide_url(items[step - 1], deck, step - 1, present) if step > 0 else None,
@@ -115,13 +107,13 @@ def deck_bar(pages: list[tuple]) -> None:
             "last": slide_url(items[last], deck, last, present) if step < last else None}
     with st.container(key="deck_bar"):
         st.html(_deck_nav_html(urls, f"{step + 1} / {len(items)}"), unsafe_allow_javascript=True)
-        st.markdown(f"Deck *{_ui.escape_md(deck)}* · scenario **{_ui.escape_md(current.name)}**")
+        st.markdown(f"Deck *{ui.escape_md(deck)}* · scenario **{ui.escape_md(current.name)}**")
         problem = current.problem
         if problem:
-            st.warning(_ui.escape_md(f"This scenario cannot be shown as saved: {problem}"))
+            st.warning(ui.escape_md(f"This scenario cannot be shown as saved: {problem}"))
         else:
             own = current.page_settings()
-            st.caption(_ui.escape_md(current.caption() + (f" · {own}" if own else "")))
+            st.caption(ui.escape_md(current.caption() + (f" · {own}" if own else "")))
         if current.notes:
             st.text(current.notes)
         if not present:
@@ -141,21 +133,19 @@ def page_tools(url_path: str, title: str) -> None:
                 overwrite = st.checkbox("Replace a scenario with the same name")
                 if st.form_submit_button("Save", type="primary"):
                     params = scenarios.params_from_query(st.query_params, exclude=NOT_A_SETTING)
-                    conn = _ui.db()
-                    try:
-                        s = scenarios.save(conn, name, url_path, params, notes, overwrite=overwrite)
-                    except (ValueError, TypeError) as exc:
-                        st.error(_ui.escape_md(str(exc)))
-                    else:
-                        own = s.page_settings()
-                        st.success(_ui.escape_md(f"Saved “{s.name}”: {s.caption()}" + (f"; {own}." if own else ".")))
-                        _ui.clear_cache()
-                    finally:
-                        conn.close()
+                    with ui.connection() as conn:
+                        try:
+                            s = scenarios.save(conn, name, url_path, params, notes, overwrite=overwrite)
+                        except (ValueError, TypeError) as exc:
+                            st.error(ui.escape_md(str(exc)))
+                        else:
+                            own = s.page_settings()
+                            st.success(ui.escape_md(f"Saved “{s.name}”: {s.caption()}" + (f"; {own}." if own else ".")))
+                            ui.clear_cache()
     with right:
         report = st.session_state.get("_report") or {}
         figures, tables = list(report.get("figures", [])), list(report.get("tables", []))
-        caption = _ui.filters().caption()
+        caption = ui.filters().caption()
         section = {"heading": title, "caption": caption, "figures": figures,
                    "tables": [exports.readable(df) for _name, df in tables]}
         st.download_button("Report of this page (HTML)", icon=":material/description:", key="page_report",
@@ -169,18 +159,15 @@ def _scenario_side(page: str, s: scenarios.Scenario):
     if s.problem:
         return None, s.problem
     try:
-        return _ui.cached(summary_of, page, s.params), None
+        return ui.cached(summary_of, page, s.params), None
     except (ValueError, TypeError, KeyError) as exc:
         return None, f"its figures could not be computed ({exc})."
 
 
 def compare_panel(url_path: str) -> None:
     """Two saved scenarios of this page side by side: key numbers, charts and their difference."""
-    conn = _ui.db()
-    try:
+    with ui.connection() as conn:
         saved = scenarios.list_scenarios(conn, page=url_path)
-    finally:
-        conn.close()
     if len(saved) < 2:
         return
     with st.expander(f"Compare saved scenarios of this page ({len(saved)})", icon=":material/compare:"):
@@ -188,30 +175,27 @@ def compare_panel(url_path: str) -> None:
         c1, c2 = st.columns(2)
         a_name = c1.selectbox("Scenario A", names, index=0, key="cmp_a", bind="query-params")
         b_name = c2.selectbox("Scenario B", names, index=1, key="cmp_b", bind="query-params")
-        conn = _ui.db()
-        try:
+        with ui.connection() as conn:
             a, b = scenarios.load(conn, a_name), scenarios.load(conn, b_name)
-        finally:
-            conn.close()
         sa, note_a = _scenario_side(url_path, a)
         sb, note_b = _scenario_side(url_path, b)
         for s, note in ((a, note_a), (b, note_b)):
             if note:
-                st.warning(_ui.escape_md(f"“{s.name}” cannot be compared: {note}"))
+                st.warning(ui.escape_md(f"“{s.name}” cannot be compared: {note}"))
         if sa is None or sb is None:
-            _ui.text_table(scenarios.compare(a, b))
+            ui.text_table(scenarios.compare(a, b))
             return
-        st.caption(_ui.escape_md(f"A: {a.caption()} · B: {b.caption()}"))
+        st.caption(ui.escape_md(f"A: {a.caption()} · B: {b.caption()}"))
         diff = summaries.difference(sa, sb).drop(columns="difference")
         st.dataframe(diff.rename(columns={"A": a.name, "B": b.name}), hide_index=True, key="cmp_figures")
         for note in dict.fromkeys(sa.notes + sb.notes):
             st.warning(note)
-        _ui.text_table(scenarios.compare(a, b))
+        ui.text_table(scenarios.compare(a, b))
         for i, (fa, fb) in enumerate(zip(sa.figures, sb.figures, strict=False)):
             left, right = st.columns(2)
             with left:
-                st.caption(_ui.escape_md(a.name))
-                _ui.chart(fa, key=f"cmp_a_{i}", export=False)
+                st.caption(ui.escape_md(a.name))
+                ui.chart(fa, key=f"cmp_a_{i}", export=False)
             with right:
-                st.caption(_ui.escape_md(b.name))
-                _ui.chart(fb, key=f"cmp_b_{i}", export=False)
+                st.caption(ui.escape_md(b.name))
+                ui.chart(fb, key=f"cmp_b_{i}", export=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from analysis import customer360, store
+from analysis import customer_360, store
 from tests import pagetest
 from tests.pagetest import assert_clean, metrics
 
@@ -48,7 +48,7 @@ def test_url_opens_that_customer(app_db):
     assert m["Lifetime value"] == f"{value:,.2f}"
     conn = store.connect(app_db)
     try:
-        v = customer360.view(conn, cid)
+        v = customer_360.view(conn, cid)
     finally:
         conn.close()
     assert m["Open threads"] == f"{len(v.open_threads):,}"

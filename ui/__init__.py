@@ -1,10 +1,12 @@
-"""Streamlit glue shared by the pages (not a page itself): database handle, global
-filters, cached calls into ``analysis``, and safe display helpers."""
+"""Streamlit glue shared by the pages: the database handle, the global filters, cached calls into
+``analysis``, safe display helpers (the one Markdown escaper), and each page's first and last call
+(``page_intro``, ``page_end``: the frame in ``ui.frame``). The page registry is ``ui.registry``."""
 
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
+import re
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -14,32 +16,48 @@ from analysis import charts, store
 from analysis.filters import Filters
 
 
-def db():
-    """A connection for this rerun (a connection per call is safe with Streamlit's threads)."""
-    return store.connect()
+@contextmanager
+def connection(path: str | None = None):
+    """``with ui.connection() as conn:``: the app's database (or ``path``) for one piece of work, closed on
+    leaving the block (a connection per call is safe with Streamlit's threads). A write the store refuses
+    in the block ends the page with the store's message (see ``refused``)."""
+    with refused(), store.connection(path) as conn:
+        yield conn
+
+
+def db_path() -> str:
+    """The app's database file (for caches keyed on it)."""
+    return str(store.db_path())
+
+
+@contextmanager
+def refused():
+    """A write the store refuses (a read-only file, another writer holding the lock past the timeout)
+    ends the page with the store's own message, written for the user; nothing was changed, and no
+    traceback is shown. ``connection`` and ``cached`` apply it: every page's database work goes
+    through one of them."""
+    try:
+        yield
+    except store.StoreError as exc:
+        st.error(escape_md(str(exc)), icon=":material/error:")  # it may quote the path
+        st.stop()
 
 
 def filters() -> Filters:
-    """The global filters set in the sidebar by app.py."""
+    """The global filters set in the sidebar (``ui.frame``)."""
     return st.session_state.get("filters") or Filters()
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=6 * 3600)
 def _run(module: str, name: str, path: str, version: int, args: tuple, kwargs: tuple):
     fn = getattr(importlib.import_module(module), name)
-    conn = store.connect(path)
-    try:
+    with store.connection(path) as conn:
         return fn(conn, *args, **dict(kwargs))
-    finally:
-        conn.close()
 
 
 def data_version() -> int:
-    conn = store.connect()
-    try:
+    with store.connection() as conn:
         return store.data_version(conn)
-    finally:
-        conn.close()
 
 
 def cached(fn, *args, **kwargs):
@@ -48,8 +66,9 @@ def cached(fn, *args, **kwargs):
     The key is the function, the database path, the data version (bumped by every
     write) and the arguments (filters included), never widget objects.
     """
-    return _run(fn.__module__, fn.__name__, str(store.db_path()), data_version(), args,
-                tuple(sorted(kwargs.items())))
+    with refused():
+        return _run(fn.__module__, fn.__name__, str(store.db_path()), data_version(), args,
+                    tuple(sorted(kwargs.items())))
 
 
 def clear_cache() -> None:
@@ -132,10 +151,11 @@ def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None
 
 def escape_md(text: str) -> str:
     """User text shown through Markdown (st.caption, st.markdown) must not become markup."""
-    out = str(text)
-    for ch in "\\`*_{}[]()#+-.!|<>~$":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+# Markdown's punctuation, plus ":" (Streamlit reads ":name:" as an emoji or icon shortcode).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+\-.!|<>~$:])")
 
 
 def caption(f: Filters | None = None) -> None:
@@ -147,66 +167,38 @@ def customer_url(customer_id: str) -> str:
     return "customer_360?" + urlencode({"customer": customer_id})
 
 
-PAGES_DIR = Path(__file__).resolve().parent
-
-NEXT_STEPS = [
-    ("continuum", "Continuum: channels from public to private, journeys, going public, talk/listen, what if",
-     ":material/linear_scale:"),
-    ("perception", "Perception gap: what brands believe versus what consumers say", ":material/compare_arrows:"),
-    ("cascades", "Cascades: how sharing spreads, who carries it, and seeding simulations", ":material/share:"),
-    ("listening", "Listening: volume, sentiment, emerging terms and spikes", ":material/hearing:"),
-    ("service", "Service timing: first response, resolution, unanswered and hand-offs to private",
-     ":material/timer:"),
-    ("customer_360", "Customer 360: one customer's whole history", ":material/person_search:"),
-    ("workshop", "Workshop: scenarios, presentation decks and exports", ":material/co_present:"),
-    ("data", "Data: import your own CSV, Excel or JSON files", ":material/upload_file:"),
-]
-
-
-def page_exists(name: str) -> bool:
-    return (PAGES_DIR / f"{name}.py").exists()
-
-
 def presentation() -> bool:
     return bool(st.session_state.get("present", False))
 
 
-def ensure_router() -> None:
-    """Make sure app.py's router (sidebar filters, navigation) runs this page.
+def page_intro(url_path: str, title: str, text: str) -> None:
+    """A page's first call: the frame (config, sidebar filters, navigation, deck bar), then its title and
+    introduction. ``url_path`` names the page in the registry (``ui.registry``)."""
+    from ui import frame
 
-    Streamlit treats a project with a ``pages/`` folder as an old-style multipage app
-    until the entry script has called ``st.navigation`` once in the process; a first
-    visit to a page's own URL would otherwise run the page alone, without the sidebar
-    filters. Switching that flag off and rerunning hands the request to app.py.
-    """
-    if "_router" in st.session_state:
-        return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-    st.rerun()
-
-
-def page_intro(title: str, text: str) -> None:
-    ensure_router()
+    frame.open_page(url_path)
     st.title(title)
     if not presentation():
         st.markdown(text)
 
 
+def page_end() -> None:
+    """A page's last call: the workshop tools under it (save the view, the page report, compare)."""
+    from ui import frame
+
+    frame.close_page()
+
+
 def no_data_notice() -> bool:
     """Tell the user when the database is empty; True if so."""
-    conn = db()
-    try:
-        empty = store.scalar(conn, "SELECT COUNT(*) FROM interactions") == 0 and \
-            store.scalar(conn, "SELECT COUNT(*) FROM posts") == 0
-    finally:
-        conn.close()
+    from analysis import overview
+
+    empty = cached(overview.is_empty)
     if empty:
         st.info("The database is empty. Build the demo with `python -m analysis demo` or import your files on "
                 "the Data page.")
     return empty
 
 
-__all__ = ["db", "filters", "cached", "chart", "text_table", "caption", "customer_url", "presentation",
-           "page_intro", "no_data_notice", "charts", "clear_cache", "page_exists", "NEXT_STEPS"]
+__all__ = ["db", "connection", "filters", "cached", "chart", "text_table", "caption", "customer_url", "presentation",
+           "page_intro", "page_end", "refused", "escape_md", "no_data_notice", "charts", "clear_cache"]

@@ -6,26 +6,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis import agreement, scoring, sentiment_lexicon, sentiment_model, sentiment_rules, store
-from analysis.store.roles import ROLE_LABELS, ROLES
-from pages import _ui
+import ui
+from analysis import agreement, overview, scoring, sentiment_lexicon, sentiment_model, sentiment_rules
+from analysis.authors import ROLE_LABELS, ROLES
 
 MESSAGE = "st_message"
 
 
-def _conn():
-    return _ui.db()
-
-
 def agreement_note(help_only: bool = False) -> str:
     """The agreement caption under a sentiment figure (also returned, for a metric's tooltip)."""
-    conn = _conn()
-    try:
+    with ui.connection() as conn:
         text = agreement.caption(conn)
-    finally:
-        conn.close()
     if not help_only:
-        st.caption(_ui.escape_md(text))
+        st.caption(ui.escape_md(text))
     return text
 
 
@@ -43,7 +36,7 @@ def _progress(label: str):
 def _rescore(conn, label: str) -> None:
     report = scoring.rescore(conn, progress=_progress(label))
     st.session_state[MESSAGE] = report.summary()
-    _ui.clear_cache()
+    ui.clear_cache()
 
 
 def _pct(v: float) -> str:
@@ -53,7 +46,7 @@ def _pct(v: float) -> str:
 # -- tabs -----------------------------------------------------------------------------------------
 
 def _agreement_tab(conn) -> None:
-    a = agreement.agreement(conn, _ui.cached(agreement.stratum_weights))
+    a = agreement.agreement(conn, ui.cached(agreement.stratum_weights))
     if a.n == 0:
         st.info(agreement.no_labels_caption())
         if st.button(f"Draw {agreement.INVITE} posts to label", key="st_draw_first", type="primary"):
@@ -71,7 +64,7 @@ def _agreement_tab(conn) -> None:
     m[3].metric("Weighted by stratum size", _pct(a.weighted_accuracy),
                 help="The sample gives every platform × machine label the same number of posts; this weights "
                      "each stratum's agreement by how many distinct texts it holds, an estimate for all posts.")
-    st.caption(_ui.escape_md(a.caption()) + f" Scorer: {_ui.escape_md(a.scorer)}.")
+    st.caption(ui.escape_md(a.caption()) + f" Scorer: {ui.escape_md(a.scorer)}.")
     c = st.columns([2, 3])
     with c[0]:
         st.markdown("**Confusion matrix** (rows: people, columns: machine)")
@@ -175,7 +168,7 @@ def _rules_tab(conn) -> None:
                           format_func=lambda k: {"phrase": "Phrase", "pattern": "Regular expression"}[k])
     pattern = c[1].text_input("Phrase or pattern", key="st_rule_pattern",
                               placeholder="e.g. on hold for   or   refund (still )?not (here|received)")
-    platforms = _ui.cached(store.distinct_values, "posts", "platform")
+    platforms = ui.cached(overview.filter_options)["platforms"]
     platform = c[2].selectbox("Platform", [None, *platforms], key="st_rule_platform",
                               format_func=lambda p: "Any platform" if p is None else p)
     role = c[3].selectbox("Author", [None, *ROLES], key="st_rule_role",
@@ -187,7 +180,7 @@ def _rules_tab(conn) -> None:
         except sentiment_rules.RuleError as e:
             st.error(str(e))
         else:
-            p = _ui.cached(sentiment_rules.preview, rule)
+            p = ui.cached(sentiment_rules.preview, rule)
             st.text(f"Rule: {rule.describe()}")
             if p.posts:
                 m = st.columns(4)
@@ -199,13 +192,13 @@ def _rules_tab(conn) -> None:
                             f"{(p.after.positive - p.before.positive) * 100:+.1f} points", delta_color="off")
                 m[3].metric("Mean sentiment", f"{p.after.mean:+.3f}", f"{p.after.mean - p.before.mean:+.3f}",
                             delta_color="off")
-                st.caption(_ui.escape_md(p.summary()))
+                st.caption(ui.escape_md(p.summary()))
                 st.dataframe(p.examples[["text", "posts", "score", "label now"]], hide_index=True,
                              key="st_rule_examples", column_config={
                                  "score": st.column_config.NumberColumn("Score now (mean)", format="%+.2f")})
                 if st.button(f"Apply to {p.posts:,} posts", key="st_rule_apply", type="primary"):
                     rule_id, n = sentiment_rules.apply(conn, rule)
-                    _ui.clear_cache()
+                    ui.clear_cache()
                     st.session_state[MESSAGE] = f"Rule {rule_id} applied: {n:,} posts now {label}."
                     st.rerun()
             else:
@@ -225,13 +218,13 @@ def _rules_tab(conn) -> None:
                           format_func=lambda i: f"{i}: {active.set_index('rule_id').loc[i, 'rule']}")
     if c[1].button("Revert", key="st_rule_revert", disabled=pick is None):
         n = sentiment_rules.revert(conn, int(pick))
-        _ui.clear_cache()
+        ui.clear_cache()
         st.session_state[MESSAGE] = f"Rule {pick} reverted: {n:,} posts have their previous score back."
         st.rerun()
 
 
 def _scorer_tab(conn) -> None:
-    st.markdown(f"**In use:** {_ui.escape_md(scoring.describe(conn))}.")
+    st.markdown(f"**In use:** {ui.escape_md(scoring.describe(conn))}.")
     n = len(agreement.labelled(conn))
     st.caption(f"A classifier (TF-IDF over words and word pairs, logistic regression) can learn from your "
                f"{n:,} labels. It is offered only when it agrees with people more often than the lexicon on posts "
@@ -246,14 +239,14 @@ def _scorer_tab(conn) -> None:
             m = st.columns(2)
             m[0].metric("Classifier on held-out labels", _pct(ev.model_accuracy))
             m[1].metric("Lexicon on the same posts", _pct(ev.lexicon_accuracy))
-        st.caption(_ui.escape_md(ev.summary()))
+        st.caption(ui.escape_md(ev.summary()))
         if ev.better:
             if st.button("Train on every label and use the classifier", key="st_train", type="primary"):
                 model_id = sentiment_model.train_db(conn, ev)
                 report = scoring.use(conn, f"model:{model_id}", progress=_progress("Rescoring with the classifier"))
                 st.session_state[MESSAGE] = report.summary()
                 st.session_state.pop("st_evaluation", None)
-                _ui.clear_cache()
+                ui.clear_cache()
                 st.rerun()
         elif ev.folds:
             st.info("The classifier does not beat the lexicon on your labels: the lexicon stays in use.")
@@ -263,7 +256,7 @@ def _scorer_tab(conn) -> None:
         if st.button("Go back to the lexicon scorer", key="st_use_lexicon"):
             report = scoring.use(conn, scoring.LEXICON, progress=_progress("Rescoring with the lexicon"))
             st.session_state[MESSAGE] = report.summary()
-            _ui.clear_cache()
+            ui.clear_cache()
             st.rerun()
     elif latest is not None:
         if st.button(f"Use classifier {latest['model_id']} (trained on {latest['labels']:,} labels: "
@@ -271,15 +264,14 @@ def _scorer_tab(conn) -> None:
                      key="st_use_model"):
             report = scoring.use(conn, f"model:{latest['model_id']}", progress=_progress("Rescoring"))
             st.session_state[MESSAGE] = report.summary()
-            _ui.clear_cache()
+            ui.clear_cache()
             st.rerun()
 
 
 def render() -> None:
     """The 'Sentiment quality' section."""
     st.subheader("Sentiment quality: agreement, labels, lexicon, rules, scorer")
-    conn = _conn()
-    try:
+    with ui.connection() as conn:
         if MESSAGE in st.session_state:
             st.success(st.session_state.pop(MESSAGE))
         tabs = st.tabs(["Agreement", "Label posts", "Domain lexicon", "Bulk rules", "Scorer"])
@@ -293,5 +285,3 @@ def render() -> None:
             _rules_tab(conn)
         with tabs[4]:
             _scorer_tab(conn)
-    finally:
-        conn.close()

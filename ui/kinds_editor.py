@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import ui
+from analysis import kind_vocabulary as kinds
 from analysis import warm
-from analysis.store import kinds
-from pages import _ui
 
 
 def _plural(n: int, word: str) -> str:
@@ -18,8 +18,7 @@ def _save(pending: dict[str, str]) -> None:
     """Save meanings, then prepare the kept figures again (meanings decide conversations and revenue)."""
     with st.status(f"Saving {_plural(len(pending), 'meaning')}…", expanded=True) as status:
         bar = st.progress(0.0, text="Saving")
-        conn = _ui.db()
-        try:
+        with ui.connection() as conn:
             for kind, meaning in pending.items():
                 kinds.set_kind(conn, kind, meaning)
 
@@ -27,10 +26,8 @@ def _save(pending: dict[str, str]) -> None:
                 bar.progress(min(1.0, done / total) if total else 1.0, text=f"{stage}: {done:,} of {total:,}")
 
             warm.warm(conn, progress)
-        finally:
-            conn.close()
         status.update(label="Saved", state="complete")
-    _ui.clear_cache()
+    ui.clear_cache()
     st.session_state.pop("kinds_editor", None)
     st.session_state["_kinds_saved"] = len(pending)
 
@@ -44,12 +41,12 @@ def editor() -> None:
         "brings that is not listed means *other* until you place it. Saved for everyone using this database; "
         "conversations, service timing, revenue and Customer 360 follow it.")
     # A scan of every interaction: cached per data version (an edit of the vocabulary moves it).
-    vocab = _ui.cached(kinds.vocabulary_with_usage)
+    vocab = ui.cached(kinds.vocabulary_with_usage)
     unlisted = vocab.loc[~vocab["listed"], "kind"].tolist()
     if unlisted:
         st.warning(f"Not in the vocabulary, so meaning 'other' until placed (the first rows below): "
                    f"{_plural(len(unlisted), 'kind')} in your data, "
-                   + ", ".join(_ui.escape_md(k) for k in unlisted[:20]) + (" …" if len(unlisted) > 20 else ""))
+                   + ", ".join(ui.escape_md(k) for k in unlisted[:20]) + (" …" if len(unlisted) > 20 else ""))
     shown = vocab[["kind", "meaning", "inbound", "outbound", "label", "description"]]
     edited = st.data_editor(
         shown, key="kinds_editor", hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3,

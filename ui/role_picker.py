@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.store import roles
+from analysis import authors as roles
 
 HELP = ("Who wrote the posts counted here: accounts linked to a customer (identities), other public "
         "voices, or the brand's own accounts (brand_accounts). By default the brand's own posts are left "

@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import customer360 as c360
+from analysis import customer_360 as c360
 from analysis import store
-from analysis.store import customer360 as q
+from analysis.store import customer_360 as q
 
 
 def touch(iid, cid, thread, when, channel, direction, kind, text=None, amount=None):
@@ -266,7 +266,7 @@ def test_lifetime_value_rank_and_post_publicness(db):
 
 
 def test_timeline_figure_orders_channels_by_publicness(db):
-    from analysis.charts import customer360 as charts
+    from analysis.charts import customer_360 as charts
 
     seed(db)
     v = c360.view(db, "C1")

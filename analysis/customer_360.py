@@ -28,7 +28,7 @@ import sqlite_utils
 
 from analysis import sentiment
 from analysis.store import PUBLIC_THRESHOLD
-from analysis.store import customer360 as q
+from analysis.store import customer_360 as q
 from analysis.store import kinds as kinds_store
 
 ITEM_COLUMNS = ["when", "source", "item_id", "channel", "place", "publicness", "public", "direction", "kind",

@@ -1,0 +1,36 @@
+"""What the Data page shows and edits about the database itself: where it is and whether it can be
+written, rows per table and a table's first rows, saved column mappings, what an import brought that
+waits to be placed (channels, kinds) and the brand's own accounts. The SQL is in ``analysis.store``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlite_utils
+
+from analysis import store
+from analysis.store import import_vocab, mappings
+
+StoreError = store.StoreError  # a write the store refused; its message is written for the user
+
+path = store.db_path  # the database file the app uses
+read_only_reason = store.read_only_reason  # why the database cannot be written (None when it can)
+table_counts = store.table_counts  # rows per data table
+
+saved_mapping = mappings.get  # a saved column mapping by name (None if there is none)
+save_mapping = mappings.save
+mapping_listing = mappings.listing  # every saved mapping, for the table on the page
+
+channels_added_by_import = import_vocab.channels_added_by_import  # still at publicness 0.5, unplaced
+kinds_to_place = import_vocab.kinds_to_place  # kinds the vocabulary does not know, and whether it exists
+brand_accounts = import_vocab.brand_accounts
+replace_brand_accounts = import_vocab.replace_brand_accounts
+
+
+def mappings_for(db: sqlite_utils.Database, table: str) -> list[str]:
+    """The names of the saved mappings that fill ``table``."""
+    return [n for n in mappings.names(db) if (mappings.get(db, n) or {}).get("table") == table]
+
+
+def first_rows(db: sqlite_utils.Database, table: str, limit: int = 50) -> pd.DataFrame:
+    """The first ``limit`` rows of one of the data tables (``table_counts`` names them)."""
+    return store.first_rows(db, table, limit)

@@ -1,0 +1,58 @@
+"""The small analysis functions the pages call instead of analysis.store (pages never import the store)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis import database, overview, publicness, store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_no_page_imports_the_store_and_analysis_imports_no_streamlit():
+    for page in (ROOT / "pages").glob("*.py"):
+        assert not re.search(r"analysis\.store|from analysis import [^\n]*\bstore\b", page.read_text()), page.name
+    for module in (ROOT / "analysis").rglob("*.py"):
+        assert not re.search(r"^\s*(import streamlit|from streamlit)", module.read_text(), re.M), module
+
+
+def test_first_rows_of_a_data_table_and_nothing_else(db):
+    store.upsert_rows(db, "customers", [{"customer_id": f"C{i}", "segment": "Premium"} for i in range(5)])
+    assert database.first_rows(db, "customers", limit=3)["customer_id"].tolist() == ["C0", "C1", "C2"]
+    assert database.table_counts(db)["customers"] == 5
+    with pytest.raises(ValueError, match="not one of the data tables"):
+        database.first_rows(db, 'customers"; DROP TABLE customers; --')
+
+
+def test_saved_mappings_are_listed_for_the_table_they_fill(db):
+    database.save_mapping(db, "zendesk", {"table": "interactions", "columns": {"interaction_id": "Ticket ID"}})
+    database.save_mapping(db, "crm", {"table": "customers", "columns": {"customer_id": "Id"}})
+    assert database.mappings_for(db, "interactions") == ["zendesk"]
+    assert database.saved_mapping(db, "crm")["table"] == "customers"
+
+
+def test_placing_channels_refuses_a_value_out_of_range_before_writing_any(db):
+    store.ensure_channels(db, ["fan_club", "pop_up_stand"])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        publicness.save(db, {"fan_club": 0.9, "pop_up_stand": 1.5})
+    chans = store.channels(db).set_index("channel")["publicness"]
+    assert chans["fan_club"] == 0.5 and chans["pop_up_stand"] == 0.5  # neither was written
+    assert publicness.save(db, {"fan_club": 0.9, "pop_up_stand": 0.1}) == 2
+    chans = store.channels(db).set_index("channel")["publicness"]
+    assert (chans["fan_club"], chans["pop_up_stand"]) == (0.9, 0.1)
+
+
+def test_filter_options_and_an_empty_database(db):
+    assert overview.is_empty(db)
+    assert overview.filter_options(db) == {"segments": [], "regions": [], "platforms": [], "lo": None, "hi": None}
+    store.upsert_rows(db, "customers", [{"customer_id": "C1", "segment": "Value", "region": "Asia"},
+                                        {"customer_id": "C2", "segment": "Premium", "region": "Asia"}])
+    store.upsert_rows(db, "posts", [{"post_id": "p1", "platform": "x", "author_handle": "a",
+                                     "created_at": "2025-03-04 10:00:00", "text": "hi"}])
+    assert not overview.is_empty(db)
+    opts = overview.filter_options(db)
+    assert (opts["segments"], opts["regions"], opts["platforms"]) == (["Premium", "Value"], ["Asia"], ["x"])
+    assert (opts["lo"], opts["hi"]) == ("2025-03-04", "2025-03-04")
