@@ -169,10 +169,10 @@ def test_faster_resolution_means_fewer_vents_and_more_kudos():
     assert vent.loc["log_resolution_h", "coef"] == pytest.approx(0.9, abs=0.25)
     assert vent.loc["log_resolution_h", "doubling_or"] == pytest.approx(
         math.exp(vent.loc["log_resolution_h", "coef"] * math.log(2)))
-    eff = continuum.scenario_effects(models, threads, resolution_cut=0.5, first_response_cap_h=None, draws=200)
+    eff = continuum.whatif_effects(models, threads, resolution_cut=0.5, first_response_cap_h=None, draws=200)
     assert eff["vent"]["change_high"] < 0 < eff["kudos"]["change_low"]
     assert eff["vent"]["baseline"] == pytest.approx(threads["vent"].sum(), rel=0.02)
-    none = continuum.scenario_effects(models, threads, resolution_cut=0.0, first_response_cap_h=None, draws=50)
+    none = continuum.whatif_effects(models, threads, resolution_cut=0.0, first_response_cap_h=None, draws=50)
     assert none["vent"]["change"] == pytest.approx(0.0)
 
 

@@ -19,7 +19,7 @@ continuum.channel_view(...)``):
 - ``rates``: outcome rates with Wilson intervals by time bins
 - ``going_public``: public posts matched to open conversations
 - ``escalation``: public-only data, where escalation replaces going public
-- ``what_if``: the logistic models and scenarios
+- ``what_if``: the logistic models and what-ifs
 - ``prefetch``: the background warm-up
 
 Several modules share their name with their main function (``journeys``, ``escalation``, ``going_public``,
@@ -121,7 +121,7 @@ from analysis.continuum.what_if import (
     extrapolation,
     fit_models,
     model_covariates,
-    scenario_effects,
+    whatif_effects,
     whatif_models,
     whatif_view,
     whatif_words,
@@ -217,7 +217,7 @@ __all__ = [
     "whatif_words",
     "extrapolation",
     "fit_models",
-    "scenario_effects",
+    "whatif_effects",
     "whatif_models",
     "whatif_view",
     "prefetch",

@@ -1,4 +1,4 @@
-"""What if: logistic models of venting and kudos on the conversations, and scenarios of faster service
+"""What if: logistic models of venting and kudos on the conversations, and what-ifs of faster service
 (glue over ``analysis.whatif``)."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ MIN_RESOLUTION_H = 0.1
 
 def model_covariates(threads: pd.DataFrame, resolution_factor: float = 1.0,
                      first_response_cap_h: float | None = None) -> pd.DataFrame:
-    """The model's covariates per thread, optionally under a scenario.
+    """The model's covariates per thread, optionally under a what-if.
 
     Scenario: every resolved thread's resolution time multiplied by ``resolution_factor``; every
     first response later than ``first_response_cap_h`` hours moved to that cap. Unresolved threads,
@@ -65,22 +65,22 @@ class Model:
 class WhatIf:
     models: dict[str, Model]             # by outcome; missing when there were too few events to fit
     notes: dict[str, str]                # why a model is missing
-    population: int                      # threads the scenario applies to (filters and focus)
+    population: int                      # threads the what-if applies to (filters and focus)
     observed: dict[str, int]             # observed events in that population
     effects: dict[str, dict[str, float]]  # outcome -> whatif.expected_change result
     resolution_cut: float
     first_response_cap_h: float | None
-    warnings: list[str] = field(default_factory=list)  # where the scenario leaves the data's range
+    warnings: list[str] = field(default_factory=list)  # where the what-if leaves the data's range
 
 
 MIN_EVENTS = 10
-# A scenario extrapolates when it puts more than this share of the conversations beyond the
+# A what-if extrapolates when it puts more than this share of the conversations beyond the
 # observed 1st (or 99th) percentile of a predictor: ten times as many as the data has there.
 EXTRAPOLATION_SHARE = 0.10
 
 
 def whatif_words(resolution_cut: float, first_response_cap_h: float | None) -> str:
-    """The scenario in words: "resolution 50% faster and a first reply within 4 hours"."""
+    """The what-if in words: "resolution 50% faster and a first reply within 4 hours"."""
     parts = ([f"resolution {resolution_cut:.0%} faster"] if resolution_cut else []) + \
         ([f"a first reply within {_n_hours(first_response_cap_h)}"] if first_response_cap_h is not None else [])
     return " and ".join(parts) or "no change"
@@ -96,7 +96,7 @@ def _hours(h: float) -> str:
 
 def extrapolation(population: pd.DataFrame, resolution_cut: float,
                   first_response_cap_h: float | None) -> list[str]:
-    """Warnings, in words, when the scenario moves many conversations outside the observed range of
+    """Warnings, in words, when the what-if moves many conversations outside the observed range of
     resolution or first-response time: the model has seen almost no conversations there, so what it
     predicts is an extrapolation of its fitted curve, not something the data shows."""
     out = []
@@ -162,10 +162,10 @@ def _term_words(term: str, labels: dict[str, str]) -> str:
     return f"Started on {labels.get(level, level)}" if col == "start_channel" else f"Segment {level}"
 
 
-def scenario_effects(models: dict[str, Model], population: pd.DataFrame, resolution_cut: float,
+def whatif_effects(models: dict[str, Model], population: pd.DataFrame, resolution_cut: float,
                      first_response_cap_h: float | None, draws: int = whatif.DEFAULT_DRAWS,
                      seed: int = whatif.DEFAULT_SEED) -> dict[str, dict[str, float]]:
-    """Expected events in ``population`` now and under the scenario, per fitted model, with intervals."""
+    """Expected events in ``population`` now and under the what-if, per fitted model, with intervals."""
     if population.empty:
         return {}
     base_cov = model_covariates(population)
@@ -201,7 +201,7 @@ def whatif_view(db: sqlite_utils.Database, f: Filters, focus: tuple[str, ...] = 
     models, notes, _ = whatif_models(db, f, window_days, brand_only)
     base, posts = bases(db, brand_only)
     labelled, _ = outcome_frame(base, posts, thread_mask(base, f, focus, path), f, window_days)
-    effects = scenario_effects(models, labelled, resolution_cut, first_response_cap_h)
+    effects = whatif_effects(models, labelled, resolution_cut, first_response_cap_h)
     return WhatIf(models=models, notes=notes, population=len(labelled),
                   observed={o: int(labelled[o].sum()) if len(labelled) else 0 for o in OUTCOMES},
                   effects=effects, resolution_cut=float(resolution_cut), first_response_cap_h=first_response_cap_h,
