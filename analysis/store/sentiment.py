@@ -338,5 +338,5 @@ def stratum_sizes(db: sqlite_utils.Database) -> pd.DataFrame:
             FROM posts p
             WHERE p.text IS NOT NULL AND p.reshare_of IS NULL AND substr(p.text, 1, 3) <> 'RT '
               AND p.sentiment_vader IS NOT NULL
-            GROUP BY p.platform, p.text)
+            GROUP BY p.platform, p.text) AS texts_by_band
         GROUP BY platform, band""")
