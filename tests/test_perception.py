@@ -16,6 +16,12 @@ from analysis import stats, store
 from analysis.filters import Filters
 from analysis.store import perception as sp
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 DISCOUNTS, PURCHASE, CONNECTED, COMMUNITY, SERVICE = (
     "Get discounts or coupons", "Purchase products or services", "Feel connected", "Be part of a community",
     "Customer service")

@@ -374,9 +374,20 @@ class Connection:
         import psycopg
 
         cols = ", ".join(f'"{c}"' for c in columns)
+        types = dict(self.raw.execute(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0", (f'"{table}"',)).fetchall())
+        # pandas holds an integer column with gaps as floats (1.0); SQLite stores 1.0 as 1, COPY refuses it.
+        whole = [i for i, c in enumerate(columns) if types.get(c) in ("bigint", "integer", "smallint")]
         try:
             with self.raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
                 for row in rows:
+                    if whole:
+                        row = list(row)
+                        for i in whole:
+                            v = row[i]
+                            if isinstance(v, float) and v.is_integer():
+                                row[i] = int(v)
                     copy.write_row(row)
         except psycopg.Error as exc:
             raise _sqlite_error(exc) from exc
