@@ -134,6 +134,7 @@ def translate(sql: str, named: bool = False) -> str:
         part = re.sub(r"\bAS\s+REAL\b", "AS double precision", part, flags=re.I)
         part = re.sub(r"\bAS\s+INTEGER\b", "AS bigint", part, flags=re.I)
         part = _SQLITE_MASTER.sub(lambda _m: _MASTER, part)
+        part = re.sub(r"\btemp\.", "pg_temp.", part, flags=re.I)  # SQLite's temp schema
         if ct:
             part = _types(part, ct.group(3))
         elif at:
