@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import overview, store
+from analysis import ingest, overview, store
 from analysis.bench import page_files
 from analysis.filters import Filters
 from tests import pagetest
@@ -49,13 +49,13 @@ def interactions_csv(path: Path, customers: list[str], n: int, prefix: str = "NE
 
 @pytest.fixture
 def pg_loaded(pg_address, tmp_path):
-    """A PostgreSQL database with 200 customers and 2,000 interactions, imported by the CLI."""
+    """A PostgreSQL database with 200 customers and 2,000 interactions (imported in this process)."""
     ids = [f"C{i:04d}" for i in range(200)]
     pd.DataFrame({"customer_id": ids, "name": "N", "segment": ["Value", "Premium"] * 100,
                   "region": "Europe"}).to_csv(tmp_path / "c.csv", index=False)
-    assert cli("import", "customers", tmp_path / "c.csv", "--db", pg_address).returncode == 0
-    done = cli("import", "interactions", interactions_csv(tmp_path / "i.csv", ids, 2000, "OLD"), "--db", pg_address)
-    assert done.returncode == 0, done.stderr
+    with store.connection(pg_address) as db:
+        ingest.import_file(db, "customers", tmp_path / "c.csv")
+        ingest.import_file(db, "interactions", interactions_csv(tmp_path / "i.csv", ids, 2000, "OLD"))
     return pg_address, ids
 
 
@@ -151,7 +151,7 @@ def test_readers_never_block_on_an_import_on_postgresql(pg_loaded, tmp_path):
     address, ids = pg_loaded
     with store.connection(address) as db:
         before = store.scalar(db, "SELECT COUNT(*) FROM interactions")
-    n = 60_000
+    n = 30_000
     csv = interactions_csv(tmp_path / "new.csv", ids, n)
     errors: list[str] = []
     reads = [0, 0]
@@ -166,6 +166,7 @@ def test_readers_never_block_on_an_import_on_postgresql(pg_loaded, tmp_path):
                         errors.append(f"partial import visible: {count}")
                     overview.kpis(c, Filters(segments=("Value",)))
                     reads[slot] += 1
+                    time.sleep(0.05)  # leave the import some of this 2-core machine
         except Exception as exc:  # noqa: BLE001 - any error is the failure we look for
             errors.append(repr(exc))
 
@@ -191,7 +192,7 @@ def test_a_killed_import_leaves_the_database_as_it_was(pg_loaded, tmp_path, pg_s
 
     address, ids = pg_loaded
     before = snapshot(address)
-    csv = interactions_csv(tmp_path / "big.csv", ids, 300_000)
+    csv = interactions_csv(tmp_path / "big.csv", ids, 150_000)
     proc = subprocess.Popen([sys.executable, "-m", "analysis", "import", "interactions", str(csv), "--db", address],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     caught = None
