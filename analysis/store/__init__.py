@@ -494,6 +494,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         if is_postgres(db):
             db.install_functions()
         migrate(db)
+        if is_postgres(db):
+            db.install_indexes()
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -595,7 +597,9 @@ def _upsert_postgres(db, table: str, cols: list[str], keys: Sequence[str], updat
     """
     stage = f"_stage_{table}"
     quoted = ", ".join(f'"{c}"' for c in cols)
+    keys = pg.conflict_key(table, keys)  # the distribution column is part of the key (Citus-ready)
     key_list = ", ".join(f'"{k}"' for k in keys)
+    updates = [u for u in updates if u.split(" = ", 1)[0].strip('"') not in keys]
     with transaction(db):
         db.conn.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" (LIKE "{table}" INCLUDING DEFAULTS)')
         db.conn.execute(f'ALTER TABLE "{stage}" ADD COLUMN IF NOT EXISTS _ord bigserial')

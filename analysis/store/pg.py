@@ -33,6 +33,38 @@ WRITE_LOCK_KEY = 0x636F6E74  # "cont"
 TIMESTAMP_COLUMNS = {("customers", "joined_at"), ("interactions", "occurred_at"), ("posts", "created_at")}
 
 
+# Citus (distributed PostgreSQL), see data/citus.sql: the large tables are distributed by these columns, in
+# two co-location groups (a customer's rows together; an author's posts and the accounts they follow
+# together); every other table is a small reference table copied to each node. Citus asks every unique
+# key of a distributed table to include its distribution column: on PostgreSQL the keys of these tables
+# are (distribution column, key) and upserts name that key (``conflict_key``).
+DISTRIBUTED = {
+    "customers": "customer_id",
+    "interactions": "customer_id",
+    "rollup_interactions": "customer_id",
+    "posts": "author_handle",
+    "follows": "follower_handle",
+}
+COLOCATED_WITH = {"interactions": "customers", "rollup_interactions": "customers", "follows": "posts"}
+
+
+def conflict_key(table: str, keys: Sequence[str]) -> tuple[str, ...]:
+    """The unique key an upsert names on PostgreSQL: the distribution column first where the table has one."""
+    dist = DISTRIBUTED.get(table)
+    return tuple(keys) if dist is None or dist in keys else (dist, *keys)
+
+
+def _citus_key(sql: str, table: str) -> str:
+    """A distributed table's inline ``col TYPE PRIMARY KEY`` becomes ``PRIMARY KEY (distribution column, col)``."""
+    dist = DISTRIBUTED.get(table)
+    m = re.search(r"\b\"?(\w+)\"?\s+(TEXT|bigint)\s+PRIMARY\s+KEY\b", sql, re.I)
+    if dist is None or not m or m.group(1) == dist:
+        return sql
+    sql = sql[:m.start()] + f"{m.group(1)} {m.group(2)} NOT NULL" + sql[m.end():]
+    close = sql.rindex(")")
+    return sql[:close].rstrip() + f",\n    PRIMARY KEY ({dist}, {m.group(1)})\n" + sql[close:]
+
+
 def is_address(path) -> bool:
     """Whether a database address names a PostgreSQL server (``postgresql://...``)."""
     return isinstance(path, str) and path.strip().lower().startswith(SCHEMES)
@@ -140,7 +172,8 @@ def translate(sql: str, named: bool = False) -> str:
         elif at:
             part = _types(part, at.group(1))
         out.append(part)
-    return "".join(out) + suffix
+    sql = "".join(out) + suffix
+    return _citus_key(sql, ct.group(3)) if ct else sql
 
 
 # Functions SQLite code calls on timestamps, for PostgreSQL's timestamptz: the ISO text SQLite stores.
@@ -149,6 +182,14 @@ CREATE OR REPLACE FUNCTION substr(timestamptz, integer, integer) RETURNS text LA
   AS $$ SELECT substr(to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), $2, $3) $$;
 CREATE OR REPLACE FUNCTION substr(timestamptz, integer) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT substr(to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), $2) $$
+"""
+
+
+# Lookups by an id alone (a reshare's parent, a labelled post), now that the key starts with the
+# distribution column. Plain indexes: Citus allows those on any column.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS idx_posts_post_id ON posts (post_id);
+CREATE INDEX IF NOT EXISTS idx_interactions_interaction_id ON interactions (interaction_id)
 """
 
 
@@ -503,3 +544,7 @@ class PgDatabase:
         for st in FUNCTIONS.strip().split(";\n"):
             if st.strip():
                 self.conn.raw.execute(st)
+
+    def install_indexes(self) -> None:
+        for st in INDEXES.strip().split(";\n"):
+            self.conn.raw.execute(st)
