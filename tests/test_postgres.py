@@ -251,3 +251,21 @@ def test_an_unreachable_server_is_a_clear_message(tmp_path):
         store.connect(address)
     done = cli("import", "customers", tmp_path / "none.csv", "--db", address)
     assert done.returncode != 0 and "Traceback" not in done.stderr
+
+
+def test_bench_measures_imports_on_postgresql(pg_loaded):
+    """``bench --db postgresql://...``: each table exported and imported again into a fresh schema."""
+    from analysis import bench
+
+    address, ids = pg_loaded
+    result = bench.run(db=address, skip=("memory", "sentiment", "pages", "simulation"), repeat=1)
+    figures = {f["name"]: f for f in result["figures"]}
+    assert result["data"]["rows"]["interactions"] == 2000
+    imported = figures["import interactions (2,000 rows)"]
+    assert imported["value"] > 0 and imported["unit"] == "rows/s"
+    assert "import customers (200 rows)" in figures
+    import psycopg
+
+    with psycopg.connect(address.split("?")[0]) as conn:  # the scratch schema is gone
+        assert not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                                (f"continuum_bench_import_{os.getpid()}",)).fetchone()

@@ -1,10 +1,9 @@
-"""The only door to SQLite: schema, connections, writes and the shared reads.
+"""The only door to the database: schema, connections, writes and the shared reads.
 
 Concern-specific queries live in sibling modules of this package
 (``analysis.store.<concern>``); nothing outside ``analysis.store`` runs SQL.
-Queries are kept to portable SQL (no SQLite-only functions beyond ``date()``
-style string slicing that PostgreSQL also offers via ``substr``), so a server
-engine could later take SQLite's place.
+SQLite is the default engine; a ``postgresql://`` address selects PostgreSQL, reached through
+``analysis.store.pg``, which translates the same queries (written once, in SQLite's dialect) for it.
 """
 
 from __future__ import annotations

@@ -91,6 +91,29 @@ class Address(str):
         return re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:***@", self)
 
 
+def in_schema(address: str, schema: str) -> Address:
+    """The address of ``schema`` in the same database (its search_path): a separate Continuum database."""
+    base = address.split("?", 1)[0]
+    return Address(f"{base}?options=-csearch_path%3D{schema}")
+
+
+def create_schema(address: str, schema: str) -> Address:
+    """A new, empty schema beside the database's own (dropped first if it exists); returns its address."""
+    import psycopg
+
+    with psycopg.connect(address.split("?", 1)[0], autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return in_schema(address, schema)
+
+
+def drop_schema(address: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(address.split("?", 1)[0], autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 # ---------------------------------------------------------------------------------------------
 # The dialect
 
