@@ -282,7 +282,7 @@ try:
     _ui.text_table(store.query_df(conn, f'SELECT * FROM "{peek}" LIMIT 50'))
 finally:
     conn.close()
-st.caption(f"Database: {store.db_path()}")
+st.caption(f"Database: {store.display_name()}")
 from pages import _kinds_editor  # noqa: E402  (its own section, apart from the import tools above)
 
 _kinds_editor.editor()

@@ -72,16 +72,24 @@ def test_every_page_renders_on_postgresql(pg_app_db, page):
     assert at.title, "every page has a title"
 
 
+# A segment and a date range at once: the filtered SQL paths (rollups, cubes, joins with customers).
+FILTERED = {"segment": ["Business"], "dates": ["2026-06-01", "2026-11-20"]}
+
+
+@pytest.mark.parametrize("query", [{}, FILTERED], ids=["unfiltered", "segment-and-dates"])
 @pytest.mark.parametrize("page", page_files())
-def test_every_page_shows_the_same_figures_on_both_engines(demo_db, pg_demo_db, monkeypatch, page):
-    """The same demo (small, seed 7) on SQLite and on PostgreSQL: each page's headline figures are equal."""
+def test_every_page_shows_the_same_figures_on_both_engines(demo_db, pg_demo_db, monkeypatch, page, query):
+    """The same demo (small, seed 7) on SQLite and on PostgreSQL: each page's headline figures are equal,
+    unfiltered and under a segment and a date range."""
     shown = {}
     for name, address in (("sqlite", str(demo_db)), ("postgresql", pg_demo_db)):
         monkeypatch.setenv("CONTINUUM_DB", address)
-        at = pagetest.open_page(page, timeout=120)
+        at = pagetest.open_page(page, timeout=120, **query)
         pagetest.assert_clean(at)
         shown[name] = (pagetest.metrics(at), [w.value for w in at.warning], len(at.dataframe))
     assert shown["postgresql"] == shown["sqlite"]
+    if page in ("pages/overview.py", "pages/listening.py", "pages/perception.py", "pages/service.py"):
+        assert shown["sqlite"][0], "the page shows figures to compare"
 
 
 def test_cli_import_and_report_on_postgresql(pg_address, tmp_path):

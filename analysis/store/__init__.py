@@ -237,8 +237,8 @@ def _begin_immediate(db: sqlite_utils.Database, waiting=None, wait: bool = True)
             waited = time.monotonic() - t0
             if waited >= timeout:
                 raise DatabaseBusy(
-                    f"{database_file(db) or 'The database'} is being written by another process (an import or a "
-                    f"demo build){f' and stayed locked for {timeout:.0f} s' if timeout else ''}. Try again when "
+                    f"{display_name(database_file(db)) or 'The database'} is being written by another process "
+                    f"(an import or a demo build){f' and stayed locked for {timeout:.0f} s' if timeout else ''}. Try again when "
                     f"it has finished{f' (or wait longer: set {LOCK_TIMEOUT_ENV}=SECONDS)' if wait else ''}. "
                     "Nothing was written.") from None
             if waiting:
@@ -308,6 +308,12 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     if isinstance(raw, pg.Address) or pg.is_address(str(raw)):
         return pg.Address(str(raw).strip())
     return Path(raw)
+
+
+def display_name(path: str | os.PathLike | None = None) -> str:
+    """The database as shown to people: a file's path, or a server address without its password."""
+    p = db_path(path) if path is None or str(path) else path
+    return p.redacted() if isinstance(p, pg.Address) else ("" if p is None else str(p))
 
 
 def is_postgres(db) -> bool:
@@ -466,7 +472,7 @@ def _refuse_foreign(db: sqlite_utils.Database) -> None:
     """NotADatabase for another program's SQLite database (tables, but none of Continuum's)."""
     names = _schema_names(db)
     if names and "meta" not in names and "customers" not in names:
-        raise _not_a_database(Path(database_file(db) or "the database"),
+        raise _not_a_database(display_name(database_file(db)) or "the database",
                               "an SQLite database of another program: it has none of Continuum's tables")
 
 

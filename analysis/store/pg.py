@@ -123,6 +123,7 @@ _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\b", re.I)
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+(TEMP\s+|TEMPORARY\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", re.I)
 _ALTER_ADD = re.compile(r"^\s*ALTER\s+TABLE\s+\"?(\w+)\"?\s+ADD\s+COLUMN\s+\"?(\w+)\"?\s+(.*)$", re.I | re.S)
+_CROSS_ON = re.compile(r"\bCROSS\s+JOIN(\s+\"?\w+\"?(?:\s+(?:AS\s+)?(?!ON\b)\w+)?\s+ON\b)", re.I)
 _SQLITE_MASTER = re.compile(r"\bsqlite_master\b", re.I)
 # What sqlite_master lists, from PostgreSQL's catalog (this schema only); ``sql`` of an index is its DDL.
 _MASTER = """(SELECT CASE c.relkind WHEN 'i' THEN 'index' WHEN 'v' THEN 'view' ELSE 'table' END AS type,
@@ -190,6 +191,8 @@ def translate(sql: str, named: bool = False) -> str:
         part = re.sub(r"\bAS\s+INTEGER\b", "AS bigint", part, flags=re.I)
         part = _SQLITE_MASTER.sub(lambda _m: _MASTER, part)
         part = re.sub(r"\btemp\.", "pg_temp.", part, flags=re.I)  # SQLite's temp schema
+        # SQLite reads CROSS JOIN as "keep this join order" and allows ON after it; PostgreSQL wants JOIN ... ON.
+        part = _CROSS_ON.sub(r"JOIN\1", part)
         if ct:
             part = _types(part, ct.group(3))
         elif at:
