@@ -238,8 +238,8 @@ def _begin_immediate(db: sqlite_utils.Database, waiting=None, wait: bool = True)
             if waited >= timeout:
                 raise DatabaseBusy(
                     f"{display_name(database_file(db)) or 'The database'} is being written by another process "
-                    f"(an import or a demo build){f' and stayed locked for {timeout:.0f} s' if timeout else ''}. Try again when "
-                    f"it has finished{f' (or wait longer: set {LOCK_TIMEOUT_ENV}=SECONDS)' if wait else ''}. "
+                    f"(an import or a demo build){f' and stayed locked for {timeout:.0f} s' if timeout else ''}. "
+                    f"Try again when it has finished{f' (or wait longer: set {LOCK_TIMEOUT_ENV}=SECONDS)' if wait else ''}. "
                     "Nothing was written.") from None
             if waiting:
                 waiting(waited, timeout)
