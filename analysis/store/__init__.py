@@ -240,7 +240,8 @@ def _begin_immediate(db: sqlite_utils.Database, waiting=None, wait: bool = True)
                     f"{display_name(database_file(db)) or 'The database'} is being written by another process "
                     f"(an import or a demo build){f' and stayed locked for {timeout:.0f} s' if timeout else ''}. "
                     "Try again when it has finished"
-                    f"{f' (or wait longer: set {LOCK_TIMEOUT_ENV}=SECONDS)' if wait else ''}. Nothing was written.") from None
+                    f"{f' (or wait longer: set {LOCK_TIMEOUT_ENV}=SECONDS)' if wait else ''}. "
+                    "Nothing was written.") from None
             if waiting:
                 waiting(waited, timeout)
             conn.execute(f"PRAGMA busy_timeout = {int(min(1000, (timeout - waited) * 1000)) + 1}")
