@@ -277,3 +277,24 @@ def test_bench_measures_imports_on_postgresql(pg_loaded):
     with psycopg.connect(address.split("?")[0]) as conn:  # the scratch schema is gone
         assert not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
                                 (f"continuum_bench_import_{os.getpid()}",)).fetchone()
+
+
+def test_rescore_command_on_postgresql(pg_loaded, tmp_path):
+    """rescore --db postgresql://...: a stale machine score is written again; the same text scores the same."""
+    address, ids = pg_loaded
+    (tmp_path / "p.csv").write_text("post_id,platform,author_handle,created_at,text\n"
+                                    "P1,x,ann,2026-01-01 10:00:00,I love this great service\n"
+                                    "P2,x,bob,2026-01-02 10:00:00,I love this great service\n"
+                                    "P3,x,cat,2026-01-03 10:00:00,Terrible and slow\n")
+    with store.connection(address) as db:
+        ingest.import_file(db, "posts", tmp_path / "p.csv")
+        scores = dict(db.conn.execute("SELECT post_id, sentiment FROM posts").fetchall())
+        assert scores["P1"] == scores["P2"] > 0.5 and scores["P3"] < 0
+        with store.transaction(db):  # a score left by an older scorer
+            db.conn.execute("UPDATE posts SET sentiment = 0, sentiment_vader = 0 WHERE post_id = 'P2'")
+    done = cli("rescore", "--db", address)
+    assert done.returncode == 0, done.stderr
+    # One distinct text changed score (P1 and P2's); both its posts are written.
+    assert "Rescored 2 distinct texts" in done.stdout and "1 changed score, 2 posts updated" in done.stdout
+    with store.connection(address) as db:
+        assert store.scalar(db, "SELECT sentiment FROM posts WHERE post_id = 'P2'") == scores["P1"]
