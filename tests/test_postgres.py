@@ -298,3 +298,37 @@ def test_rescore_command_on_postgresql(pg_loaded, tmp_path):
     assert "Rescored 2 distinct texts" in done.stdout and "1 changed score, 2 posts updated" in done.stdout
     with store.connection(address) as db:
         assert store.scalar(db, "SELECT sentiment FROM posts WHERE post_id = 'P2'") == scores["P1"]
+
+
+def test_data_page_imports_into_postgresql_and_saves_a_scenario(pg_loaded, monkeypatch):
+    """The app's own writes on PostgreSQL: an import on the Data page (then a refused file changing nothing),
+    and a view saved as a scenario."""
+    from analysis import scenarios
+    from analysis.store import rollups
+
+    address, ids = pg_loaded
+    monkeypatch.setenv("CONTINUUM_DB", address)
+    at = pagetest.open_page("pages/data.py")
+    at.selectbox(key="import_table").select("interactions").run()
+    good = ("interaction_id,customer_id,thread_id,occurred_at,channel,direction,kind\n"
+            f"UP1,{ids[0]},TUP,2026-01-05 10:00,email,inbound,complaint\n"
+            f"UP2,{ids[0]},TUP,2026-01-06 09:00,email,outbound,response\n").encode()
+    at.file_uploader(key="import_file").upload("two.csv", good, "text/csv")
+    at.run()
+    at.button(key="import_go").click().run()
+    pagetest.assert_clean(at)
+    assert any(pagetest.plain(s.value).startswith("Imported 2 rows into interactions from two.csv")
+               for s in at.success), [s.value for s in at.success]
+    with store.connection(address) as db:
+        assert store.scalar(db, "SELECT COUNT(*) FROM interactions") == 2002
+        assert rollups.fresh(db)
+    bad = f"interaction_id,customer_id,occurred_at,channel,direction\nUP3,{ids[0]},someday,email,inbound\n".encode()
+    at.file_uploader(key="import_file").upload("bad.csv", bad, "text/csv")
+    at.run()
+    at.button(key="import_go").click().run()
+    assert at.error and "bad.csv, row 2, column 'occurred_at'" in pagetest.plain(at.error[0].value)
+    with store.connection(address) as db:
+        assert store.scalar(db, "SELECT COUNT(*) FROM interactions") == 2002
+        scenarios.save(db, "Value customers", "overview", {"segment": ["Value"]}, "on PostgreSQL")
+        assert scenarios.load(db, "Value customers").notes == "on PostgreSQL"
+        assert list(scenarios.list_scenarios(db)["name"]) == ["Value customers"]
