@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/continuum.sqlite
 PORT ?= 8501
 
-.PHONY: run test lint demo bench browser clean
+.PHONY: run test lint demo bench browser postgres clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ run: $(STAMP)
 	CONTINUUM_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 ## make test: install everything (the browser too where possible) and run the whole test suite.
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -34,6 +34,21 @@ browser:
 	if ! command -v chromium >/dev/null 2>&1; then \
 		if [ "$$CI" = "true" ]; then echo "chromium is required for the browser tests and could not be installed" >&2; exit 1; fi; \
 		echo "chromium is not installed: the browser tests will be skipped (install it with: apt-get install chromium)"; \
+	fi
+
+## PostgreSQL's server (Debian's postgresql package) for the PostgreSQL tests: each test session starts a
+## throwaway cluster from it (tests/pgserver.py). Installed with apt-get where missing and possible;
+## required when CI=true, else the PostgreSQL tests are skipped with the reason.
+postgres:
+	@pgbin() { d=$$(pg_config --bindir 2>/dev/null); if [ -x "$$d/initdb" ] && [ -x "$$d/postgres" ]; then return 0; fi; \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; \
+	if pgbin; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null 2>&1 || true; \
+	fi; \
+	if ! pgbin; then \
+		if [ "$$CI" = "true" ]; then echo "PostgreSQL's server is required for the PostgreSQL tests and could not be installed" >&2; exit 1; fi; \
+		echo "PostgreSQL's server is not installed: the PostgreSQL tests will be skipped (install it with: apt-get install postgresql)"; \
 	fi
 
 demo: $(STAMP)

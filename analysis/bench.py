@@ -99,6 +99,22 @@ def bench_build(scale: str, path: Path, progress=None, seed: int = 7) -> list[Fi
     return figs
 
 
+def _scratch(source, workdir: Path, name: str):
+    """A fresh, empty database to import into, on the engine of ``source``: a file in ``workdir``, or a
+    schema of its own on the same PostgreSQL server (dropped by ``_drop_scratch``)."""
+    if isinstance(source, store.pg.Address):
+        return store.pg.create_schema(source, f"continuum_bench_{name}_{os.getpid()}")
+    target = workdir / f"{name}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    return target
+
+
+def _drop_scratch(source, name: str) -> None:
+    if isinstance(source, store.pg.Address):
+        store.pg.drop_schema(source, f"continuum_bench_{name}_{os.getpid()}")
+
+
 def bench_import(source: Path, workdir: Path, progress=None, repeat: int = REPEAT) -> list[Figure]:
     """Export each table of ``source`` to CSV and import it into a fresh database, ``repeat`` times
     (a fresh database each time): the median rate per table."""
@@ -109,6 +125,8 @@ def bench_import(source: Path, workdir: Path, progress=None, repeat: int = REPEA
     for table in (*PLAIN_TABLES, "posts"):
         cols = [c for c in ingest.SPECS[table]["required"]] + [c for c in ingest.SPECS[table]["optional"]]
         frame = store.query_df(src, f'SELECT {", ".join(cols)} FROM "{table}"')
+        if frame.empty:  # nothing to measure (and an empty file is refused)
+            continue
         csvs[table] = workdir / f"{table}.csv"
         frame.to_csv(csvs[table], index=False)
         del frame
@@ -116,15 +134,14 @@ def bench_import(source: Path, workdir: Path, progress=None, repeat: int = REPEA
     rates: dict[str, list[float]] = {t: [] for t in csvs}
     rows: dict[str, int] = {}
     for _ in range(max(1, repeat)):
-        target = workdir / "import.sqlite"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(target) + suffix).unlink(missing_ok=True)
+        target = _scratch(source, workdir, "import")
         dst = store.connect(target)
         for table, csv in csvs.items():
             report = ingest.import_file(dst, table, csv, progress=progress)
             rates[table].append(report.rows_per_second)
             rows[table] = report.rows
         dst.close()
+    _drop_scratch(source, "import")
     figs = []
     for table, samples in rates.items():
         # Fixed costs dominate tiny files: the rate goal applies from 10,000 rows.
@@ -186,7 +203,7 @@ def _interactions_csv(path: Path, rows: int, customers: int = 5_000) -> None:
     }).to_csv(path, index=False)
 
 
-def bench_import_memory(scale: str, workdir: Path) -> list[Figure]:
+def bench_import_memory(scale: str, workdir: Path, source=None) -> list[Figure]:
     """Peak memory of an interactions import against the file's size, each in a fresh process: the
     anonymous resident memory (Linux /proc) sampled every 5 ms, above what it was just before."""
     import subprocess
@@ -198,9 +215,10 @@ def bench_import_memory(scale: str, workdir: Path) -> list[Figure]:
     for rows in sizes:
         csv = workdir / f"memory-{rows}.csv"
         _interactions_csv(csv, rows)
-        target = workdir / f"memory-{rows}.sqlite"
+        target = _scratch(source, workdir, f"memory{rows}")
         proc = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(target), str(customers), str(csv)],
                               capture_output=True, text=True, cwd=store.PROJECT_ROOT)
+        _drop_scratch(source, f"memory{rows}")
         if proc.returncode != 0:
             print(f"  memory of an import ({rows:,} rows): {proc.stderr.strip()[-300:]}", file=sys.stderr)
             continue
@@ -305,7 +323,7 @@ def run(scale: str = "default", db: str | None = None, json_path: str | None = N
     size: dict = {}
     try:
         if db:
-            source = Path(db)
+            source = store.db_path(db)  # a file, or a postgresql:// address
         else:
             source = workdir / "demo.sqlite"
         if not db and "build" not in skip:
@@ -318,7 +336,7 @@ def run(scale: str = "default", db: str | None = None, json_path: str | None = N
         if "import" not in skip:
             figures += bench_import(source, workdir, progress, repeat)
         if "memory" not in skip:
-            figures += bench_import_memory(scale if not db else "default", workdir)
+            figures += bench_import_memory(scale if not db else "default", workdir, source)
         if "sentiment" not in skip:
             figures += bench_sentiment(source, repeat=repeat)
         if "pages" not in skip:

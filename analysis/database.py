@@ -12,7 +12,7 @@ from analysis.store import import_vocab, mappings
 
 StoreError = store.StoreError  # a write the store refused; its message is written for the user
 
-path = store.db_path  # the database file the app uses
+path = store.display_name  # the database the app uses, as shown to people (a server address without its password)
 read_only_reason = store.read_only_reason  # why the database cannot be written (None when it can)
 table_counts = store.table_counts  # rows per data table
 

@@ -768,6 +768,8 @@ def build(path: str | Path | None = None, scale: str | int = "default", seed: in
     """
     t0 = time.perf_counter()
     p = store.db_path(path)
+    if isinstance(p, store.pg.Address):
+        return _build_postgres(p, scale, seed, progress, replace, t0)
     if p.is_dir():
         raise store.NotADatabase(f"{p} cannot be opened as a Continuum database (it is a directory).")
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -794,6 +796,20 @@ def build(path: str | Path | None = None, scale: str | int = "default", seed: in
             finally:
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(str(tmp) + suffix).unlink(missing_ok=True)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _build_postgres(p, scale, seed: int, progress, replace: bool, t0: float) -> DemoReport:
+    """The demo on a PostgreSQL server: its rows in one transaction (``replace`` empties Continuum's tables in
+    that same transaction), so a build that fails or is killed leaves the database as it was."""
+    report = DemoReport(path=p, scale=str(scale), seed=seed, seconds=0.0)
+    with store.connection(p) as db:
+        with store.transaction(db, waiting=_waiting(progress)):
+            if replace:
+                store.empty_tables(db)
+            _write(db, report, scale, seed, progress)
+        _finish(db, progress)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -920,6 +936,11 @@ def ensure(path: str | Path | None = None, scale: str | int = "default", seed: i
     deleted, and built again. Returns (what was found, the build's report or None).
     """
     p = store.db_path(path)
+    if isinstance(p, store.pg.Address):  # writers take turns on the server (store.transaction)
+        found = status(p)
+        if found in ("complete", "data"):
+            return found, None
+        return found, build(p, scale=scale, seed=seed, progress=progress, replace=True)
     p.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(p, progress):  # a build under way finishes first, then counts as complete
         found = status(p)

@@ -14,6 +14,12 @@ from analysis.charts import cascades as ccharts
 from analysis.filters import Filters
 from analysis.store import cascades as q
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 STAR = np.array([-1, 0, 0, 0, 0])  # a root with four direct reshares
 PATH = np.array([-1, 0, 1, 2])  # a chain of four
 

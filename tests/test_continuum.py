@@ -11,6 +11,12 @@ import pytest
 from analysis import continuum, memo, sentiment, stats, store
 from analysis.filters import Filters
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 VOCAB = pd.DataFrame({
     "channel": ["post", "public_reply", "dm", "email", "phone"],
     "label": ["Public post", "Public reply", "Direct message", "Email", "Phone"],

@@ -12,6 +12,12 @@ from analysis import store
 from analysis.store import customer_360 as q
 
 
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
+
 def touch(iid, cid, thread, when, channel, direction, kind, text=None, amount=None):
     return {"interaction_id": iid, "customer_id": cid, "thread_id": thread, "occurred_at": when, "channel": channel,
             "direction": direction, "kind": kind, "text": text, "amount": amount}

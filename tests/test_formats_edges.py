@@ -15,6 +15,12 @@ import pytest
 from analysis import cascades, formats, ingest, store
 from analysis.__main__ import main
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 DATA = Path(__file__).parent / "data"
 TREES = sorted((DATA / "twitter15").glob("[0-9]*.txt"))
 SNAP = DATA / "snap" / "wiki-vote-head.txt"

@@ -10,6 +10,12 @@ import pytest
 
 from analysis import formats, ingest, store
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 ZENDESK = Path(__file__).parent / "data" / "zendesk" / "tickets.jsonl"
 
 

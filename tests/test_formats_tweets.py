@@ -12,6 +12,12 @@ import pytest
 
 from analysis import formats, ingest, store
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 DATA = Path(__file__).parent / "data"
 TWCS = DATA / "twcs" / "sample.csv"
 TIMELINE = DATA / "twitter_api" / "user_timeline.json"

@@ -38,6 +38,12 @@ def write(tmp_path, name, text, encoding="utf-8"):
 
 
 @pytest.fixture
+def db(engine_db):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return engine_db
+
+
+@pytest.fixture
 def loaded(db, tmp_path):
     ingest.import_file(db, "customers", write(tmp_path, "customers.csv", CUSTOMERS))
     return db

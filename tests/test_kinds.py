@@ -16,6 +16,12 @@ from analysis.store import continuum as qc
 from analysis.store import kinds
 
 
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
+
 def test_shipped_meanings_cover_the_demo_and_the_import_formats(db):
     m = kinds.meaning_map(db)
     # The demo's kinds.

@@ -14,6 +14,12 @@ from analysis.filters import Filters
 from analysis.store import listening as q
 
 
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
+
 def post(pid, day, text, platform="x", author="ann", sentiment=None, reshare_of=None, likes=0, hour=12):
     return {"post_id": pid, "platform": platform, "author_handle": author,
             "created_at": f"{day} {hour:02d}:00:00", "text": text, "reshare_of": reshare_of, "likes": likes,

@@ -14,6 +14,12 @@ from analysis import ingest, mapping, store
 from analysis.formats import checks
 from analysis.store import mappings
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

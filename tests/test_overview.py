@@ -10,6 +10,12 @@ from analysis import overview, store
 from analysis.filters import Filters
 
 
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
+
 def seed(db):
     store.upsert_rows(db, "customers", [
         {"customer_id": "C1", "segment": "Value", "region": "Europe", "email": "a@x"},

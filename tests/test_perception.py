@@ -17,6 +17,12 @@ from analysis.filters import Filters
 from analysis.perception.lexicon import _motive_regex
 from analysis.store import perception as sp
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 DISCOUNTS, PURCHASE, CONNECTED, COMMUNITY, SERVICE = (
     "Get discounts or coupons", "Purchase products or services", "Feel connected", "Be part of a community",
     "Customer service")

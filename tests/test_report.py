@@ -19,6 +19,12 @@ from analysis.filters import Filters
 from tests.test_service import TOUCHES
 from tests.test_service import seed as seed_service
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 TWCS = Path(__file__).parent / "data" / "twcs" / "sample.csv"
 
 

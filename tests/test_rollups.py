@@ -14,6 +14,12 @@ from analysis.store import overview as q
 from analysis.store import rollups
 
 
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
+
 def _direct(db, f: Filters) -> dict[str, float]:
     where, params = f.interactions_where()
     row = db.conn.execute(f"""

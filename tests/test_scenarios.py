@@ -12,6 +12,12 @@ from analysis import store
 from analysis.filters import Filters
 from analysis.store import scenarios as sql
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 FOCUS = {"segment": ["Value", "Premium"], "focus": "phone"}
 
 

@@ -13,6 +13,12 @@ from analysis import service, store
 from analysis.filters import Filters
 from analysis.store import kinds
 
+
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
 # Five conversations and one thread the brand started (not a conversation), all on 1 March 2026:
 #  T1 phone (private), Premium: answered after 30 min by desk, resolved after 120 min.
 #  T2 email (private), Value: answered after 600 min by desk, never resolved.

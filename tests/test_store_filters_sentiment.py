@@ -10,6 +10,12 @@ from analysis import sentiment, store
 from analysis.filters import Filters
 
 
+@pytest.fixture
+def db(engine_db):
+    """Every test here that takes ``db`` runs on SQLite and on PostgreSQL."""
+    return engine_db
+
+
 def test_schema_has_the_agreed_tables_and_a_channel_vocabulary(db):
     for t in ("customers", "identities", "interactions", "posts", "follows", "survey_responses", "channels"):
         assert t in db.table_names()

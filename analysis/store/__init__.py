@@ -1,10 +1,9 @@
-"""The only door to SQLite: schema, connections, writes and the shared reads.
+"""The only door to the database: schema, connections, writes and the shared reads.
 
 Concern-specific queries live in sibling modules of this package
 (``analysis.store.<concern>``); nothing outside ``analysis.store`` runs SQL.
-Queries are kept to portable SQL (no SQLite-only functions beyond ``date()``
-style string slicing that PostgreSQL also offers via ``substr``), so a server
-engine could later take SQLite's place.
+SQLite is the default engine; a ``postgresql://`` address selects PostgreSQL, reached through
+``analysis.store.pg``, which translates the same queries (written once, in SQLite's dialect) for it.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 import sqlite_utils
+
+from analysis.store import pg  # the PostgreSQL dialect (imports nothing of the store at load)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB = PROJECT_ROOT / "data" / "continuum.sqlite"
@@ -236,9 +237,10 @@ def _begin_immediate(db: sqlite_utils.Database, waiting=None, wait: bool = True)
             waited = time.monotonic() - t0
             if waited >= timeout:
                 raise DatabaseBusy(
-                    f"{database_file(db) or 'The database'} is being written by another process (an import or a "
-                    f"demo build){f' and stayed locked for {timeout:.0f} s' if timeout else ''}. Try again when "
-                    f"it has finished{f' (or wait longer: set {LOCK_TIMEOUT_ENV}=SECONDS)' if wait else ''}. "
+                    f"{display_name(database_file(db)) or 'The database'} is being written by another process "
+                    f"(an import or a demo build){f' and stayed locked for {timeout:.0f} s' if timeout else ''}. "
+                    "Try again when it has finished"
+                    f"{f' (or wait longer: set {LOCK_TIMEOUT_ENV}=SECONDS)' if wait else ''}. "
                     "Nothing was written.") from None
             if waiting:
                 waiting(waited, timeout)
@@ -255,7 +257,7 @@ def transaction(db: sqlite_utils.Database, waiting=None, wait: bool = True):
     holds the lock; ``wait=False`` gives up at once (DatabaseBusy). Rolls back on any error.
     """
     if db.conn.in_transaction:
-        with sqlite_utils.Database.atomic(db):
+        with (db.savepoint() if is_postgres(db) else sqlite_utils.Database.atomic(db)):
             yield db
         return
     if getattr(db, "read_only", False):
@@ -297,11 +299,27 @@ def database_file(db: sqlite_utils.Database) -> str:
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
-    """The database to use: an explicit path, else $CONTINUUM_DB, else the default."""
-    if path:
-        return Path(path)
-    env = os.environ.get("CONTINUUM_DB")
-    return Path(env) if env else DEFAULT_DB
+    """The database to use: an explicit path, else $CONTINUUM_DB, else the default.
+
+    A ``postgresql://`` address comes back as ``pg.Address`` (a str that answers ``exists()``).
+    """
+    raw = path or os.environ.get("CONTINUUM_DB")
+    if not raw:
+        return DEFAULT_DB
+    if isinstance(raw, pg.Address) or pg.is_address(str(raw)):
+        return pg.Address(str(raw).strip())
+    return Path(raw)
+
+
+def display_name(path: str | os.PathLike | None = None) -> str:
+    """The database as shown to people: a file's path, or a server address without its password."""
+    p = db_path(path) if path is None or str(path) else path
+    return p.redacted() if isinstance(p, pg.Address) else ("" if p is None else str(p))
+
+
+def is_postgres(db) -> bool:
+    """Whether a connection is to a PostgreSQL server (else SQLite)."""
+    return getattr(db, "engine", "sqlite") == "postgresql"
 
 
 def _not_a_database(p: Path, why: str) -> NotADatabase:
@@ -330,6 +348,8 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> Da
     or another program's SQLite database.
     """
     p = db_path(path)
+    if isinstance(p, pg.Address):
+        return _connect_postgres(p)
     if p.is_dir():
         raise _not_a_database(p, "it is a directory")
     if not create and not p.exists():
@@ -366,6 +386,21 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> Da
     return db
 
 
+def _connect_postgres(address: pg.Address) -> pg.PgDatabase:
+    """A PostgreSQL database (``postgresql://user@host:port/dbname``) with the schema."""
+    try:
+        db = pg.PgDatabase(address)
+    except sqlite3.Error as exc:
+        raise StoreError(f"Cannot connect to the PostgreSQL database {address.redacted()}: {exc}. Check that the "
+                         "server runs and the address (user, host, port, database name) is right.") from None
+    try:
+        ensure_schema(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 @contextlib.contextmanager
 def connection(path: str | os.PathLike | None = None, *, create: bool = True):
     """``with store.connection(path) as db:``: a connection (see ``connect``) closed on leaving the block.
@@ -392,6 +427,8 @@ def open_problem(path: str | os.PathLike | None = None) -> str | None:
 def read_only_reason(path: str | os.PathLike | None = None) -> str | None:
     """Why nothing can be written to the database (None when it is writable)."""
     p = db_path(path)
+    if isinstance(p, pg.Address):
+        return None  # the server's own permissions answer a write
     if p.exists() and not p.is_dir() and not _writable(p):
         return (f"{p} is read-only (this process may not write the file or its folder): every page can show it, "
                 "but importing, correcting scores, editing channels and saving scenarios are turned off.")
@@ -436,7 +473,7 @@ def _refuse_foreign(db: sqlite_utils.Database) -> None:
     """NotADatabase for another program's SQLite database (tables, but none of Continuum's)."""
     names = _schema_names(db)
     if names and "meta" not in names and "customers" not in names:
-        raise _not_a_database(Path(database_file(db) or "the database"),
+        raise _not_a_database(display_name(database_file(db)) or "the database",
                               "an SQLite database of another program: it has none of Continuum's tables")
 
 
@@ -460,7 +497,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     if getattr(db, "read_only", False):
         return  # shown as it is; a query on what it lacks fails as a missing table, never a write here
     with transaction(db):
+        if is_postgres(db):
+            db.install_functions()
         migrate(db)
+        if is_postgres(db):
+            db.install_indexes()
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -537,6 +578,8 @@ def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd
            f"ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING"))
     total = len(frame)
     values = _frame_to_columns(frame)
+    if is_postgres(db):
+        return _upsert_postgres(db, table, cols, keys, updates, values, total, progress)
     with transaction(db):
         rebuild = _drop_indexes_for_bulk_load(db, table, total) if bulk else []
         for start in range(0, total, batch):
@@ -547,6 +590,35 @@ def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd
                 progress(min(start + batch, total), total)
         if rebuild:
             _rebuild_indexes(db, rebuild)
+        bump_version(db)
+    return total
+
+
+def _upsert_postgres(db, table: str, cols: list[str], keys: Sequence[str], updates: list[str], values: list[list],
+                     total: int, progress=None, batch: int = 50_000) -> int:
+    """PostgreSQL's bulk path: COPY into a staging table, then one INSERT ... ON CONFLICT from it.
+
+    In one transaction (the caller's, if any): all rows or none. A key repeated in the rows keeps its last
+    row, as SQLite's row-by-row upsert does (PostgreSQL refuses to update one row twice in one statement).
+    """
+    stage = f"_stage_{table}"
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    keys = pg.conflict_key(table, keys)  # the distribution column is part of the key (Citus-ready)
+    key_list = ", ".join(f'"{k}"' for k in keys)
+    updates = [u for u in updates if u.split(" = ", 1)[0].strip('"') not in keys]
+    with transaction(db):
+        db.conn.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" (LIKE "{table}" INCLUDING DEFAULTS)')
+        db.conn.execute(f'ALTER TABLE "{stage}" ADD COLUMN IF NOT EXISTS _ord bigserial')
+        db.conn.execute(f'TRUNCATE "{stage}"')
+        for start in range(0, total, batch):
+            db.conn.copy_rows(stage, cols, zip(*(v[start:start + batch] for v in values)))
+            if progress:
+                progress(min(start + batch, total), total)
+        db.conn.execute(
+            f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM (SELECT DISTINCT ON ({key_list}) * FROM "{stage}" '
+            f'ORDER BY {key_list}, _ord DESC) s ON CONFLICT ({key_list}) DO '
+            + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING"))
+        db.conn.execute(f'TRUNCATE "{stage}"')
         bump_version(db)
     return total
 
@@ -601,6 +673,26 @@ def _rebuild_indexes(db: sqlite_utils.Database, ddl: Sequence[str]) -> None:
         db.conn.execute(f"PRAGMA threads = {int(threads)}")
 
 
+def continuum_tables() -> list[str]:
+    """Every table Continuum's schema creates (the core schema's, then the modules')."""
+    names = [n for kind, n in _CREATES.findall(SCHEMA) if kind.upper() == "TABLE"]
+    for ddl in _EXTENSION_DDL:
+        names += [n for kind, n in _CREATES.findall(ddl) if kind.upper() == "TABLE"]
+    names += [t for _, tables in _MIGRATIONS for t in tables]
+    return list(dict.fromkeys(names))
+
+
+def empty_tables(db) -> None:
+    """Empty Continuum's tables and seed the shipped vocabularies again, in the caller's transaction
+    (``demo --replace`` on a server, where there is no file to replace). Other tables are left alone."""
+    with transaction(db):
+        have = set(db.table_names())
+        for name in continuum_tables():
+            if name in have:
+                db.conn.execute(f'DELETE FROM "{name}"')
+        migrate(db)
+
+
 def bump_version(db: sqlite_utils.Database, rows: bool = True) -> None:
     """Mark the data as changed, so caches keyed on ``data_version`` refresh.
 
@@ -612,7 +704,7 @@ def bump_version(db: sqlite_utils.Database, rows: bool = True) -> None:
     keys = ("version", "rows_version") if rows else ("version",)
     for key in keys:
         db.conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) "
-                        "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)", (key,))
+                        "DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)", (key,))
 
 
 def data_version(db: sqlite_utils.Database) -> int:

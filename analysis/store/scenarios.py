@@ -17,7 +17,7 @@ def scenarios_changed(db: sqlite_utils.Database) -> None:
     cached figures, the rollups and the kept first views stale in the middle of a workshop.
     """
     db.conn.execute("INSERT INTO meta (key, value) VALUES ('scenarios_version', '1') ON CONFLICT (key) "
-                    "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)")
+                    "DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)")
 
 
 def scenarios_version(db: sqlite_utils.Database) -> int:

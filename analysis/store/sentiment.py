@@ -207,10 +207,10 @@ def add_rule(db: sqlite_utils.Database, rule: dict, posts: pd.DataFrame) -> int:
     with db.atomic():
         cur = db.conn.execute(
             "INSERT INTO sentiment_rules (pattern, kind, platform, role, label, score, created_at, posts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING rule_id",
             (rule["pattern"], rule["kind"], rule.get("platform"), rule.get("role"), rule["label"],
              float(rule["score"]), rule["created_at"], int(len(posts))))
-        rule_id = int(cur.lastrowid)
+        rule_id = int(cur.fetchone()[0])  # RETURNING: both engines (no lastrowid on PostgreSQL)
         keep = posts[["post_id", "sentiment", "sentiment_corrected"]].astype(object)
         keep = keep.where(keep.notna(), None).values.tolist()
         db.conn.executemany("INSERT INTO sentiment_rule_posts (rule_id, post_id, previous, previous_corrected) "
@@ -309,8 +309,9 @@ def save_model(db: sqlite_utils.Database, created_at: str, labels: int, cv_model
                spec_json: str) -> int:
     with db.atomic():
         cur = db.conn.execute("INSERT INTO sentiment_models (created_at, labels, cv_model, cv_lexicon, spec) "
-                              "VALUES (?, ?, ?, ?, ?)", (created_at, labels, cv_model, cv_lexicon, spec_json))
-    return int(cur.lastrowid)
+                              "VALUES (?, ?, ?, ?, ?) RETURNING model_id",
+                              (created_at, labels, cv_model, cv_lexicon, spec_json))
+        return int(cur.fetchone()[0])
 
 
 def model(db: sqlite_utils.Database, model_id: int) -> dict | None:
@@ -338,5 +339,5 @@ def stratum_sizes(db: sqlite_utils.Database) -> pd.DataFrame:
             FROM posts p
             WHERE p.text IS NOT NULL AND p.reshare_of IS NULL AND substr(p.text, 1, 3) <> 'RT '
               AND p.sentiment_vader IS NOT NULL
-            GROUP BY p.platform, p.text)
+            GROUP BY p.platform, p.text) AS texts_by_band
         GROUP BY platform, band""")
