@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from analysis import ingest, overview, store
-from analysis.bench import page_files
 from analysis.filters import Filters
+from bench.pages import page_files
 from tests import pagetest
 
 ROOT = Path(__file__).resolve().parents[1]
