@@ -56,3 +56,27 @@ def test_filter_options_and_an_empty_database(db):
     opts = overview.filter_options(db)
     assert (opts["segments"], opts["regions"], opts["platforms"]) == (["Premium", "Value"], ["Asia"], ["x"])
     assert (opts["lo"], opts["hi"]) == ("2025-03-04", "2025-03-04")
+
+
+def test_table_counts_and_kinds_to_place_are_kept_and_follow_every_change(tmp_path):
+    """Kept in the database (a file: what is kept in memory-only databases is never kept), they follow
+    an import (the rows version) and an edit of the kinds vocabulary (a setting)."""
+    from analysis import ingest
+    from analysis.store import aggregates, kinds
+
+    path = tmp_path / "kept.sqlite"
+    with store.connection(path) as db:
+        store.upsert_rows(db, "customers", [{"customer_id": "C1"}, {"customer_id": "C2"}])
+        store.bump_version(db, rows=True)
+        assert database.table_counts(db)["customers"] == 2
+        assert aggregates.load(db, "database.table_counts", store.rows_version(db))["customers"] == 2
+        csv = tmp_path / "i.csv"
+        csv.write_text("interaction_id,customer_id,occurred_at,channel,direction,kind\n"
+                       "I1,C1,2025-01-01 10:00:00,email,inbound,warranty_claim\n"
+                       "I2,C2,2025-01-02 10:00:00,email,inbound,complaint\n")
+        ingest.import_file(db, "interactions", csv)
+        assert database.table_counts(db)["interactions"] == 2  # the import moved the rows version
+        unknown, has_vocab = database.kinds_to_place(db)
+        assert "warranty_claim" in unknown and has_vocab
+        kinds.set_kind(db, "warranty_claim", "opens")
+        assert "warranty_claim" not in database.kinds_to_place(db)[0]  # the edit is seen at once
