@@ -80,3 +80,15 @@ def test_table_counts_and_kinds_to_place_are_kept_and_follow_every_change(tmp_pa
         assert "warranty_claim" in unknown and has_vocab
         kinds.set_kind(db, "warranty_claim", "opens")
         assert "warranty_claim" not in database.kinds_to_place(db)[0]  # the edit is seen at once
+        # The editor's usage counts are kept too, and a further import is counted.
+        from analysis import kind_vocabulary
+
+        def inbound(kind):
+            v = kind_vocabulary.vocabulary_with_usage(db)
+            return int(v.loc[v["kind"] == kind, "inbound"].iloc[0])
+
+        assert inbound("warranty_claim") == 1
+        csv.write_text("interaction_id,customer_id,occurred_at,channel,direction,kind\n"
+                       "I3,C2,2025-01-03 10:00:00,phone,inbound,warranty_claim\n")
+        ingest.import_file(db, "interactions", csv)
+        assert inbound("warranty_claim") == 2 and database.table_counts(db)["interactions"] == 3
