@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from analysis import agreement, cascades, continuum, interaction_cube, listening, overview, perception
+from analysis import agreement, cascades, continuum, interaction_cube, listening, overview, perception, service
 from analysis.filters import Filters
 from analysis.store import rollups
 from analysis.store.roles import DEFAULT_ROLES
@@ -21,6 +21,7 @@ STEPS = (
     ("listening", lambda db: (listening.cube(db), listening.text_cube(db), agreement.stratum_weights(db))),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
     ("perception", lambda db: perception.kept_public_messages(db)),
+    ("service", lambda db: service.coverage(db)),
 )
 
 

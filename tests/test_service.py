@@ -197,3 +197,23 @@ def test_a_saved_view_summarises_its_figures_for_scenario_comparisons(db):
     assert s.metrics["Resolution median (min)"] == 120.0
     names = {t.name for t in s.figures[-1].data}
     assert names == {"Started in private (1)"}
+
+
+def test_coverage_is_kept_in_the_database_and_follows_a_channel_made_private(demo_db_copy):
+    """Counted once per data version (a scan of every interaction) and kept; a publicness edit, a setting,
+    is seen at once."""
+    from analysis import memo
+    from analysis.store import aggregates
+
+    with store.connection(demo_db_copy) as db:
+        direct = pd.read_sql_query("SELECT COUNT(*) AS n FROM interactions WHERE channel = 'email'", db.conn)
+        before = service.coverage(db)
+        assert aggregates.load(db, "service.coverage", store.data_version(db)) is not None
+        memo.clear()  # another process reads the kept copy
+        assert service.coverage(db).equals(before)
+        publicness = store.scalar(db, "SELECT publicness FROM channels WHERE channel = 'email'")
+        email_private = publicness < store.PUBLIC_THRESHOLD
+        store.set_publicness(db, "email", 1.0 if email_private else 0.0)
+        after = service.coverage(db)
+        change = int(direct["n"].iloc[0])
+        assert int(after["private"].sum()) == int(before["private"].sum()) + (-change if email_private else change)
