@@ -1,10 +1,11 @@
-"""The Customer 360 page under AppTest on the small demo database: open by URL, search, signals."""
+"""The Customer 360 page under AppTest on the small demo database, on each engine (SQLite, and the same
+demo on PostgreSQL): open by URL, search, signals."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import customer_360, store
@@ -15,6 +16,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/customer_360.py"
 
 
+@pytest.fixture
+def app_db(engine_app_db):
+    """The app on the small demo, on each engine; what a test expects is read from that engine's rows."""
+    return engine_app_db
+
+
+def row(address, sql: str, params=()) -> tuple:
+    """The first row of a query on either engine (a file or a PostgreSQL address)."""
+    with store.connection(address) as db:
+        return tuple(store.query_df(db, sql, params).iloc[0])
+
+
 def open_page(**query) -> AppTest:
     at = pagetest.open_page(PAGE, **query)
     assert_clean(at)
@@ -23,12 +36,11 @@ def open_page(**query) -> AppTest:
 
 def busy_customer(path) -> str:
     """A demo customer with a linked account, posts and a service thread."""
-    with sqlite3.connect(path) as conn:
-        return conn.execute("""
-            SELECT i.customer_id FROM identities i JOIN posts p ON p.platform = i.platform
-              AND p.author_handle = i.handle
-            WHERE i.customer_id IN (SELECT customer_id FROM interactions WHERE kind = 'complaint')
-            GROUP BY i.customer_id ORDER BY COUNT(*) DESC, i.customer_id LIMIT 1""").fetchone()[0]
+    return row(path, """
+        SELECT i.customer_id FROM identities i JOIN posts p ON p.platform = i.platform
+          AND p.author_handle = i.handle
+        WHERE i.customer_id IN (SELECT customer_id FROM interactions WHERE kind = 'complaint')
+        GROUP BY i.customer_id ORDER BY COUNT(*) DESC, i.customer_id LIMIT 1""")[0]
 
 
 def test_url_opens_that_customer(app_db):
@@ -38,10 +50,8 @@ def test_url_opens_that_customer(app_db):
     assert at.query_params["customer"] in (cid, [cid])
     profile = next(d.value for d in at.dataframe if "Field" in d.value.columns).set_index("Field")["Value"]
     assert profile["Customer id"] == cid
-    with sqlite3.connect(app_db) as conn:
-        name, value = conn.execute("SELECT name, lifetime_value FROM customers WHERE customer_id = ?",
-                                   (cid,)).fetchone()
-        n_inter = conn.execute("SELECT COUNT(*) FROM interactions WHERE customer_id = ?", (cid,)).fetchone()[0]
+    name, value = row(app_db, "SELECT name, lifetime_value FROM customers WHERE customer_id = ?", (cid,))
+    n_inter = row(app_db, "SELECT COUNT(*) FROM interactions WHERE customer_id = ?", (cid,))[0]
     assert profile["Name"] == name
     assert profile["Linked social accounts"] != "not linked"
     m = metrics(at)
@@ -64,8 +74,7 @@ def test_url_opens_that_customer(app_db):
 
 def test_search_by_name_then_open(app_db):
     at = open_page()
-    with sqlite3.connect(app_db) as conn:
-        last = conn.execute("SELECT name FROM customers ORDER BY customer_id LIMIT 1").fetchone()[0].split()[-1]
+    last = row(app_db, "SELECT name FROM customers ORDER BY customer_id LIMIT 1")[0].split()[-1]
     at.text_input(key="customer").input(last).run()
     assert_clean(at)
     pick = at.selectbox(key="c360_pick")
@@ -78,9 +87,7 @@ def test_search_by_name_then_open(app_db):
 
 
 def test_email_opens_directly_and_unknown_says_so(app_db):
-    with sqlite3.connect(app_db) as conn:
-        cid, email = conn.execute(
-            "SELECT customer_id, email FROM customers ORDER BY customer_id DESC LIMIT 1").fetchone()
+    cid, email = row(app_db, "SELECT customer_id, email FROM customers ORDER BY customer_id DESC LIMIT 1")
     at = open_page(customer=email.upper())
     profile = next(d.value for d in at.dataframe if "Field" in d.value.columns).set_index("Field")["Value"]
     assert profile["Customer id"] == cid
@@ -114,8 +121,7 @@ def test_grouping_by_thread_keeps_every_item(app_db):
 
 
 def test_typing_an_exact_email_puts_the_id_in_the_url(app_db):
-    with sqlite3.connect(app_db) as conn:
-        cid, email = conn.execute("SELECT customer_id, email FROM customers ORDER BY customer_id LIMIT 1").fetchone()
+    cid, email = row(app_db, "SELECT customer_id, email FROM customers ORDER BY customer_id LIMIT 1")
     at = open_page()
     at.text_input(key="customer").input(email).run()
     assert_clean(at)

@@ -1,10 +1,12 @@
-"""The Listening page under AppTest on the small demo database: numbers, links and a stored correction."""
+"""The Listening page under AppTest on the small demo database: numbers, links and a stored correction.
+The read-only tests run on each engine (SQLite, and the same demo on PostgreSQL)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import listening, store
@@ -13,6 +15,12 @@ from tests import pagetest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/listening.py"
+
+
+@pytest.fixture
+def app_db(engine_app_db):
+    """The app on the small demo, on each engine; each expected figure is counted in that engine's rows."""
+    return engine_app_db
 
 
 def open_page(**query) -> AppTest:
@@ -25,9 +33,10 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def count(path, sql: str) -> int:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(sql).fetchone()[0]
+def count(address, sql: str) -> int:
+    """One count on either engine (a file or a PostgreSQL address)."""
+    with store.connection(address) as db:
+        return int(store.scalar(db, sql))
 
 
 # The page counts customers and other public voices by default: the brand's own posts are left out.

@@ -1,12 +1,12 @@
 """The Service timing page and the kinds editor under AppTest: figures recomputed here from the database's
-own rows with pandas, the global filters, URL state, and honest notes on public-only data."""
+own rows with pandas, the global filters, URL state, and honest notes on public-only data. The tests on
+the demo run on both engines (SQLite, and the same demo on PostgreSQL)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis import store
 from analysis.store import kinds
@@ -16,19 +16,25 @@ from tests.pagetest import assert_clean, metrics
 PAGE = "pages/service.py"
 
 
+@pytest.fixture
+def app_db(engine_app_db):
+    """The app on the small demo, on each engine: each figure is recomputed from that engine's own rows."""
+    return engine_app_db
+
+
 def open_page(**query):
     at = pagetest.open_page(PAGE, **query)
     assert_clean(at)
     return at
 
 
-def expected(path, segment: str | None = None) -> dict:
+def expected(address, segment: str | None = None) -> dict:
     """Conversations (threads whose first touch is inbound), unanswered ones and the median first
-    response in minutes, from the interactions table with pandas."""
-    with sqlite3.connect(path) as conn:
-        i = pd.read_sql("SELECT i.thread_id, i.occurred_at, i.direction, i.interaction_id, c.segment "
-                        "FROM interactions i LEFT JOIN customers c ON c.customer_id = i.customer_id "
-                        "WHERE i.thread_id IS NOT NULL", conn)
+    response in minutes, from the interactions' raw rows (a file or a PostgreSQL address) with pandas."""
+    with store.connection(address) as db:
+        i = store.query_df(db, "SELECT i.thread_id, i.occurred_at, i.direction, i.interaction_id, c.segment "
+                               "FROM interactions i LEFT JOIN customers c ON c.customer_id = i.customer_id "
+                               "WHERE i.thread_id IS NOT NULL")
     i["t"] = pd.to_datetime(i["occurred_at"])
     i = i.sort_values(["thread_id", "t", "interaction_id"])
     size = i.groupby("thread_id")["t"].transform("size")
