@@ -180,3 +180,32 @@ def test_pages_on_the_tweets(tweet_app, data):
     for section in ("Continuum", "Going public", "Talk / listen", "What if"):
         at = open_page("pages/continuum.py", section=section)
         assert_clean(at)
+
+
+def test_filtered_overview_and_brand_messages_kept_in_memory_on_the_tweets(tweet_app, data):
+    """The in-memory interactions cube and the brand's messages filtered in memory (issue #16), on real
+    tweets and a date window that cuts the conversations, against counts worked out from the CSV."""
+    from analysis import interaction_cube
+    from analysis.store import rollups
+
+    t = data
+    s = t.sort_values(["thread", "at", "post_id"])
+    owner = s[s["inbound"]].groupby("thread")["author"].first()
+    conv = s[s["thread"].isin(owner.index)].assign(customer=lambda d: d["thread"].map(owner))
+    with store.connection(tweet_app) as db:
+        rollups.ensure(db)
+        assert interaction_cube.usable(db)
+        for lo, hi in ((None, None), ("2017-10-11", None), ("2017-10-11", "2017-10-11"), (None, "2017-10-10")):
+            day = conv["at"].str[:10]
+            inside = conv[(day >= (lo or "")) & (day <= (hi or "9999"))]
+            f = Filters(date_from=lo, date_to=hi)
+            got = rollups.interaction_totals(interaction_cube.interaction_days(db, f))
+            assert got["interactions"] == len(inside), f
+            assert got["active_customers"] == inside["customer"].nunique(), f
+            assert got["threads"] == inside["thread"].nunique(), f
+            assert got["inbound"] == int(inside["inbound"].sum()), f
+            assert got["outbound"] == int((~inside["inbound"]).sum()), f
+            # Each brand tweet of the window is one public message, whichever record (post or reply) it is.
+            brand = t[~t["inbound"] & (t["at"].str[:10] >= (lo or "")) & (t["at"].str[:10] <= (hi or "9999"))]
+            msgs = perception.brand_messages(db, f)
+            assert sorted(msgs["message_id"]) == sorted(brand["post_id"]), f
