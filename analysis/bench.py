@@ -50,13 +50,14 @@ class Figure:
 
     def row(self) -> str:
         mark = {True: "ok", False: "MISSED", None: "–"}[self.ok]
-        v = _num(self.value)
-        spread = f"{self.runs}× (worst {_num(self.worst)})" if self.runs > 1 and self.worst is not None else ""
-        cpu = _num(self.cpu) if self.cpu is not None else ""
+        v = format_number(self.value)
+        spread = f"{self.runs}× (worst {format_number(self.worst)})" if self.runs > 1 and self.worst is not None else ""
+        cpu = format_number(self.cpu) if self.cpu is not None else ""
         return f"{self.name:<52} {v:>12} {self.unit:<8} {cpu:>8} {spread:<20} {self.goal:<24} {mark}"
 
 
-def _num(x: float) -> str:
+def format_number(x: float) -> str:
+    """A figure as the tables print it: thousands separated, three significant digits below 100."""
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
 
 

@@ -13,6 +13,8 @@ import json
 import re
 from pathlib import Path
 
+from analysis.bench import format_number
+
 SIZE_TABLES = ("customers", "interactions", "posts", "follows")
 _COUNTS = re.compile(r"\s*\((?:[\d,]+ rows|[\d,]+ distinct of [\d,]+ texts)\)")
 _BIG = re.compile(r"\b\d{1,3}(?:,\d{3})+ ")
@@ -55,14 +57,11 @@ def load(paths: list[str | Path]) -> list[dict]:
 def _cell(fig: dict | None) -> str:
     if fig is None:
         return ""
-    text = _num(float(fig["value"]))
+    text = format_number(float(fig["value"]))
     if fig.get("cpu") is not None:
-        text += f" (CPU {_num(float(fig['cpu']))})"
+        text += f" (CPU {format_number(float(fig['cpu']))})"
     return text + (" (missed)" if fig.get("ok") is False else "")
 
-
-def _num(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
 
 
 def table(results: list[dict]) -> str:

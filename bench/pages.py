@@ -41,7 +41,7 @@ class _Server:
     def __init__(self):
         self.components = None
         self.script_cache = None
-        self.shared = False
+        self._saved = None  # AppTest's own ScriptCache while the shared one stands in
 
     def attach(self, at) -> None:
         try:
@@ -56,16 +56,14 @@ class _Server:
             if not hasattr(at, "_bidi_component_manager") or not hasattr(app_test, "ScriptCache"):
                 raise AttributeError("AppTest internals moved")
             at._bidi_component_manager = self.components
-            self._saved = getattr(self, "_saved", None) or app_test.ScriptCache
+            self._saved = self._saved or app_test.ScriptCache
             app_test.ScriptCache = lambda: self.script_cache
-            self.shared = True
         except (AttributeError, ImportError) as exc:
             print(f"  (AppTest's start-up and compiling are timed: {exc})", file=sys.stderr)
-            self.shared = False
 
     def detach(self) -> None:
         """AppTest as it was (other AppTests in this process compile their scripts again)."""
-        saved = getattr(self, "_saved", None)
+        saved = self._saved
         if saved is not None:
             from streamlit.testing.v1 import app_test
 

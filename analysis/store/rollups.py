@@ -351,10 +351,6 @@ _INTERACTION_FIGURES = ("interactions", "active_customers", "threads", "inbound"
 
 def interaction_totals(days: pd.DataFrame) -> dict[str, float]:
     """The interaction figures of per-day rows (as ``interaction_days`` gives them)."""
-    return _interaction_totals(days)
-
-
-def _interaction_totals(days: pd.DataFrame) -> dict[str, float]:
     return {k: float(days[k].sum()) if len(days) else 0.0 for k in _INTERACTION_FIGURES}
 
 
@@ -374,7 +370,7 @@ def _post_totals(posts: pd.DataFrame) -> dict[str, float]:
 
 def interaction_kpis(db: sqlite_utils.Database, f: Filters) -> dict[str, float]:
     """The Overview's interaction figures under ``f`` (call ``fresh`` first)."""
-    return _interaction_totals(interaction_days(db, f))
+    return interaction_totals(interaction_days(db, f))
 
 
 def post_kpis(db: sqlite_utils.Database, f: Filters, roles=None) -> dict[str, float]:
@@ -407,5 +403,5 @@ def overview(db: sqlite_utils.Database, f: Filters, roles=None,
              .rename(columns={"day": "month"}).assign(source="Public posts"),
     ], ignore_index=True)[["month", "source", "n"]]
     monthly["n"] = monthly["n"].astype(int)
-    return (_interaction_totals(days), _post_totals(posts),
+    return (interaction_totals(days), _post_totals(posts),
             monthly.sort_values(["month", "source"]).reset_index(drop=True))
