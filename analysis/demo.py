@@ -41,7 +41,7 @@ SCALES = {
 # shared), one at a time, so memory stays that of one part: ``huge`` is ten parts of 50k customers
 # and 1M interactions each, about 10M interactions and 10M posts (the post count varies with the seed).
 PARTS = {
-    "huge": (10, dict(customers=50_000, interactions=1_000_000, posts=400_000, follows=2_500_000)),
+    "huge": (10, dict(customers=50_000, interactions=1_000_000, posts=700_000, follows=2_500_000)),
 }
 
 END = dt.datetime(2026, 11, 20)
