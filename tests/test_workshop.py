@@ -1,4 +1,5 @@
-"""Workshop mode end to end in AppTest: save a view as a scenario, list it, compare two, decks, URL state."""
+"""Workshop mode end to end in AppTest: save a view as a scenario, list it, compare two, decks, URL state, the
+deck's and the pages' exports. Every test runs on SQLite and on PostgreSQL (the same demo on each)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def writable_app(demo_db_copy, monkeypatch):
-    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
-    return demo_db_copy
+def writable_app(engine_demo_copy, monkeypatch):
+    """A private copy of the small demo on each engine, opened by the app."""
+    monkeypatch.setenv("CONTINUUM_DB", str(engine_demo_copy))
+    return engine_demo_copy
+
+
+@pytest.fixture
+def db(engine_db):
+    return engine_db
+
+
+@pytest.fixture
+def app_db(engine_app_db):
+    return engine_app_db
 
 
 def app(**query) -> AppTest:
