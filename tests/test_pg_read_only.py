@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import ingest, scenarios, store
+from analysis import ingest, kind_vocabulary, scenarios, store
 from bench.pages import page_files
 from tests import pagetest
 from tests.test_postgres import snapshot
@@ -95,6 +95,12 @@ def test_a_reader_connects_read_only_and_an_import_is_refused(reader, tmp_path):
         with pytest.raises(store.ReadOnlyDatabase) as err:
             ingest.import_file(db, "customers", tmp_path / "more.csv")
     assert refused(str(err.value), role), str(err.value)
+    with store.connection(address) as db:  # the settings a workshop edits, and a saved view: the same refusal
+        for write in (lambda: store.set_publicness(db, "email", 0.3),
+                      lambda: kind_vocabulary.set_kind(db, "complaint", "other"),
+                      lambda: scenarios.save(db, "Value", "overview", {"segment": ["Value"]})):
+            with pytest.raises(store.ReadOnlyDatabase, match="Nothing was written"):
+                write()
     assert "***" not in str(err.value) and "127.0.0.1" in str(err.value)  # where, without a password to hide
     reason = store.read_only_reason(address)
     assert reason and "importing, correcting scores, editing channels and saving scenarios are turned off" in reason
@@ -167,6 +173,7 @@ def test_the_data_page_turns_writing_off_for_a_reader(demo_reader):
     assert any("Importing and editing are off" in w.value and "read-only for the PostgreSQL user" in
                pagetest.plain(w.value) for w in at.warning)
     assert at.button(key="import_go").disabled and at.button(key="brand_save").disabled
+    assert at.button(key="save_kinds").disabled
 
 
 @pytest.mark.parametrize("page", page_files())
