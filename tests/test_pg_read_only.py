@@ -196,3 +196,19 @@ def test_a_reader_sees_the_default_motive_lexicon_without_seeding_it(reader):
         seeded = sp.lexicon(db)
         assert store.scalar(db, "SELECT COUNT(*) FROM motive_lexicon") == len(seeded) > 0
     assert shown.to_dict("records") == seeded.to_dict("records")
+
+
+def test_a_table_the_user_may_not_read_is_a_message_naming_the_grant(demo_reader, monkeypatch):
+    """A role missing SELECT on a table: the page that reads it says so (which grant), never a traceback, and
+    never calls a refused read a write."""
+    import psycopg
+
+    owner, _address, role = demo_reader
+    with psycopg.connect(owner.split("?", 1)[0], autocommit=True) as conn:
+        conn.execute(f'REVOKE SELECT ON "{schema_of(owner)}".posts FROM "{role}"')
+    at = pagetest.open_page("pages/listening.py")
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [pagetest.plain(e.value) for e in at.error]
+    assert any(f"cannot be read by the PostgreSQL user {role}" in e and "permission denied for table posts" in e
+               and "GRANT SELECT" in e for e in shown), shown
+    assert not any("Nothing was written" in e for e in shown)

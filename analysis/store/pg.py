@@ -236,24 +236,34 @@ def read_only_reason(address: str, user: str | None, why: str) -> str:
             "importing, correcting scores, editing channels and saving scenarios are turned off.")
 
 
-def _sqlite_error(exc: Exception, conn: Connection | None = None) -> Exception:
+def _sqlite_error(exc: Exception, conn: Connection | None = None, sql: str = "") -> Exception:
     """The sqlite3 exception of the same kind (the store catches those), chained to psycopg's.
 
     A write the server refuses for want of rights (a role granted SELECT only, or one whose transactions
-    are read-only) is the store's ReadOnlyDatabase, with the message a read-only SQLite file gets.
+    are read-only) is the store's ReadOnlyDatabase, with the message a read-only SQLite file gets; a read
+    it refuses (a table the user may not SELECT) is a StoreError that says which grant is missing.
     """
     import psycopg
 
     msg = str(exc).strip()
+    said = f"the server says: {msg.splitlines()[0]}" if msg else "the server refused it"
     if isinstance(exc, psycopg.errors.IntegrityError):
         err = sqlite3.IntegrityError(msg)
     elif isinstance(exc, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled):
         err = sqlite3.OperationalError(f"database is locked ({msg})")
+    elif (conn is not None and isinstance(exc, psycopg.errors.InsufficientPrivilege)
+          and sql.lstrip().upper().startswith("SELECT")):
+        from analysis.store import StoreError
+
+        who = f"the PostgreSQL user {conn.user}" if conn.user else "this PostgreSQL user"
+        err = StoreError(f"{Address(conn.address).redacted()} cannot be read by {who} ({said}). Continuum reads "
+                         "every table of its schema: grant it SELECT on them (GRANT SELECT ON ALL TABLES IN "
+                         "SCHEMA ... TO ...).")
     elif conn is not None and isinstance(exc, psycopg.errors.ReadOnlySqlTransaction
                                          | psycopg.errors.InsufficientPrivilege):
         from analysis.store import ReadOnlyDatabase
 
-        err = ReadOnlyDatabase(refusal(conn.address, conn.user, f"the server says: {msg.splitlines()[0]}"))
+        err = ReadOnlyDatabase(refusal(conn.address, conn.user, said))
     elif isinstance(exc, psycopg.OperationalError | psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn
                     | psycopg.ProgrammingError):
         err = sqlite3.OperationalError(msg)
@@ -435,7 +445,7 @@ class Connection:
         try:
             cur = self.raw.execute(translate(sql, named), params if params is not None else ())
         except psycopg.Error as exc:
-            raise _sqlite_error(exc, self) from exc
+            raise _sqlite_error(exc, self, sql) from exc
         return Cursor(cur)
 
     def executemany(self, sql: str, seq: Iterable) -> Cursor:
