@@ -261,6 +261,6 @@ with ui.connection() as conn:
 st.caption(f"Database: {ui.escape_md(database.path())}")
 from ui import kinds_editor  # noqa: E402  (its own section, apart from the import tools above)
 
-kinds_editor.editor()
+kinds_editor.editor(read_only)
 
 ui.page_end()

@@ -33,3 +33,28 @@ def plain(markdown: str) -> str:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
+
+
+class Downloads:
+    """The files a page's download buttons give when clicked. A button whose data is a callable (made only on
+    click) registers it with Streamlit's media file manager (``add_deferred``), which runs it when the browser
+    asks; AppTest has no browser, so this keeps each registered callable by its id and ``data(at, key)`` runs
+    the one of the button with that key, as a click would."""
+
+    def __init__(self, monkeypatch):
+        from streamlit.runtime.media_file_manager import MediaFileManager
+
+        self.made: dict[str, object] = {}
+        add = MediaFileManager.add_deferred
+
+        def keep(mgr, data_callable, *args, **kwargs):
+            file_id = add(mgr, data_callable, *args, **kwargs)
+            self.made[file_id] = data_callable
+            return file_id
+
+        monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+
+    def data(self, at: AppTest, key: str) -> bytes:
+        button = next(b for b in at.get("download_button") if b.proto.id.endswith(f"-{key}"))
+        out = self.made[button.proto.deferred_file_id]()
+        return out.encode() if isinstance(out, str) else out

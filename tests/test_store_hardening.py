@@ -216,7 +216,8 @@ def test_an_unreadable_kept_result_is_a_miss(demo_db_copy):
 
 
 @pytest.mark.parametrize("params", ["{not json", "[1, 2]", '{"a": {"b": 1}}', "9" * 5000, "[" * 100_000])
-def test_a_scenario_with_unreadable_settings_never_raises(db, params):
+def test_a_scenario_with_unreadable_settings_never_raises(engine_db, params):
+    db = engine_db  # on SQLite and on PostgreSQL
     scenarios.save(db, "Good", "overview", {"segment": "Value"})
     scenarios.save(db, "Broken", "overview", {"segment": "Value"})
     db.conn.execute("UPDATE scenarios SET params = ? WHERE name = 'Broken'", (params,))

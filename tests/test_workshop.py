@@ -1,7 +1,10 @@
-"""Workshop mode end to end in AppTest: save a view as a scenario, list it, compare two, decks, URL state."""
+"""Workshop mode end to end in AppTest: save a view as a scenario, list it, compare two, decks, URL state, the
+deck's and the pages' exports. Every test runs on SQLite and on PostgreSQL (the same demo on each)."""
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import pytest
@@ -10,14 +13,26 @@ from streamlit.testing.v1 import AppTest
 from analysis import scenarios, store, summaries
 from analysis.filters import Filters
 from bench.pages import page_files
+from tests import pagetest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def writable_app(demo_db_copy, monkeypatch):
-    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
-    return demo_db_copy
+def writable_app(engine_demo_copy, monkeypatch):
+    """A private copy of the small demo on each engine, opened by the app."""
+    monkeypatch.setenv("CONTINUUM_DB", str(engine_demo_copy))
+    return engine_demo_copy
+
+
+@pytest.fixture
+def db(engine_db):
+    return engine_db
+
+
+@pytest.fixture
+def app_db(engine_app_db):
+    return engine_app_db
 
 
 def app(**query) -> AppTest:
@@ -108,3 +123,89 @@ def test_a_shared_link_reopens_the_same_filters_on_every_page(app_db, page):
     f = at.session_state["filters"]
     assert (f.segments, f.regions) == (("Value",), ("Europe",))
     assert at.session_state["present"] is True
+
+
+def counted(sqlite_path) -> dict[str, int]:
+    """Headline figures of three views, counted with pandas from the SQLite demo's own tables."""
+    import sqlite3
+
+    import pandas as pd
+
+    con = sqlite3.connect(sqlite_path)
+    try:
+        customers = pd.read_sql_query("SELECT customer_id, segment, region FROM customers", con)
+        inter = pd.read_sql_query("SELECT customer_id, occurred_at FROM interactions", con)
+        posts = pd.read_sql_query("SELECT platform, author_handle FROM posts", con)
+        ident = pd.read_sql_query("SELECT platform, handle, customer_id FROM identities", con)
+    finally:
+        con.close()
+
+    def ids(column: str, value: str) -> set:
+        return set(customers.loc[customers[column] == value, "customer_id"])
+
+    spring = inter["occurred_at"].str.slice(0, 10).between("2026-03-01", "2026-05-31")
+    linked = ident[ident["customer_id"].isin(ids("segment", "Value"))]
+    return {"premium": int(inter["customer_id"].isin(ids("segment", "Premium")).sum()),
+            "spring_europe": int((inter["customer_id"].isin(ids("region", "Europe")) & spring).sum()),
+            "value_posts": len(posts.merge(linked, left_on=["platform", "author_handle"],
+                                           right_on=["platform", "handle"]))}
+
+
+def test_deck_report_and_slides_carry_each_scenarios_own_figures(writable_app, demo_db, monkeypatch):
+    """The Workshop page's deck exports (HTML report, PPTX slides), made as a click makes them, show each
+    scenario's figures as counted from the SQLite demo's tables: on PostgreSQL too."""
+    from pptx import Presentation
+
+    downloads = pagetest.Downloads(monkeypatch)
+    with store.connection(writable_app) as conn:
+        scenarios.save(conn, "Premium overview", "overview", {"segment": ["Premium"]})
+        scenarios.save(conn, "Value listening", "listening", {"segment": ["Value"], "ls_grain": "month"})
+        scenarios.save(conn, "Spring in Europe", "overview", {"dates": ["2026-03-01", "2026-05-31"],
+                                                              "region": ["Europe"]})
+        scenarios.save_deck(conn, "Monday", ["Premium overview", "Value listening", "Spring in Europe"],
+                            "for the <b>team</b>")
+    want = counted(demo_db)
+    at = app(deck_pick="Monday")
+    at.switch_page("pages/workshop.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    report = downloads.data(at, "deck_html").decode()
+    for label, value in [("Interactions", want["premium"]), ("Posts", want["value_posts"]),
+                         ("Interactions", want["spring_europe"])]:
+        assert f'<span class="label">{label}</span><span class="value">{value:,}</span>' in report, (label, value)
+    assert "segment Premium" in report and "from 01 Mar 2026 to 31 May 2026" in report
+    assert "for the &lt;b&gt;team&lt;/b&gt;" in report and "<b>team" not in report
+    slides = Presentation(io.BytesIO(downloads.data(at, "deck_pptx"))).slides
+    text = ["\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) for s in slides]
+    assert len(text) == 4  # the title slide, then one per scenario in the deck's order
+    for i, (name, value) in enumerate([("Premium overview", want["premium"]), ("Value listening",
+                                       want["value_posts"]), ("Spring in Europe", want["spring_europe"])]):
+        assert name in text[i + 1] and f"{value:,}" in text[i + 1], (name, text[i + 1])
+
+
+def _page_exports(address: str, monkeypatch) -> dict[str, bytes]:
+    monkeypatch.setenv("CONTINUUM_DB", str(address))
+    downloads = pagetest.Downloads(monkeypatch)
+    at = pagetest.open_page("pages/service.py", segment="Value", region="Europe")
+    assert not at.exception, [e.value for e in at.exception]
+    return {key: downloads.data(at, key) for key in ("csv_service_table", "xlsx_service_table", "page_report")}
+
+
+def test_a_pages_exports_are_the_same_on_both_engines(demo_db, pg_demo_db, monkeypatch):
+    """The table's CSV and Excel files and the page report (figures and tables) from PostgreSQL equal
+    SQLite's on the same demo, under the same filters."""
+    import pandas as pd
+
+    lite, pg = _page_exports(demo_db, monkeypatch), _page_exports(pg_demo_db, monkeypatch)
+    assert lite["csv_service_table"] == pg["csv_service_table"]
+    table = pd.read_csv(io.BytesIO(lite["csv_service_table"]))
+    assert len(table) > 1 and table.select_dtypes("number").to_numpy().sum() > 0  # not an empty table
+    pd.testing.assert_frame_equal(pd.read_excel(io.BytesIO(lite["xlsx_service_table"]), header=None),
+                                  pd.read_excel(io.BytesIO(pg["xlsx_service_table"]), header=None))
+
+    def stable(html: bytes) -> str:
+        """The report without what changes between any two runs: the time it was made, plotly's div ids."""
+        text = re.sub(r"<time [^>]*>.*?</time>", "", html.decode())
+        return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "ID", text)
+
+    assert "segment Value" in stable(lite["page_report"])
+    assert stable(lite["page_report"]) == stable(pg["page_report"])

@@ -1,5 +1,8 @@
 """Scenarios show their own numbers: two views with different filters or settings give the figures
-counted directly from the tables, and their difference; a bad saved scenario never breaks anything."""
+counted directly from the tables, and their difference; a bad saved scenario never breaks anything.
+
+Every test runs on SQLite and on PostgreSQL (the same demo on each); the figures by hand are always
+counted from the SQLite file's tables, so PostgreSQL's must equal SQLite's."""
 
 from __future__ import annotations
 
@@ -37,11 +40,17 @@ def by_hand(t: dict[str, pd.DataFrame], segment: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def raw(demo_db):
+    """The SQLite demo's tables, for counting by hand (the PostgreSQL demo holds the same rows)."""
     return tables(demo_db)
 
 
-def test_two_segments_differ_by_the_amounts_counted_directly(demo_db, raw):
-    conn = store.connect(demo_db)
+@pytest.fixture
+def db(engine_db):
+    return engine_db
+
+
+def test_two_segments_differ_by_the_amounts_counted_directly(engine_demo_db, raw):
+    conn = store.connect(engine_demo_db)
     try:
         a = summaries.summarise(conn, "overview", {"segment": ["Premium"]})
         b = summaries.summarise(conn, "overview", {"segment": ["Value"]})
@@ -60,8 +69,8 @@ def test_two_segments_differ_by_the_amounts_counted_directly(demo_db, raw):
     assert "segment Value" in b.figures[0].layout.title.text
 
 
-def test_legacy_scenarios_open_with_the_same_figures(demo_db, raw):
-    conn = store.connect(demo_db)
+def test_legacy_scenarios_open_with_the_same_figures(engine_demo_db, raw):
+    conn = store.connect(engine_demo_db)
     try:
         old = summaries.summarise(conn, "overview", {"segments": "Premium"})
     finally:
@@ -69,8 +78,8 @@ def test_legacy_scenarios_open_with_the_same_figures(demo_db, raw):
     assert old.metrics["Interactions"] == by_hand(raw, "Premium")["Interactions"]
 
 
-def test_listening_scenarios_count_their_own_posts(demo_db, raw):
-    conn = store.connect(demo_db)
+def test_listening_scenarios_count_their_own_posts(engine_demo_db, raw):
+    conn = store.connect(engine_demo_db)
     try:
         a = summaries.summarise(conn, "listening", {"segment": "Premium", "ls_grain": "month"})
         b = summaries.summarise(conn, "listening", {"segment": "Value", "ls_reshares": "false"})
@@ -84,8 +93,8 @@ def test_listening_scenarios_count_their_own_posts(demo_db, raw):
     assert "per month" in a.figures[0].layout.title.text and "per week" in b.figures[0].layout.title.text
 
 
-def test_whatif_settings_change_the_what_if_figures(demo_db):
-    conn = store.connect(demo_db)
+def test_whatif_settings_change_the_what_if_figures(engine_demo_db):
+    conn = store.connect(engine_demo_db)
     try:
         none = summaries.summarise(conn, "continuum", {"wi_cut": "0", "wi_frt": "no change"})
         half = summaries.summarise(conn, "continuum", {"wi_cut": "50", "wi_frt": "no change"})
@@ -135,9 +144,9 @@ def test_bad_saved_scenarios_say_why_on_their_own_row(db):
 
 
 @pytest.fixture
-def writable_app(demo_db_copy, monkeypatch):
-    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
-    return demo_db_copy
+def writable_app(engine_demo_copy, monkeypatch):
+    monkeypatch.setenv("CONTINUUM_DB", str(engine_demo_copy))
+    return engine_demo_copy
 
 
 def test_a_bad_scenario_never_breaks_the_page_or_the_compare_panel(writable_app):
@@ -169,8 +178,8 @@ def test_compare_panel_shows_the_counted_difference(writable_app, raw):
     assert table.loc["Interactions", "Premium"] == f"{by_hand(raw, 'Premium')['Interactions']:,}"
 
 
-def test_cascade_scenarios_count_their_own_cascades(demo_db, raw):
-    conn = store.connect(demo_db)
+def test_cascade_scenarios_count_their_own_cascades(engine_demo_db, raw):
+    conn = store.connect(engine_demo_db)
     try:
         everyone = summaries.summarise(conn, "cascades", {})
         value = summaries.summarise(conn, "cascades", {"segment": "Value"})
@@ -192,8 +201,8 @@ def test_cascade_scenarios_count_their_own_cascades(demo_db, raw):
     assert d.loc["Cascades", "difference"] == by_hand(value_posts)[1] - by_hand(posts)[1] < 0
 
 
-def test_perception_scenarios_show_their_content_shift(demo_db):
-    conn = store.connect(demo_db)
+def test_perception_scenarios_show_their_content_shift(engine_demo_db):
+    conn = store.connect(engine_demo_db)
     try:
         same = summaries.summarise(conn, "perception", {})
         shifted = summaries.summarise(conn, "perception", {"pg_wi_m1": "Feel connected", "pg_wi_s1": "10"})

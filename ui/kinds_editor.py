@@ -32,7 +32,8 @@ def _save(pending: dict[str, str]) -> None:
     st.session_state["_kinds_saved"] = len(pending)
 
 
-def editor() -> None:
+def editor(read_only: str | None = None) -> None:
+    """The vocabulary with each kind's use; ``read_only`` (why the database cannot be written) turns saving off."""
     st.subheader("Kinds: what each interaction kind means")
     st.caption(
         "Figures never read a kind's name, only its meaning: **opens** starts a service conversation, "
@@ -64,10 +65,10 @@ def editor() -> None:
     c1, c2 = st.columns(2)
     pending = None
     if c1.button(f"Save {_plural(len(changed), 'meaning')}" if changed else "Save meanings", key="save_kinds",
-                 disabled=not changed, type="primary"):
+                 disabled=not changed or bool(read_only), type="primary", help=read_only):
         pending = changed
     if unlisted and c2.button(f"Add the {_plural(len(unlisted), 'unlisted kind')} with the meanings above",
-                              key="add_kinds"):
+                              key="add_kinds", disabled=bool(read_only), help=read_only):
         pending = {k: m for k, m in zip(edited["kind"], edited["meaning"]) if k in set(unlisted) and pd.notna(m)}
     if pending:
         _save(pending)

@@ -261,6 +261,8 @@ def transaction(db: sqlite_utils.Database, waiting=None, wait: bool = True):
             yield db
         return
     if getattr(db, "read_only", False):
+        if is_postgres(db):
+            raise ReadOnlyDatabase(pg.refusal(db.address, db.conn.user, db.read_only_why))
         raise ReadOnlyDatabase(f"{database_file(db)} is open read-only (the file or its folder cannot be written): "
                                "Continuum can show it but not change it. Nothing was written.")
     _begin_immediate(db, waiting, wait)
@@ -428,7 +430,12 @@ def read_only_reason(path: str | os.PathLike | None = None) -> str | None:
     """Why nothing can be written to the database (None when it is writable)."""
     p = db_path(path)
     if isinstance(p, pg.Address):
-        return None  # the server's own permissions answer a write
+        try:
+            with connection(p) as db:
+                why = db.read_only_why
+        except (StoreError, sqlite3.Error):
+            return None  # open_problem says what is wrong with the address
+        return pg.read_only_reason(p, db.conn.user, why) if why else None
     if p.exists() and not p.is_dir() and not _writable(p):
         return (f"{p} is read-only (this process may not write the file or its folder): every page can show it, "
                 "but importing, correcting scores, editing channels and saving scenarios are turned off.")

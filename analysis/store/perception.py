@@ -245,11 +245,15 @@ def _ensure_table(db: sqlite_utils.Database) -> None:
 def lexicon(db: sqlite_utils.Database) -> pd.DataFrame:
     """The motive lexicon (columns motive, keyword), seeded with DEFAULT_LEXICON the first time it is empty."""
     _ensure_table(db)
+    seeded = True
     if not scalar(db, "SELECT 1 FROM motive_lexicon LIMIT 1") and store.get_meta(db, _SEEDED_KEY) is None:
-        with db.atomic():
-            _write_rows(db, _default_rows())
-            store.set_meta(db, _SEEDED_KEY, "1")
-    out = query_df(db, "SELECT motive, keyword FROM motive_lexicon")
+        seeded = not getattr(db, "read_only", False)  # a database this process may not write: shown, not kept
+        if seeded:
+            with db.atomic():
+                _write_rows(db, _default_rows())
+                store.set_meta(db, _SEEDED_KEY, "1")
+    out = (query_df(db, "SELECT motive, keyword FROM motive_lexicon") if seeded
+           else pd.DataFrame(list(dict.fromkeys(_default_rows())), columns=["motive", "keyword"]))
     order = {m: i for i, m in enumerate(MOTIVES)}
     # The page lists motives in the IBM consumer order, then any motive a user added.
     out["_o"] = out["motive"].map(order).fillna(len(order))

@@ -222,17 +222,48 @@ CREATE INDEX IF NOT EXISTS idx_interactions_interaction_id ON interactions (inte
 # ---------------------------------------------------------------------------------------------
 # Connection, cursor and database objects shaped like sqlite3's and sqlite-utils'
 
-def _sqlite_error(exc: Exception) -> sqlite3.Error:
-    """The sqlite3 exception of the same kind (the store catches those), chained to psycopg's."""
+def refusal(address: str, user: str | None, why: str) -> str:
+    """The store's read-only message for a server that refuses this user's writes (as a read-only file's)."""
+    who = f"the PostgreSQL user {user}" if user else "this PostgreSQL user"
+    return (f"{Address(address).redacted()} is read-only for {who} ({why}): Continuum can show it but not "
+            "change it. Nothing was written.")
+
+
+def read_only_reason(address: str, user: str | None, why: str) -> str:
+    """Why writing is turned off, for the banner every page shows (as a read-only file's)."""
+    who = f"the PostgreSQL user {user}" if user else "this PostgreSQL user"
+    return (f"{Address(address).redacted()} is read-only for {who} ({why}): every page can show it, but "
+            "importing, correcting scores, editing channels and saving scenarios are turned off.")
+
+
+def _sqlite_error(exc: Exception, conn: Connection | None = None, sql: str = "") -> Exception:
+    """The sqlite3 exception of the same kind (the store catches those), chained to psycopg's.
+
+    A write the server refuses for want of rights (a role granted SELECT only, or one whose transactions
+    are read-only) is the store's ReadOnlyDatabase, with the message a read-only SQLite file gets; a read
+    it refuses (a table the user may not SELECT) is a StoreError that says which grant is missing.
+    """
     import psycopg
 
     msg = str(exc).strip()
+    said = f"the server says: {msg.splitlines()[0]}" if msg else "the server refused it"
     if isinstance(exc, psycopg.errors.IntegrityError):
         err = sqlite3.IntegrityError(msg)
     elif isinstance(exc, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled):
         err = sqlite3.OperationalError(f"database is locked ({msg})")
-    elif isinstance(exc, psycopg.errors.ReadOnlySqlTransaction | psycopg.errors.InsufficientPrivilege):
-        err = sqlite3.OperationalError(f"attempt to write a readonly database ({msg})")
+    elif (conn is not None and isinstance(exc, psycopg.errors.InsufficientPrivilege)
+          and sql.lstrip().upper().startswith("SELECT")):
+        from analysis.store import StoreError
+
+        who = f"the PostgreSQL user {conn.user}" if conn.user else "this PostgreSQL user"
+        err = StoreError(f"{Address(conn.address).redacted()} cannot be read by {who} ({said}). Continuum reads "
+                         "every table of its schema: grant it SELECT on them (GRANT SELECT ON ALL TABLES IN "
+                         "SCHEMA ... TO ...).")
+    elif conn is not None and isinstance(exc, psycopg.errors.ReadOnlySqlTransaction
+                                         | psycopg.errors.InsufficientPrivilege):
+        from analysis.store import ReadOnlyDatabase
+
+        err = ReadOnlyDatabase(refusal(conn.address, conn.user, said))
     elif isinstance(exc, psycopg.OperationalError | psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn
                     | psycopg.ProgrammingError):
         err = sqlite3.OperationalError(msg)
@@ -315,7 +346,30 @@ class Connection:
     def __init__(self, raw, address: str):
         self.raw = raw
         self.address = address
+        self.user = raw.info.user
         self.busy_ms = 30000
+
+    def refused_writes(self) -> str | None:
+        """Why the server would refuse this user's writes, in words (None when it takes them): its
+        transactions are read-only (``default_transaction_read_only``, a standby), or one of the schema's
+        tables may not be written (a role granted SELECT only). Asked once, on connecting, so a write is
+        refused up front like a read-only file's, and the pages say so before anyone tries."""
+        import psycopg
+
+        try:
+            read_only, table = self.raw.execute(
+                "SELECT current_setting('transaction_read_only') = 'on', "
+                "(SELECT c.relname::text FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace "
+                " WHERE ns.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+                " AND NOT (has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE') "
+                "          AND has_table_privilege(c.oid, 'DELETE')) ORDER BY 1 LIMIT 1)").fetchone()
+        except psycopg.Error as exc:
+            raise _sqlite_error(exc, self) from exc
+        if read_only:
+            return "its transactions are read-only"
+        if table:
+            return f"it may not write the table {table}"
+        return None
 
     @property
     def in_transaction(self) -> bool:
@@ -373,7 +427,7 @@ class Connection:
                 ok = True
         except Exception as exc:  # noqa: BLE001 - the lock's timeout; anything else is re-raised as sqlite3's kind
             self.raw.execute("ROLLBACK")
-            raise _sqlite_error(exc) from exc
+            raise _sqlite_error(exc, self) from exc
         if not ok:
             self.raw.execute("ROLLBACK")
             raise sqlite3.OperationalError("database is locked")
@@ -391,7 +445,7 @@ class Connection:
         try:
             cur = self.raw.execute(translate(sql, named), params if params is not None else ())
         except psycopg.Error as exc:
-            raise _sqlite_error(exc) from exc
+            raise _sqlite_error(exc, self, sql) from exc
         return Cursor(cur)
 
     def executemany(self, sql: str, seq: Iterable) -> Cursor:
@@ -405,7 +459,7 @@ class Connection:
             with self.raw.cursor() as cur:
                 cur.executemany(translate(sql, named), seq)
         except psycopg.Error as exc:
-            raise _sqlite_error(exc) from exc
+            raise _sqlite_error(exc, self) from exc
         return Cursor(rows=[])
 
     def executescript(self, script: str) -> None:
@@ -458,7 +512,7 @@ class Connection:
                                 row[i] = int(v)
                     copy.write_row(row)
         except psycopg.Error as exc:
-            raise _sqlite_error(exc) from exc
+            raise _sqlite_error(exc, self) from exc
 
 
 class Table:
@@ -496,7 +550,8 @@ class PgDatabase:
     """sqlite-utils' Database, as much of it as the store uses, over one PostgreSQL connection."""
 
     engine = "postgresql"
-    read_only = False
+    read_only = False  # the server refuses this user's writes (``read_only_why`` says why)
+    read_only_why: str | None = None
 
     def __init__(self, address: str, *, connect_timeout: int = 10):
         import psycopg
@@ -508,9 +563,15 @@ class PgDatabase:
             raw.execute("SET TimeZone = 'UTC'")
             raw.execute("SET standard_conforming_strings = on")
         except psycopg.Error as exc:
-            raise _sqlite_error(exc) from exc
+            raise _sqlite_error(exc) from exc  # connecting: a refusal here is no read-only database
         _loaders(raw)
         self.conn = Connection(raw, str(self.address))
+        try:
+            self.read_only_why = self.conn.refused_writes()
+        except BaseException:
+            raw.close()
+            raise
+        self.read_only = self.read_only_why is not None
 
     def execute(self, sql: str, params: Sequence | dict | None = ()) -> Cursor:
         return self.conn.execute(sql, params)

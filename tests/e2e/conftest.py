@@ -48,7 +48,7 @@ _LAUNCHER = (
 
 
 class Server:
-    """``streamlit run app.py`` on a free port against ``db``.
+    """``streamlit run app.py`` on a free port against ``db`` (a file, or a ``postgresql://`` address).
 
     Its output goes to a log file, never to a pipe nobody reads (a full pipe would block the server
     on its next log line). When a test fails, ``diagnostics()`` gives the log tail and a stack dump.
@@ -56,7 +56,7 @@ class Server:
 
     seen: list[Server] = []  # the servers the current test started or used
 
-    def __init__(self, db: Path):
+    def __init__(self, db: Path | str):
         self.port = _free_port()
         env = dict(os.environ, CONTINUUM_DB=str(db))
         self.log_path = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
@@ -127,30 +127,42 @@ def _servers_of_this_test():
     yield
 
 
-_shared: Server | None = None
+_shared: dict[str, Server] = {}  # one server per database the page tests open
+
+
+def shared_server(db) -> str:
+    """One server per database shared by the page tests, replaced when it stops answering, so that one
+    wedged or crashed server fails the test that met it (with its diagnostics), not every test after it."""
+    require_chromium()
+    srv = _shared.get(str(db))
+    if srv is not None and not srv.healthy(timeout=5):
+        srv.stop()
+        srv = None
+    if srv is None:
+        srv = _shared[str(db)] = Server(db)
+    else:
+        Server.seen.append(srv)
+    return srv.url
 
 
 @pytest.fixture
 def server(demo_db):
-    """One server shared by the page tests, replaced when it stops answering, so that one wedged
-    or crashed server fails the test that met it (with its diagnostics), not every test after it."""
-    global _shared
-    require_chromium()
-    if _shared is not None and not _shared.healthy(timeout=5):
-        _shared.stop()
-        _shared = None
-    if _shared is None:
-        _shared = Server(demo_db)
-    else:
-        Server.seen.append(_shared)
-    return _shared.url
+    """The shared server on the small SQLite demo."""
+    return shared_server(demo_db)
+
+
+@pytest.fixture
+def engine_server(engine, request):
+    """The shared server on the small demo of each engine: the SQLite file, or the same demo on the
+    throwaway PostgreSQL server (CONTINUUM_DB is its postgresql:// address)."""
+    return shared_server(request.getfixturevalue("demo_db" if engine == "sqlite" else "pg_demo_db"))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_shared_server():
     yield
-    if _shared is not None:
-        _shared.stop()
+    for srv in _shared.values():
+        srv.stop()
 
 
 def open_page(pg, url: str) -> None:

@@ -26,11 +26,12 @@ def assert_no_errors(pg, where: str) -> None:
 
 
 @pytest.mark.parametrize("url_path", page_paths())
-def test_page_opens_without_errors(server, page, url_path):
-    open_page(page, f"{server}/{url_path}")
+def test_page_opens_without_errors(engine, engine_server, page, url_path):
+    """On SQLite and on PostgreSQL: the server's CONTINUUM_DB is the demo file or its postgresql:// address."""
+    open_page(page, f"{engine_server}/{url_path}")
     wait_for_app(page)
     assert_no_errors(page, url_path)
-    shoot(page, url_path)
+    shoot(page, url_path if engine == "sqlite" else f"{url_path}-postgresql")
     assert not page.external_requests, f"requests left the machine: {page.external_requests[:5]}"
 
 

@@ -104,8 +104,11 @@ def check_slide(pg, number: int, total: int, name: str, words: str, figures: dic
 # four full-suite runs on this shared 2-core machine one page load outran its wait, and it passed when
 # run again. One rerun keeps CI from failing on that; a real fault fails both runs.
 @pytest.mark.flaky(reruns=1, reruns_delay=2)
-def test_build_present_and_export_a_deck(demo_db_copy, browser, tmp_path):
-    srv = Server(demo_db_copy)
+def test_build_present_and_export_a_deck(engine, engine_demo_copy, demo_db, browser, tmp_path):
+    """On SQLite and on PostgreSQL (a private copy of the demo on each); every figure is counted from the
+    SQLite demo's tables, which the PostgreSQL demo holds too."""
+    srv = Server(engine_demo_copy)
+    tag = "" if engine == "sqlite" else "-postgresql"  # screenshot names
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
     try:
         pg = context.new_page()
@@ -123,17 +126,17 @@ def test_build_present_and_export_a_deck(demo_db_copy, browser, tmp_path):
             form.locator("[data-testid='stMultiSelect']").click()
             pg.get_by_role("option", name=name, exact=True).click()
             pg.keyboard.press("Escape")  # close the list of options
-        shoot(pg, "deck-form")
+        shoot(pg, f"deck-form{tag}")
         form.get_by_role("button", name="Save deck").click()
         pg.get_by_test_id("present-deck").wait_for(timeout=60_000)
         wait_ready(pg)
         no_exception(pg, "workshop after saving the deck")
 
-        figures = counted(demo_db_copy)
+        figures = counted(demo_db)
         total = len(VIEWS)
         pg.get_by_test_id("present-deck").click()
         for i, (name, _path, words) in enumerate(VIEWS):
-            check_slide(pg, i + 1, total, name, words, figures.get(name, {}), f"deck-slide-{i + 1}")
+            check_slide(pg, i + 1, total, name, words, figures.get(name, {}), f"deck-slide-{i + 1}{tag}")
             if i < total - 1:
                 if i == 1:
                     pg.keyboard.press("ArrowRight")  # presenters use the keyboard or a clicker
@@ -143,9 +146,9 @@ def test_build_present_and_export_a_deck(demo_db_copy, browser, tmp_path):
         for i in range(total - 2, -1, -1):
             pg.get_by_test_id("deck-previous").click()
             name, _path, words = VIEWS[i]
-            check_slide(pg, i + 1, total, name, words, figures.get(name, {}), f"deck-slide-{i + 1}-back")
+            check_slide(pg, i + 1, total, name, words, figures.get(name, {}), f"deck-slide-{i + 1}-back{tag}")
         pg.get_by_test_id("deck-last").click()
-        check_slide(pg, total, total, VIEWS[-1][0], VIEWS[-1][2], figures[VIEWS[-1][0]], "deck-last")
+        check_slide(pg, total, total, VIEWS[-1][0], VIEWS[-1][2], figures[VIEWS[-1][0]], f"deck-last{tag}")
 
         # The way back to normal mode: the sidebar and the controls return, the view stays.
         pg.get_by_role("button", name=re.compile("Exit presentation mode")).click()
