@@ -156,8 +156,10 @@ def test_text_columns_are_trimmed_once_with_the_same_blanks_as_before():
     raw = pd.Series(["  a ", "", "   ", None, "\u00a0b\u00a0", "c"], dtype="str")
     trimmed, blank = ingest._trimmed(raw)
     pd.testing.assert_series_equal(blank, ingest._blank(raw))
-    assert ingest._as_text(raw, trimmed, blank).tolist() == ["a", None, None, None, "b", "c"]
-    assert ingest._as_text(raw).tolist() == ["a", None, None, None, "b", "c"]
+    def cells(s):
+        return [None if pd.isna(v) else v for v in s]
+    assert cells(ingest._as_text(raw, trimmed, blank)) == ["a", None, None, None, "b", "c"]
+    assert cells(ingest._as_text(raw)) == ["a", None, None, None, "b", "c"]
     numbers = pd.Series([1.0, None, " x "], dtype=object)  # from Excel: not all text
     trimmed, blank = ingest._trimmed(numbers)
     assert trimmed is None and blank.tolist() == [False, True, False]
@@ -183,3 +185,79 @@ def test_csv_read_from_bytes_gives_the_cells_of_the_decoded_text(data, name):
     expected = pd.read_csv(io.StringIO(data.decode("utf-8-sig")), dtype=str, keep_default_na=False,
                            na_values=[""], sep=sep)
     pd.testing.assert_frame_equal(frame, expected)
+
+
+# -- pyarrow's CSV reader gives pandas' cells; a row it refuses hands over to pandas ---------
+
+NASTY = [
+    # quotes, doubled quotes, a quoted empty cell, CRLF, a newline inside a value, spaces kept, non-ASCII
+    ('a,b,c\r\n1,"x, y","say ""hi"""\r\n2,"",\r\n3,"two\r\nlines", spaced \r\n4,Ren\u00e9e,\u2603\r\n', ","),
+    ("a\tb\n1\t\n\t2\n", "\t"),
+    ("\ufeffa,b\n1,2\n\n3,4\n", ","),  # a byte-order mark, a blank line (skipped by both)
+]
+
+
+def pandas_cells(text: str, sep: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text.removeprefix("\ufeff")), dtype=str, keep_default_na=False, na_values=[""],
+                       sep=sep)
+
+
+@pytest.mark.parametrize("text,sep", NASTY)
+def test_pyarrow_reads_the_cells_pandas_reads(text, sep):
+    data = text.encode()
+    assert ingest._arrow_readable(None, data)
+    frame, _name, _offset = ingest.read_file(data, "t.tsv" if sep == "\t" else "t.csv")
+    expected = pandas_cells(text, sep)
+    pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_a_quoted_header_is_read_by_pandas():
+    data = b'"first\nname",b\n1,2\n'
+    assert not ingest._arrow_readable(None, data)
+    frame, _name, _offset = ingest.read_file(data, "t.csv")
+    assert list(frame.columns) == ["first\nname", "b"] and frame.iloc[0].tolist() == ["1", "2"]
+
+
+def test_a_short_row_late_in_the_file_hands_over_to_pandas_without_losing_or_repeating_rows(monkeypatch):
+    # Row 2,503 has fewer cells than the header: pyarrow refuses it, pandas fills the missing cell.
+    lines = [f"C{i},name {i}" for i in range(3000)]
+    lines[2501] = "C2501"
+    text = "customer_id,name\n" + "\n".join(lines) + "\n"
+    chunks = list(ingest.open_file(text.encode(), "c.csv", chunk_rows=1000).chunks())
+    frame = pd.concat(chunks)
+    expected = pandas_cells(text, ",")
+    expected.index = pd.RangeIndex(0, 3000)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert [len(c) for c in chunks][:2] == [1000, 1000]  # what pyarrow read is kept, not read twice
+    assert pd.isna(frame.loc[2501, "name"]) and frame.loc[2502, "name"] == "name 2502"
+
+
+def test_a_row_with_too_many_cells_is_still_refused_with_pandas_message(db):
+    store.upsert_rows(db, "customers", [{"customer_id": "C1"}])
+    text = "customer_id,name\n" + "".join(f"D{i},n\n" for i in range(50)) + "D50,n,extra\n"
+    before = snapshot(db)
+    with pytest.raises(ingest.ImportProblem, match="not valid CSV.*line 52"):
+        ingest.import_file(db, "customers", text.encode(), name="c.csv")
+    assert snapshot(db) == before
+
+
+# -- binding: missing text and floats stored as NULL, real empty texts kept ---------------------
+
+def test_missing_values_are_stored_as_null_and_empty_texts_as_empty_texts(db):
+    frame = pd.DataFrame({
+        "customer_id": pd.Series(["C1", "C2", "C3"], dtype="str"),
+        "name": pd.Series(["Ann", None, "Bo"], dtype="str"),  # bound as '' under NULLIF
+        "email": pd.Series(["", None, "b@x"], dtype=object),  # a real empty text: bound as it is
+        "segment": pd.Series([None, None, None], dtype=object),
+        "lifetime_value": [1.5, np.nan, 0.0],  # NaN bound as a float: SQLite stores NULL
+    })
+    store.upsert_rows(db, "customers", frame)
+    got = db.conn.execute("SELECT customer_id, name, email, segment, lifetime_value, typeof(lifetime_value) "
+                          "FROM customers ORDER BY customer_id").fetchall()
+    assert got == [("C1", "Ann", "", None, 1.5, "real"), ("C2", None, None, None, None, "null"),
+                   ("C3", "Bo", "b@x", None, 0.0, "real")]
+    # An upsert with a missing value clears the stored one, as binding None did.
+    store.upsert_rows(db, "customers", pd.DataFrame({"customer_id": ["C1"], "name": pd.Series([None], dtype="str"),
+                                                     "lifetime_value": [np.nan]}))
+    assert db.conn.execute("SELECT name, lifetime_value FROM customers WHERE customer_id = 'C1'").fetchone() == \
+        (None, None)
