@@ -12,6 +12,8 @@ import codecs
 import io
 import json
 import os
+import queue
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -1061,6 +1063,66 @@ def _check_cells(frame: pd.DataFrame, name: str, offset: int, row_label: str, li
                                 row=pos + offset, column=col, row_label=row_label)
 
 
+def _validated(reading: Reading, table: str, limits: Limits) -> Iterator[tuple[pd.DataFrame, int]]:
+    """The file's chunks checked and converted: (rows for ``table``, the row number of the first)."""
+    name, offset, row_label = reading.name, reading.offset, reading.row_label
+    for raw in reading.chunks():
+        start = int(raw.index[0]) if len(raw) else 0
+        _check_rows(name, start + len(raw), offset, row_label, limits)
+        _check_cells(raw, name, offset + start, row_label, limits)
+        out = validate(raw, table, name, offset + start, row_label, check_nul=reading.may_have_nul)
+        del raw
+        yield out, offset + start
+
+
+def _one_ahead(items: Iterator, poll: float = 0.1) -> Iterator:
+    """``items`` made on a second thread, one item ahead of the caller.
+
+    An import reads and validates chunk k+1 (pyarrow and pandas' kernels, much of it without Python's
+    lock) while the caller writes chunk k (SQLite, which releases the lock while it steps): the
+    machine's second core works on the import. One item waits at most, so memory stays at a few
+    chunks. A problem raised while making an item is raised here, in its place in the sequence; when
+    the caller stops early (a bad row, a refused write) the thread stops at its next item.
+    """
+    slot: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def make():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slot.put((item, None), timeout=poll)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slot.put((end, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+            slot.put((None, exc))
+
+    worker = threading.Thread(target=make, name="import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = slot.get()
+            if exc is not None:
+                raise exc
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a waiting put finish so the thread sees ``stop``
+            try:
+                slot.get(timeout=poll)
+            except queue.Empty:
+                pass
+        worker.join()
+
+
 def import_file(db: sqlite_utils.Database, table: str, source, name: str | None = None,
                 progress: Progress | None = None, limits: Limits | None = None) -> ImportReport:
     """Read, validate and import one file into ``table``; all or nothing.
@@ -1073,7 +1135,7 @@ def import_file(db: sqlite_utils.Database, table: str, source, name: str | None 
         raise ImportProblem(str(name or source), f"unknown table '{table}'; choose one of {', '.join(TABLES)}")
     limits = limits or Limits.from_env()
     reading = open_file(source, name, limits)
-    name, offset, row_label = reading.name, reading.offset, reading.row_label
+    name, row_label = reading.name, reading.row_label
     if reading.columns:  # known before the rows: a missing required column costs no parsing
         missing = [c for c in SPECS[table]["required"] if c not in reading.columns]
         if missing:
@@ -1085,13 +1147,9 @@ def import_file(db: sqlite_utils.Database, table: str, source, name: str | None 
         progress("import", 0, reading.estimated_rows)
     with store.transaction(db, waiting=_waiting(progress)):
         job.begin()
-        for raw in reading.chunks():
-            start = int(raw.index[0]) if len(raw) else 0
-            _check_rows(name, start + len(raw), offset, row_label, limits)
-            _check_cells(raw, name, offset + start, row_label, limits)
-            out = validate(raw, table, name, offset + start, row_label, check_nul=reading.may_have_nul)
-            del raw
-            job.write(out, offset + start)
+        for out, first_row in _one_ahead(_validated(reading, table, limits)):
+            job.write(out, first_row)
+            del out
         if job.rows == 0:
             raise ImportProblem(name, "the file is empty (a header but no rows)")
         job.finish()
