@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 
 import numpy as np
 import pandas as pd
@@ -261,3 +262,24 @@ def test_missing_values_are_stored_as_null_and_empty_texts_as_empty_texts(db):
                                                      "lifetime_value": [np.nan]}))
     assert db.conn.execute("SELECT name, lifetime_value FROM customers WHERE customer_id = 'C1'").fetchone() == \
         (None, None)
+
+
+def test_the_report_separates_the_time_spent_scoring_post_texts(db, monkeypatch):
+    from analysis import sentiment
+
+    real = sentiment.score_texts
+    real(["warm up"])  # loading the lexicon is not part of the import measured
+
+    def slow(texts, *a, **kw):  # scoring that takes a known 0.3 s
+        time.sleep(0.3)
+        return real(texts, *a, **kw)
+
+    monkeypatch.setattr(sentiment, "score_texts", slow)
+    data = ("post_id,platform,author_handle,created_at,text\n"
+            + "".join(f"P{i},x,a{i % 5},2025-01-02 10:00:00,{'great' if i % 2 else 'awful'} day\n" for i in range(40)))
+    report = ingest.import_file(db, "posts", data.encode(), name="p.csv")
+    assert report.distinct_texts_scored == 2
+    assert 0.3 <= report.sentiment_seconds < report.seconds
+    assert report.rows_per_second_without_sentiment == pytest.approx(40 / (report.seconds - report.sentiment_seconds))
+    assert 0.3 <= report.sentiment_seconds < 3
+    assert f"2 distinct texts ({report.sentiment_seconds:.2f} s of it)" in report.summary()
