@@ -169,7 +169,7 @@ LIMIT_ENV = {
 }
 
 # Rows validated and written at a time: memory stays at a few chunks' worth whatever the file's size.
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 _BLOCK = 1 << 24  # bytes read at a time when checking a file's encoding
 
 
@@ -409,6 +409,11 @@ def _arrow_readable(source, data: bytes | None) -> bool:
     return b'"' not in line and (b"\n" in head or len(head) < 1 << 16)
 
 
+# Bytes pyarrow parses at a time (a batch): small enough that its read-ahead adds little to the
+# import's memory, large enough to keep its threads busy.
+ARROW_BLOCK = 1 << 20
+
+
 def _arrow_chunks(source, sep: str, n_columns: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The rows after the header as text columns (blank cells missing), ``chunk_rows`` at a time.
 
@@ -424,7 +429,7 @@ def _arrow_chunks(source, sep: str, n_columns: int, chunk_rows: int) -> Iterator
     names = [f"c{i}" for i in range(n_columns)]
     reader = pacsv.open_csv(
         source,
-        read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22),
+        read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=ARROW_BLOCK),
         parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, strings_can_be_null=True,
                                              null_values=[""], quoted_strings_can_be_null=True, check_utf8=False))
@@ -1091,46 +1096,45 @@ def _one_ahead(items: Iterator, poll: float = 0.1) -> Iterator:
 
     An import reads and validates chunk k+1 (pyarrow and pandas' kernels, much of it without Python's
     lock) while the caller writes chunk k (SQLite, which releases the lock while it steps): the
-    machine's second core works on the import. One item waits at most, so memory stays at a few
-    chunks. A problem raised while making an item is raised here, in its place in the sequence; when
-    the caller stops early (a bad row, a refused write) the thread stops at its next item.
+    machine's second core works on the import. The next item is begun only when the caller takes
+    the one before, so at most two chunks are alive. A problem raised while making an item is raised
+    here, in its place in the sequence; when the caller stops early (a bad row, a refused write) the
+    thread stops before making another.
     """
-    slot: queue.Queue = queue.Queue(maxsize=1)
+    made: queue.Queue = queue.Queue()
+    permit = threading.Semaphore(1)
     stop = threading.Event()
     end = object()
 
     def make():
         try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        slot.put((item, None), timeout=poll)
-                        break
-                    except queue.Full:
-                        continue
+            source = iter(items)
+            while True:
+                while not permit.acquire(timeout=poll):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     return
-            slot.put((end, None))
+                item = next(source, end)
+                made.put((item, None))
+                if item is end:
+                    return
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
-            slot.put((None, exc))
+            made.put((None, exc))
 
     worker = threading.Thread(target=make, name="import-reader", daemon=True)
     worker.start()
     try:
         while True:
-            item, exc = slot.get()
+            item, exc = made.get()
             if exc is not None:
                 raise exc
             if item is end:
                 return
+            permit.release()  # the next chunk is made while this one is written
             yield item
     finally:
         stop.set()
-        while worker.is_alive():  # let a waiting put finish so the thread sees ``stop``
-            try:
-                slot.get(timeout=poll)
-            except queue.Empty:
-                pass
         worker.join()
 
 

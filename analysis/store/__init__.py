@@ -576,16 +576,17 @@ def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd
     total = len(frame)
     if is_postgres(db):
         return _upsert_postgres(db, table, cols, keys, updates, _frame_to_columns(frame), total, progress)
-    values, marks = _bind_columns(frame)
     conflict = ", ".join(f'"{k}"' for k in keys)
-    sql = (f'INSERT INTO "{table}" ({", ".join(quoted)}) VALUES ({", ".join(marks)}) '
-           f"ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING"))
     with transaction(db):
         rebuild = _drop_indexes_for_bulk_load(db, table, total) if bulk else []
         for start in range(0, total, batch):
-            # Rows are made one batch at a time and freed as they are written: a million
-            # tuples alive at once would cost more in garbage-collector passes than to build.
-            db.conn.executemany(sql, zip(*(v[start:start + batch] for v in values)))
+            # Values are made one batch at a time and freed as they are written: a million rows of
+            # Python values alive at once would cost more in memory and garbage-collector passes.
+            values, marks = _bind_columns(frame.iloc[start:start + batch])
+            sql = (f'INSERT INTO "{table}" ({", ".join(quoted)}) VALUES ({", ".join(marks)}) '
+                   f"ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING"))
+            db.conn.executemany(sql, zip(*values))
+            del values
             if progress:
                 progress(min(start + batch, total), total)
         if rebuild:
