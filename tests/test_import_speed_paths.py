@@ -283,3 +283,17 @@ def test_the_report_separates_the_time_spent_scoring_post_texts(db, monkeypatch)
     assert report.rows_per_second_without_sentiment == pytest.approx(40 / (report.seconds - report.sentiment_seconds))
     assert 0.3 <= report.sentiment_seconds < 3
     assert f"2 distinct texts ({report.sentiment_seconds:.2f} s of it)" in report.summary()
+
+
+def test_a_load_into_an_empty_table_rebuilds_its_indexes_from_a_smaller_size(customers, monkeypatch):
+    monkeypatch.setattr(store, "EMPTY_BULK_ROWS", 50)
+    rebuilt = []
+    real = store._rebuild_indexes
+    monkeypatch.setattr(store, "_rebuild_indexes", lambda db, ddl: (rebuilt.append(len(ddl)), real(db, ddl)))
+    before = index_sql(customers, "interactions")
+    ingest.import_file(customers, "interactions", interactions_csv(80), name="a.csv")  # empty table: bulk
+    ingest.import_file(customers, "interactions", interactions_csv(90, start=80), name="b.csv")  # 80 rows there
+    assert [n for n in rebuilt if n] == [4]  # the second load kept the indexes (under BULK_ROWS, table not empty)
+    assert index_sql(customers, "interactions") == before
+    assert store.scalar(customers, "SELECT COUNT(*) FROM interactions") == 170
+    assert store.scalar(customers, "PRAGMA integrity_check") == "ok"

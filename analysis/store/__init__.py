@@ -625,19 +625,22 @@ def _upsert_postgres(db, table: str, cols: list[str], keys: Sequence[str], updat
 
 
 BULK_ROWS = 100_000
+# Into an empty table, a smaller load is bulk too: its rebuild covers only the rows loaded.
+EMPTY_BULK_ROWS = 10_000
 
 
 def _drop_indexes_for_bulk_load(db: sqlite_utils.Database, table: str, rows: int) -> list[str]:
-    """For a load at least as large as the table, drop its secondary indexes (rebuilt after).
+    """For a load at least as large as the table (BULK_ROWS rows at least, or EMPTY_BULK_ROWS into an
+    empty table), drop its secondary indexes (rebuilt after).
 
     Building an index once over sorted keys is about twice as fast as updating it a row at
     a time. Inside the caller's transaction, so readers (WAL) keep the old indexes and a
     failed import restores them. Returns the DDL that recreates them.
     """
-    if rows < BULK_ROWS:
+    if rows < min(BULK_ROWS, EMPTY_BULK_ROWS):
         return []
     existing = scalar(db, f'SELECT COUNT(*) FROM "{table}"') or 0
-    if rows < existing:
+    if rows < existing or (rows < BULK_ROWS and existing):
         return []
     indexes = db.conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
