@@ -133,6 +133,7 @@ def bench_import(source: Path, workdir: Path, progress=None, repeat: int = REPEA
         del frame
     src.close()
     rates: dict[str, list[float]] = {t: [] for t in csvs}
+    unscored: list[float] = []  # posts' rate without the sentiment step
     rows: dict[str, int] = {}
     for _ in range(max(1, repeat)):
         target = _scratch(source, workdir, "import")
@@ -140,18 +141,28 @@ def bench_import(source: Path, workdir: Path, progress=None, repeat: int = REPEA
         for table, csv in csvs.items():
             report = ingest.import_file(dst, table, csv, progress=progress)
             rates[table].append(report.rows_per_second)
+            if table == "posts":
+                unscored.append(report.rows_per_second_without_sentiment)
             rows[table] = report.rows
         dst.close()
     _drop_scratch(source, "import")
     figs = []
     for table, samples in rates.items():
         # Fixed costs dominate tiny files: the rate goal applies from 10,000 rows.
-        plain = table in PLAIN_TABLES and rows[table] >= 10_000
-        rate = median_of(samples)
-        goal = (f">= {IMPORT_GOAL:,} rows/s" if plain else
-                "reported (scores sentiment)" if table == "posts" else "reported (too few rows)")
-        figs.append(Figure(f"import {table} ({rows[table]:,} rows)", rate, "rows/s", goal,
-                           rate >= IMPORT_GOAL if plain else None, len(samples), min(samples)))
+        big = rows[table] >= 10_000
+        if table == "posts":
+            # The goal is for everything but the scoring, whose own rate is the sentiment figure below.
+            rate = median_of(unscored)
+            figs.append(Figure(f"import posts, without sentiment ({rows[table]:,} rows)", rate, "rows/s",
+                               f">= {IMPORT_GOAL:,} rows/s" if big else "reported (too few rows)",
+                               rate >= IMPORT_GOAL if big else None, len(unscored), min(unscored)))
+            name, goal, ok = f"import posts incl. sentiment ({rows[table]:,} rows)", "reported (scores sentiment)", None
+        else:
+            plain = table in PLAIN_TABLES and big
+            name, goal = f"import {table} ({rows[table]:,} rows)", (f">= {IMPORT_GOAL:,} rows/s" if plain
+                                                                     else "reported (too few rows)")
+            ok = median_of(samples) >= IMPORT_GOAL if plain else None
+        figs.append(Figure(name, median_of(samples), "rows/s", goal, ok, len(samples), min(samples)))
     return figs
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 
 import numpy as np
 import pandas as pd
@@ -156,8 +157,10 @@ def test_text_columns_are_trimmed_once_with_the_same_blanks_as_before():
     raw = pd.Series(["  a ", "", "   ", None, "\u00a0b\u00a0", "c"], dtype="str")
     trimmed, blank = ingest._trimmed(raw)
     pd.testing.assert_series_equal(blank, ingest._blank(raw))
-    assert ingest._as_text(raw, trimmed, blank).tolist() == ["a", None, None, None, "b", "c"]
-    assert ingest._as_text(raw).tolist() == ["a", None, None, None, "b", "c"]
+    def cells(s):
+        return [None if pd.isna(v) else v for v in s]
+    assert cells(ingest._as_text(raw, trimmed, blank)) == ["a", None, None, None, "b", "c"]
+    assert cells(ingest._as_text(raw)) == ["a", None, None, None, "b", "c"]
     numbers = pd.Series([1.0, None, " x "], dtype=object)  # from Excel: not all text
     trimmed, blank = ingest._trimmed(numbers)
     assert trimmed is None and blank.tolist() == [False, True, False]
@@ -183,3 +186,114 @@ def test_csv_read_from_bytes_gives_the_cells_of_the_decoded_text(data, name):
     expected = pd.read_csv(io.StringIO(data.decode("utf-8-sig")), dtype=str, keep_default_na=False,
                            na_values=[""], sep=sep)
     pd.testing.assert_frame_equal(frame, expected)
+
+
+# -- pyarrow's CSV reader gives pandas' cells; a row it refuses hands over to pandas ---------
+
+NASTY = [
+    # quotes, doubled quotes, a quoted empty cell, CRLF, a newline inside a value, spaces kept, non-ASCII
+    ('a,b,c\r\n1,"x, y","say ""hi"""\r\n2,"",\r\n3,"two\r\nlines", spaced \r\n4,Ren\u00e9e,\u2603\r\n', ","),
+    ("a\tb\n1\t\n\t2\n", "\t"),
+    ("\ufeffa,b\n1,2\n\n3,4\n", ","),  # a byte-order mark, a blank line (skipped by both)
+]
+
+
+def pandas_cells(text: str, sep: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text.removeprefix("\ufeff")), dtype=str, keep_default_na=False, na_values=[""],
+                       sep=sep)
+
+
+@pytest.mark.parametrize("text,sep", NASTY)
+def test_pyarrow_reads_the_cells_pandas_reads(text, sep):
+    data = text.encode()
+    assert ingest._arrow_readable(None, data)
+    frame, _name, _offset = ingest.read_file(data, "t.tsv" if sep == "\t" else "t.csv")
+    expected = pandas_cells(text, sep)
+    pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_a_quoted_header_is_read_by_pandas():
+    data = b'"first\nname",b\n1,2\n'
+    assert not ingest._arrow_readable(None, data)
+    frame, _name, _offset = ingest.read_file(data, "t.csv")
+    assert list(frame.columns) == ["first\nname", "b"] and frame.iloc[0].tolist() == ["1", "2"]
+
+
+def test_a_short_row_late_in_the_file_hands_over_to_pandas_without_losing_or_repeating_rows(monkeypatch):
+    # Row 2,503 has fewer cells than the header: pyarrow refuses it, pandas fills the missing cell.
+    lines = [f"C{i},name {i}" for i in range(3000)]
+    lines[2501] = "C2501"
+    text = "customer_id,name\n" + "\n".join(lines) + "\n"
+    chunks = list(ingest.open_file(text.encode(), "c.csv", chunk_rows=1000).chunks())
+    frame = pd.concat(chunks)
+    expected = pandas_cells(text, ",")
+    expected.index = pd.RangeIndex(0, 3000)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert [len(c) for c in chunks][:2] == [1000, 1000]  # what pyarrow read is kept, not read twice
+    assert pd.isna(frame.loc[2501, "name"]) and frame.loc[2502, "name"] == "name 2502"
+
+
+def test_a_row_with_too_many_cells_is_still_refused_with_pandas_message(db):
+    store.upsert_rows(db, "customers", [{"customer_id": "C1"}])
+    text = "customer_id,name\n" + "".join(f"D{i},n\n" for i in range(50)) + "D50,n,extra\n"
+    before = snapshot(db)
+    with pytest.raises(ingest.ImportProblem, match="not valid CSV.*line 52"):
+        ingest.import_file(db, "customers", text.encode(), name="c.csv")
+    assert snapshot(db) == before
+
+
+# -- binding: missing text and floats stored as NULL, real empty texts kept ---------------------
+
+def test_missing_values_are_stored_as_null_and_empty_texts_as_empty_texts(db):
+    frame = pd.DataFrame({
+        "customer_id": pd.Series(["C1", "C2", "C3"], dtype="str"),
+        "name": pd.Series(["Ann", None, "Bo"], dtype="str"),  # bound as '' under NULLIF
+        "email": pd.Series(["", None, "b@x"], dtype=object),  # a real empty text: bound as it is
+        "segment": pd.Series([None, None, None], dtype=object),
+        "lifetime_value": [1.5, np.nan, 0.0],  # NaN bound as a float: SQLite stores NULL
+    })
+    store.upsert_rows(db, "customers", frame)
+    got = db.conn.execute("SELECT customer_id, name, email, segment, lifetime_value, typeof(lifetime_value) "
+                          "FROM customers ORDER BY customer_id").fetchall()
+    assert got == [("C1", "Ann", "", None, 1.5, "real"), ("C2", None, None, None, None, "null"),
+                   ("C3", "Bo", "b@x", None, 0.0, "real")]
+    # An upsert with a missing value clears the stored one, as binding None did.
+    store.upsert_rows(db, "customers", pd.DataFrame({"customer_id": ["C1"], "name": pd.Series([None], dtype="str"),
+                                                     "lifetime_value": [np.nan]}))
+    assert db.conn.execute("SELECT name, lifetime_value FROM customers WHERE customer_id = 'C1'").fetchone() == \
+        (None, None)
+
+
+def test_the_report_separates_the_time_spent_scoring_post_texts(db, monkeypatch):
+    from analysis import sentiment
+
+    real = sentiment.score_texts
+    real(["warm up"])  # loading the lexicon is not part of the import measured
+
+    def slow(texts, *a, **kw):  # scoring that takes a known 0.3 s
+        time.sleep(0.3)
+        return real(texts, *a, **kw)
+
+    monkeypatch.setattr(sentiment, "score_texts", slow)
+    data = ("post_id,platform,author_handle,created_at,text\n"
+            + "".join(f"P{i},x,a{i % 5},2025-01-02 10:00:00,{'great' if i % 2 else 'awful'} day\n" for i in range(40)))
+    report = ingest.import_file(db, "posts", data.encode(), name="p.csv")
+    assert report.distinct_texts_scored == 2
+    assert 0.3 <= report.sentiment_seconds < report.seconds
+    assert report.rows_per_second_without_sentiment == pytest.approx(40 / (report.seconds - report.sentiment_seconds))
+    assert 0.3 <= report.sentiment_seconds < 3
+    assert f"2 distinct texts ({report.sentiment_seconds:.2f} s of it)" in report.summary()
+
+
+def test_a_load_into_an_empty_table_rebuilds_its_indexes_from_a_smaller_size(customers, monkeypatch):
+    monkeypatch.setattr(store, "EMPTY_BULK_ROWS", 50)
+    rebuilt = []
+    real = store._rebuild_indexes
+    monkeypatch.setattr(store, "_rebuild_indexes", lambda db, ddl: (rebuilt.append(len(ddl)), real(db, ddl)))
+    before = index_sql(customers, "interactions")
+    ingest.import_file(customers, "interactions", interactions_csv(80), name="a.csv")  # empty table: bulk
+    ingest.import_file(customers, "interactions", interactions_csv(90, start=80), name="b.csv")  # 80 rows there
+    assert [n for n in rebuilt if n] == [4]  # the second load kept the indexes (under BULK_ROWS, table not empty)
+    assert index_sql(customers, "interactions") == before
+    assert store.scalar(customers, "SELECT COUNT(*) FROM interactions") == 170
+    assert store.scalar(customers, "PRAGMA integrity_check") == "ok"

@@ -4,6 +4,7 @@ before parsing them, and turn hostile or odd input into messages naming file, ro
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 import zipfile
@@ -238,3 +239,42 @@ def test_a_json_object_instead_of_a_list_is_refused(loaded):
     report = ingest.import_file(loaded, "customers", b'{"customer_id": "C9"}\n{"customer_id": "C10"}\n',
                                 name="c.json")
     assert report.rows == 2
+
+
+# -- the next chunk is read and validated on a second thread while one is written ------------------
+
+def reader_threads() -> list:
+    import threading
+    return [t for t in threading.enumerate() if t.name == "import-reader"]
+
+
+def test_chunks_are_validated_on_a_second_thread_and_the_rows_equal_the_files(loaded, small_chunks, monkeypatch):
+    import threading
+    where = []
+    real_validate = ingest.validate
+
+    def validate(frame, *a, **kw):
+        where.append(threading.current_thread().name)
+        return real_validate(frame, *a, **kw)
+
+    monkeypatch.setattr(ingest, "validate", validate)
+    text = HEADER + rows(95)
+    ingest.import_file(loaded, "interactions", text.encode(), name="t.csv")
+    assert where == ["import-reader"] * 10
+    expected = pd.read_csv(io.StringIO(text), dtype=str).sort_values("interaction_id")
+    got = store.query_df(loaded, "SELECT interaction_id, customer_id, occurred_at, channel, direction "
+                                 "FROM interactions ORDER BY interaction_id")
+    assert got.to_numpy().tolist() == expected.to_numpy().tolist()
+    assert not reader_threads()
+
+
+def test_a_bad_row_in_the_last_chunk_leaves_a_filled_table_unchanged_and_stops_the_reader(loaded, small_chunks):
+    store.upsert_rows(loaded, "interactions", pd.DataFrame({
+        "interaction_id": ["I0001", "X1"], "customer_id": ["C0", "C1"], "thread_id": ["I0001", "X1"],
+        "occurred_at": ["2024-06-01 09:00:00"] * 2, "channel": ["email"] * 2, "direction": ["outbound"] * 2}))
+    # 60 good rows (one of them updates I0001) in six chunks, then a bad date in the seventh and last.
+    refused(loaded, "interactions", HEADER + rows(60) + "I0061,C1,someday,phone,inbound\n", "t.csv",
+            "row 62", "column 'occurred_at'", "'someday'")
+    got = store.query_df(loaded, "SELECT interaction_id, channel FROM interactions ORDER BY interaction_id")
+    assert got.to_numpy().tolist() == [["I0001", "email"], ["X1", "email"]]
+    assert not reader_threads()
