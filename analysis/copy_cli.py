@@ -27,13 +27,14 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from analysis import store
     from analysis.store import transfer
 
     bar = cli_progress.Bar()
     try:
         report = transfer.copy_database(args.source, args.target, replace=args.replace, warm=args.warm,
                                         progress=bar.update)
-    except transfer.CopyProblem as exc:
+    except store.StoreError as exc:  # CopyProblem, a read-only target, another writer past the lock timeout
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2

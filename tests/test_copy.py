@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -412,3 +413,60 @@ def test_a_source_being_imported_into_is_read_as_of_one_moment(tmp_path):
     assert calls and report.verified
     assert report.rows["interactions"] == 50
     assert len(frame(target, "interactions")) == 50
+
+
+def indexes(address) -> set[tuple]:
+    """(name, table, DDL) of every index; PostgreSQL's DDL names the schema, which differs between databases."""
+    with store.connection(address, create=False) as db:
+        rows = db.conn.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {(name, table, sql and re.sub(r" ON \w+\.", " ON ", sql)) for name, table, sql in rows}
+
+
+def test_the_targets_keys_and_indexes_are_all_built_again(demo_db, pg_server, tmp_path, monkeypatch):
+    """Indexes (and on PostgreSQL the keys) are dropped for the load and built after it: the same set as a
+    fresh database's, and the keys still refuse a duplicate."""
+    monkeypatch.setattr(transfer, "KEYS_REBUILT_FROM", 0)  # every table's keys through the rebuild path
+    fresh_pg, copied_pg = new_schema(pg_server, "fresh"), new_schema(pg_server, "keys")
+    try:
+        with store.connection(fresh_pg):
+            pass
+        transfer.copy_database(demo_db, copied_pg, warm=False)
+        expected = indexes(fresh_pg)
+        assert ("interactions_pkey", "interactions", None) in expected and len(expected) > 30
+        assert indexes(copied_pg) == expected
+        with store.connection(copied_pg, create=False) as db:
+            first = db.conn.execute("SELECT * FROM interactions LIMIT 1").fetchone()
+            with pytest.raises(sqlite3.IntegrityError):
+                db.conn.execute(f"INSERT INTO interactions VALUES ({', '.join('?' * len(first))})", first)
+    finally:
+        drop_schema(fresh_pg)
+        drop_schema(copied_pg)
+    with store.connection(tmp_path / "fresh.sqlite"):
+        pass
+    transfer.copy_database(demo_db, tmp_path / "copied.sqlite", warm=False)
+    assert indexes(tmp_path / "copied.sqlite") == indexes(tmp_path / "fresh.sqlite")
+
+
+def test_a_full_disk_half_way_leaves_the_target_as_it_was(demo_db, tmp_path, monkeypatch):
+    """The target's file may not grow past a few pages (SQLite's max_page_count, as a full disk): refused in
+    words, rolled back."""
+    target = small_db(tmp_path / "target.sqlite")
+    before = snapshot(target)
+    opened = transfer._connect_target
+
+    def small_disk(address):
+        db = opened(address)
+        db.conn.execute("PRAGMA max_page_count = 200")
+        return db
+
+    monkeypatch.setattr(transfer, "_connect_target", small_disk)
+    with pytest.raises(transfer.CopyProblem, match="full.*Nothing was written"):
+        transfer.copy_database(demo_db, target, replace=True, warm=False)
+    assert snapshot(target) == before
+
+
+def test_one_postgresql_database_spelled_two_ways_is_refused(pg_copy):
+    address, _done = pg_copy
+    other = address.replace("127.0.0.1", "localhost").replace("postgres@", "postgres:anything@")
+    done = cli("copy", address, other, "--replace")
+    assert done.returncode == 2 and "the same database" in done.stderr and "anything" not in done.stderr
