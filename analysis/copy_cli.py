@@ -22,6 +22,9 @@ def add_parser(sub):
                    help="replace the target's contents (in the same transaction as the copy)")
     p.add_argument("--no-warm", dest="warm", action="store_false",
                    help="do not rebuild the rollups and pages' first views now (pages compute them on first view)")
+    p.add_argument("--keep-derived", action="store_true",
+                   help="copy the rollups and kept results too instead of rebuilding them on the target (faster on "
+                        "large databases; they are then the source engine's computation)")
     p.set_defaults(func=run)
     return p
 
@@ -33,7 +36,7 @@ def run(args) -> int:
     bar = cli_progress.Bar()
     try:
         report = transfer.copy_database(args.source, args.target, replace=args.replace, warm=args.warm,
-                                        progress=bar.update)
+                                        keep_derived=args.keep_derived, progress=bar.update)
     except store.StoreError as exc:  # CopyProblem, a read-only target, another writer past the lock timeout
         bar.close()
         print(f"error: {exc}", file=sys.stderr)

@@ -470,3 +470,36 @@ def test_one_postgresql_database_spelled_two_ways_is_refused(pg_copy):
     other = address.replace("127.0.0.1", "localhost").replace("postgres@", "postgres:anything@")
     done = cli("copy", address, other, "--replace")
     assert done.returncode == 2 and "the same database" in done.stderr and "anything" not in done.stderr
+
+
+def test_keep_derived_copies_the_rollups_and_kept_results_as_fresh_on_the_target(demo_db, pg_server, tmp_path):
+    """--keep-derived: the target finds the copied rollups and kept results fresh (restamped past its own
+    versions, here a target whose counters were far ahead), and every report figure equals the source's."""
+    from analysis import report
+    from analysis.store import rollups
+
+    address = new_schema(pg_server, "derived")
+    try:
+        assert cli("copy", small_db(tmp_path / "small.sqlite"), address).returncode == 0
+        with store.connection(address) as db, store.transaction(db):
+            for _ in range(40):
+                store.bump_version(db)
+            old_version, old_rows = store.data_version(db), store.rows_version(db)
+        done = cli("copy", demo_db, address, "--replace", "--keep-derived", "--no-warm")
+        assert done.returncode == 0, done.stderr
+        with store.connection(demo_db, create=False) as db:
+            kept = store.query_df(db, "SELECT key FROM aggregates")
+            expected = report.report(db, Filters())
+        with store.connection(address, create=False) as db:
+            assert store.data_version(db) > old_version and store.rows_version(db) > old_rows
+            assert rollups.fresh(db)
+            stamps = store.query_df(db, "SELECT key, version FROM aggregates")
+            assert sorted(stamps["key"]) == sorted(kept["key"]) and len(kept) > 10
+            assert set(stamps["version"]) <= {store.rows_version(db), store.data_version(db)}
+            figures = report.report(db, Filters())
+        assert figures.keys() == expected.keys()
+        for key, value in expected.items():
+            close = pytest.approx(value, rel=1e-9, abs=1e-12) if isinstance(value, float) else value
+            assert figures[key] == close, key
+    finally:
+        drop_schema(address)
