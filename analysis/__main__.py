@@ -6,7 +6,7 @@
     python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
     python -m analysis bench [--scale ...] [--json FILE]
     python -m analysis bench-scales small.json ... huge.json   (figure against scale)
-    python -m analysis copy SOURCE TARGET [--replace] [--no-warm | --keep-derived]   (SQLite file or postgresql:// address)
+    python -m analysis copy SOURCE TARGET [--replace] [--no-warm] [--keep-derived]   (file or postgresql://)
 """
 
 from __future__ import annotations
