@@ -503,3 +503,44 @@ def test_keep_derived_copies_the_rollups_and_kept_results_as_fresh_on_the_target
             assert figures[key] == close, key
     finally:
         drop_schema(address)
+
+
+def test_tables_are_read_and_written_in_chunks_never_whole(pg_server, tmp_path):
+    """200,000 interactions (some 80 MB as Python rows) copied both ways in chunks of 5,000: the progress moves
+    a chunk at a time and the Python memory at its peak is a small fraction of the table."""
+    import tracemalloc
+
+    n, chunk = 200_000, 5_000
+    source = big_source(tmp_path / "big.sqlite", n)
+    address = new_schema(pg_server, "chunks")
+    back = tmp_path / "back.sqlite"
+    try:
+        for src, dst in ((source, address), (address, back)):
+            steps = []
+            tracemalloc.start()
+            try:
+                transfer.copy_database(src, dst, warm=False, chunk=chunk,
+                                       progress=lambda *step, seen=steps: seen.append(step))
+                _now, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            done = [d for stage, d, total in steps if stage == "copy interactions"]
+            assert done[0] == 0 and done[-1] == n and len(done) == n // chunk + 1
+            assert all(0 < b - a <= chunk for a, b in zip(done, done[1:]))
+            assert peak < 25 * 2**20, f"{peak / 2**20:.0f} MiB at the peak"
+        assert len(frame(back, "interactions")) == n
+    finally:
+        drop_schema(address)
+
+
+def test_a_target_another_writer_holds_is_waited_for_then_refused_in_words(demo_db, tmp_path):
+    target = small_db(tmp_path / "target.sqlite")
+    before = snapshot(target)
+    with store.connection(target) as db, store.transaction(db):  # an import under way
+        env = {**os.environ, store.LOCK_TIMEOUT_ENV: "1"}
+        done = subprocess.run([sys.executable, "-m", "analysis", "copy", str(demo_db), str(target), "--replace"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    assert done.returncode == 2
+    assert "being written by another process" in done.stderr and "Nothing was written" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(target) == before
