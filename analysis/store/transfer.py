@@ -328,6 +328,7 @@ def _copy_into(sdb, dst, report: CopyReport, replace: bool, warm: bool, chunk: i
         except Exception as exc:  # noqa: BLE001 - a lost server, a full disk: the transaction is rolled back
             raise CopyProblem(f"The copy into {shown} failed: {_plain(exc)} Nothing was written.") from exc
         report.copy_seconds = time.perf_counter() - t0
+        _analyze(tdb)
         if warm:
             _warm(tdb, report, progress)
     finally:
@@ -404,9 +405,11 @@ def _copy_table(sdb, tdb, table: str, cols: list[str], total: int, chunk: int, p
         done += len(rows)
         if progress:
             progress(stage, done, total)
-    if rebuild:
+    for i, statement in enumerate(rebuild):  # a minute or more on millions of rows: shown
+        if progress:
+            progress(f"index {table}", i, len(rebuild))
         try:
-            store._rebuild_indexes(tdb, rebuild)
+            store._rebuild_indexes(tdb, [statement])
         except sqlite3.Error as exc:  # two rows with one key (an SQLite key column holding NULLs, say)
             raise CopyProblem(f"The copy into {shown} failed at table {table}: its keys and indexes could not be "
                               f"built over the copied rows: {_plain(exc)} Nothing was written.") from exc
@@ -480,13 +483,18 @@ def _int(value) -> int:
         return 0
 
 
+def _analyze(tdb) -> None:
+    """Statistics for the planner over the new rows (PostgreSQL would gather them some time later)."""
+    with contextlib.suppress(Exception):  # the copy is committed; only the first queries would be slower
+        tdb.conn.execute("ANALYZE")
+
+
 def _warm(tdb, report: CopyReport, progress) -> None:
-    """Statistics for the planner, then the rollups and the pages' first views, as after an import."""
+    """The rollups and the pages' first views, as after an import."""
     from analysis import warm
 
     t0 = time.perf_counter()
     try:
-        tdb.conn.execute("ANALYZE")
         warm.warm(tdb, progress)
     except Exception as exc:  # noqa: BLE001 - the copy is committed; pages compute on first view
         report.warm_problem = repr(exc)
