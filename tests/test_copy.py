@@ -544,3 +544,21 @@ def test_a_target_another_writer_holds_is_waited_for_then_refused_in_words(demo_
     assert "being written by another process" in done.stderr and "Nothing was written" in done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(target) == before
+
+
+def test_a_nul_character_postgresql_cannot_hold_is_named_and_nothing_is_written(pg_server, tmp_path):
+    """SQLite's text may hold a NUL character (Continuum's imports refuse them); PostgreSQL's cannot."""
+    source = small_db(tmp_path / "source.sqlite", n=4)
+    with store.connection(source) as db, store.transaction(db):
+        db.conn.execute("UPDATE customers SET name = 'Ann' || char(0) || 'Lee' WHERE customer_id = 'S3'")
+    with store.connection(source) as db:
+        names = [r[0] for r in db.conn.execute("SELECT customer_id FROM customers").fetchall()]
+    address = new_schema(pg_server, "nul")
+    try:
+        done = cli("copy", source, address)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert f"table customers, row {names.index('S3') + 1}, column name (a NUL character)" in done.stderr
+        with store.connection(address) as db:
+            assert store.scalar(db, "SELECT COUNT(*) FROM customers") == 0
+    finally:
+        drop_schema(address)

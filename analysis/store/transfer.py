@@ -402,7 +402,7 @@ def _copy_table(sdb, tdb, table: str, cols: list[str], total: int, chunk: int, p
                 tdb.conn.executemany(insert, rows)
         except sqlite3.Error as exc:
             raise CopyProblem(f"The copy into {shown} failed at table {table}, "
-                              f"{_where(exc, done, len(rows))}: {_plain(exc)} Nothing was written.") from exc
+                              f"{_where(exc, done, rows, cols)}: {_plain(exc)} Nothing was written.") from exc
         done += len(rows)
         if progress:
             progress(stage, done, total)
@@ -431,8 +431,9 @@ def _drop_keys(tdb, table: str) -> list[str]:
     return [f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}' for name, definition in found]
 
 
-def _where(exc: sqlite3.Error, done: int, n: int) -> str:
-    """The row a failed chunk stopped at: PostgreSQL's COPY says its line and column."""
+def _where(exc: sqlite3.Error, done: int, rows: list, cols: list[str]) -> str:
+    """The row (counted from 1 in the table as read) a failed chunk stopped at: PostgreSQL's COPY says its
+    line and column; a NUL character (PostgreSQL's text cannot hold one) is looked for in the chunk."""
     import re
 
     diag = getattr(getattr(exc, "__cause__", None), "diag", None)
@@ -441,7 +442,11 @@ def _where(exc: sqlite3.Error, done: int, n: int) -> str:
     if m:
         row = done + int(m.group(1))
         return f"row {row:,}" + (f", column {m.group(2)}" if m.group(2) else "")
-    return f"rows {done + 1:,} to {done + n:,}"
+    for i, row in enumerate(rows):
+        for col, value in zip(cols, row):
+            if isinstance(value, str) and "\x00" in value:
+                return f"row {done + i + 1:,}, column {col} (a NUL character)"
+    return f"rows {done + 1:,} to {done + len(rows):,}"
 
 
 def _copy_meta(sdb, tdb, keep_derived: bool) -> None:
