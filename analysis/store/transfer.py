@@ -301,13 +301,21 @@ def _copy_into_new_file(sdb, dst: Path, report: CopyReport, warm: bool, chunk: i
 
 def _remove_stale(dst: Path) -> None:
     """Temporary files of copies that were killed (their process is gone)."""
-    from analysis.demo import _alive
-
     prefix = f".{dst.name}.copying-"
     for tmp in dst.parent.glob(prefix + "*"):
         pid = tmp.name[len(prefix):].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _copy_into(sdb, dst, report: CopyReport, replace: bool, warm: bool, chunk: int, progress,
