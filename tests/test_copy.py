@@ -562,3 +562,30 @@ def test_a_nul_character_postgresql_cannot_hold_is_named_and_nothing_is_written(
             assert store.scalar(db, "SELECT COUNT(*) FROM customers") == 0
     finally:
         drop_schema(address)
+
+
+def test_a_server_that_goes_away_mid_copy_is_said_in_words_and_nothing_is_written(pg_server, tmp_path):
+    """The target's connection is cut during the COPY (as a server restart would): a message, no traceback."""
+    import psycopg
+
+    source = big_source(tmp_path / "big.sqlite", 300_000)
+    address = new_schema(pg_server, "cut")
+    try:
+        assert cli("copy", small_db(tmp_path / "small.sqlite"), address).returncode == 0
+        before = snapshot(address)
+        proc = subprocess.Popen([sys.executable, "-m", "analysis", "copy", str(source), address, "--replace"],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cut = None
+        with psycopg.connect(pg_server, autocommit=True) as watch:
+            t0 = time.monotonic()
+            while proc.poll() is None and time.monotonic() - t0 < 120 and not cut:
+                cut = watch.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'active' "
+                                    "AND query LIKE 'COPY%%interactions%%'").fetchone()
+                time.sleep(0.01)
+        _out, err = proc.communicate(timeout=120)
+        assert cut, "the copy finished before its COPY could be seen"
+        assert proc.returncode == 2
+        assert "table interactions" in err and "Nothing was written" in err and "Traceback" not in err
+        assert snapshot(address) == before
+    finally:
+        drop_schema(address)

@@ -335,6 +335,9 @@ def _copy_into(sdb, dst, report: CopyReport, replace: bool, warm: bool, chunk: i
         except store.StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - a lost server, a full disk: the transaction is rolled back
+            said = _said(exc)  # a lost connection also fails the rollback: the first problem says more
+            if said is not None:
+                raise said from None
             raise CopyProblem(f"The copy into {shown} failed: {_plain(exc)} Nothing was written.") from exc
         report.copy_seconds = time.perf_counter() - t0
         _analyze(tdb)
@@ -342,6 +345,14 @@ def _copy_into(sdb, dst, report: CopyReport, replace: bool, warm: bool, chunk: i
             _warm(tdb, report, progress)
     finally:
         tdb.close()
+
+
+def _said(exc: BaseException) -> CopyProblem | None:
+    """The CopyProblem an exception was raised while handling, if any."""
+    seen = exc.__context__
+    while seen is not None and not isinstance(seen, CopyProblem):
+        seen = seen.__context__
+    return seen
 
 
 def _refuse_or_empty(tdb, shown: str, replace: bool, report: CopyReport) -> None:
