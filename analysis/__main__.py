@@ -6,6 +6,7 @@
     python -m analysis simulate --edges FILE.csv --model ic|threshold|ovation ...
     python -m analysis bench [--scale ...] [--json FILE]
     python -m analysis bench-scales small.json ... huge.json   (figure against scale)
+    python -m analysis copy SOURCE TARGET [--replace] [--no-warm] [--keep-derived]   (file or postgresql://)
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Other commands register themselves here (simulate, bench, ...).
     for module_name in ("analysis.simulate_cli", "analysis.bench", "analysis.bench_scales", "analysis.report_cli",
-                        "analysis.sentiment_cli"):
+                        "analysis.sentiment_cli", "analysis.copy_cli"):
         try:
             module = __import__(module_name, fromlist=["add_parser"])
         except ModuleNotFoundError as exc:
