@@ -21,7 +21,7 @@ STEPS = (
     ("listening", lambda db: (listening.cube(db), listening.text_cube(db), agreement.stratum_weights(db))),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
     ("perception", lambda db: perception.kept_public_messages(db)),
-    ("service", lambda db: service.coverage(db)),
+    ("service", lambda db: (service.coverage(db), service.all_conversations(db))),
 )
 
 
