@@ -474,3 +474,19 @@ def test_brand_messages_chosen_in_memory_equal_the_query_under_every_kind_of_fil
     assert channel not in set(after.loc[after["source"] == "interaction", "place"])
     assert len(after) == len(before) - int((before["place"] == channel).sum())
     db.close()
+
+
+def test_once_each_never_takes_different_words_for_twins():
+    """More distinct times than texts: each (text, second) pair is its own, so a post is dropped only for
+    an interaction with its very words at its very second (pairs once collided: 'x' at the fifth time was
+    taken for 'y' at the second)."""
+    times = [f"2025-01-0{d} 10:00:00" for d in range(1, 6)]
+    msgs = pd.DataFrame({
+        "source": ["post", "interaction", "post", "post", "post"],
+        "message_id": ["p0", "i1", "p2", "p3", "p4"], "at": times,
+        "place": ["x", "public_reply", "x", "x", "x"], "kind": "post",
+        "text": ["x", "y", "x", "x", "x"], "mode": "broadcast"})
+    out = P.once_each(msgs)
+    assert list(out["message_id"]) == ["p0", "i1", "p2", "p3", "p4"] and out.attrs["counted_once"] == 0
+    twin = pd.concat([msgs, msgs.iloc[[1]].assign(source="post", message_id="p5", place="x")], ignore_index=True)
+    assert list(P.once_each(twin)["message_id"]) == ["p0", "i1", "p2", "p3", "p4"]

@@ -56,9 +56,10 @@ def once_each(messages: pd.DataFrame) -> pd.DataFrame:
 
 def _pair_codes(a: pd.Series, b: pd.Series) -> np.ndarray:
     """One integer per distinct (a, b) pair of values."""
-    ca, ua = pd.factorize(a)
-    cb, _ = pd.factorize(b)
-    return pd.factorize(ca.astype(np.int64) * (len(ua) + 1) + cb)[0]
+    ca, _ = pd.factorize(a)
+    cb, ub = pd.factorize(b)
+    # Room for every code of ``b`` (not of ``a``): with more distinct times than texts, pairs collided.
+    return pd.factorize(ca.astype(np.int64) * (len(ub) + 1) + cb)[0]
 
 
 def _member(codes: np.ndarray, among: np.ndarray) -> np.ndarray:
