@@ -20,7 +20,8 @@ STEPS = (
                               continuum.service_base(db))),
     ("listening", lambda db: (listening.cube(db), listening.text_cube(db), agreement.stratum_weights(db))),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
-    ("perception", lambda db: perception.kept_public_messages(db)),
+    # The brand's messages with their codes, and their motives under the stored lexicon.
+    ("perception", lambda db: perception.brand_messages(db)),
     ("service", lambda db: (service.coverage(db), service.all_conversations(db))),
 )
 

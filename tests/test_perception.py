@@ -520,6 +520,11 @@ def test_brand_messages_twins_under_filters_on_kept_codes(engine_address):
         # Value: t1's interaction is out of view; posts are not chosen by segment.
         assert ids(Filters(segments=("Value",))) == {"t1": "response", "J2": "broadcast", "q3": "broadcast"}
         assert ids(Filters(date_from="2025-01-06")) == {"J2": "broadcast", "q3": "broadcast"}
+        # Another process reads the codes and motives kept in the database: the same messages.
+        first = P.brand_messages(db, Filters())
+        memo.clear()
+        pd.testing.assert_frame_equal(P.brand_messages(db, Filters()), first)
+        assert list(first["motive"]) == list(P.classify_messages(first["text"], P.lexicon_dict(db)))
         # An import: q3 now has a twin interaction (to C1), so it is counted once.
         store.upsert_rows(db, "interactions", [
             {"interaction_id": "J3", "customer_id": "C1", "thread_id": "T3", "occurred_at": "2025-01-07 10:00:00",
