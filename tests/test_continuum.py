@@ -620,3 +620,42 @@ def test_channel_view_of_a_database_with_posts_and_no_interaction(db):
                                      "created_at": "2025-01-01 00:00:00", "text": "hello"}])
     cv = continuum.channel_view(db, Filters())
     assert cv.touches == 0 and cv.public_share is None and not continuum.public_only(db)
+
+
+def test_linked_posts_are_kept_per_rows_version_and_follow_an_import(engine_address):
+    """The posts addressed to the brand are found once per rows version and kept in the database; a new
+    post to the brand, or a new brand account, is seen after its import."""
+    from analysis import memo
+    from analysis.continuum.going_public import posts_base
+    from analysis.store import aggregates
+
+    memo.clear()
+    with store.connection(engine_address, create=True) as db:
+        store.upsert_rows(db, "customers", [{"customer_id": "C1"}, {"customer_id": "C2"}])
+        store.upsert_rows(db, "identities", [{"customer_id": "C1", "platform": "x", "handle": "c1"},
+                                             {"customer_id": "C2", "platform": "x", "handle": "c2"}])
+        store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+        store.upsert_rows(db, "posts", [
+            {"post_id": "P1", "platform": "x", "author_handle": "c1", "created_at": "2026-01-01 10:00:00",
+             "text": "@acme worst ever", "sentiment": -0.6},
+            {"post_id": "P2", "platform": "x", "author_handle": "c1", "created_at": "2026-01-02 00:00:00",
+             "text": "lovely weather at @Shop", "sentiment": 0.6},
+            {"post_id": "P3", "platform": "x", "author_handle": "acme", "created_at": "2026-01-02 00:00:00",
+             "text": "news", "sentiment": 0.0},
+            {"post_id": "P4", "platform": "x", "author_handle": "c2", "created_at": "2026-01-03 00:00:00",
+             "text": "meh", "sentiment": -0.3, "reply_to": "P3"}])
+        to_brand = posts_base(db, True)
+        # P1 mentions @acme, P4 replies to the brand's P3; P2 is to a shop not (yet) the brand's, P3 is the
+        # brand's own.
+        assert sorted(to_brand["post_id"]) == ["P1", "P4"]
+        assert to_brand.set_index("post_id").loc["P1", "t"] == 1767261600  # 2026-01-01 10:00:00 UTC
+        assert sorted(posts_base(db, False)["post_id"]) == ["P1", "P2", "P4"]
+        assert aggregates.load(db, "continuum.linked_posts.brand", store.rows_version(db)) is not None
+        memo.clear()  # another process reads the kept copy: the same frame, the same types
+        pd.testing.assert_frame_equal(posts_base(db, True), to_brand)
+        store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "shop"}])
+        assert sorted(posts_base(db, True)["post_id"]) == ["P1", "P2", "P4"]  # @Shop is the brand's now
+        store.upsert_rows(db, "posts", [
+            {"post_id": "P5", "platform": "x", "author_handle": "c2", "created_at": "2026-01-04 00:00:00",
+             "text": "thanks @shop", "sentiment": 0.7}])
+        assert sorted(posts_base(db, True)["post_id"]) == ["P1", "P2", "P4", "P5"]
