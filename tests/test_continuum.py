@@ -480,7 +480,7 @@ def test_unfiltered_channel_view_is_kept_in_the_database_and_matches_memory(demo
 def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo_db_copy):
     from dataclasses import fields
 
-    from analysis.continuum.activity import ACTIVITY_MEMO_KEY
+    from analysis.continuum import ACTIVITY_MEMO_KEY
     from analysis.store import aggregates
 
     conn = store.connect(demo_db_copy, create=False)

@@ -279,23 +279,24 @@ def test_a_stale_rollup_is_rebuilt_in_the_background_once(demo_db, tmp_path):
 
 def test_a_publicness_edit_keeps_what_is_kept_valid_and_a_score_correction_does_not(demo_copy):
     from analysis import listening
+    from analysis.continuum import ACTIVITY_MEMO_KEY
     from analysis.store import aggregates
 
     db = demo_copy
     rollups.ensure(db)
     rows0, data0 = store.rows_version(db), store.data_version(db)
-    assert aggregates.load(db, "continuum.activity.rows", rows0) is not None
+    assert aggregates.load(db, f"{ACTIVITY_MEMO_KEY}.rows", rows0) is not None
     # A channel's publicness is a setting: pages recompute from what is kept, still valid.
     store.set_publicness(db, "email", 0.3)
     assert store.data_version(db) == data0 + 1 and store.rows_version(db) == rows0
     assert rollups.fresh(db)
-    assert aggregates.load(db, "continuum.activity.rows", store.rows_version(db)) is not None
+    assert aggregates.load(db, f"{ACTIVITY_MEMO_KEY}.rows", store.rows_version(db)) is not None
     # A corrected score changes a post: the rollups and the kept figures are stale.
     post = store.scalar(db, "SELECT post_id FROM posts WHERE text IS NOT NULL LIMIT 1")
     listening.correct(db, [post], "negative")
     assert store.rows_version(db) == rows0 + 1
     assert not rollups.fresh(db)
-    assert aggregates.load(db, "continuum.activity.rows", store.rows_version(db)) is None
+    assert aggregates.load(db, f"{ACTIVITY_MEMO_KEY}.rows", store.rows_version(db)) is None
     rollups.ensure(db)
     assert rollups.post_kpis(db, Filters(platforms=("x",))) == pytest.approx(
         _direct_posts(db, Filters(platforms=("x",))), nan_ok=True)
