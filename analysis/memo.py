@@ -33,8 +33,10 @@ from analysis.store import aggregates
 T = TypeVar("T")
 
 # Values kept at once, least recently used dropped first. The largest (Continuum's activity at a million
-# interactions) are tens of megabytes; most are small (fitted models, cubes).
-SIZE = 12
+# interactions) are tens of megabytes; most are small (fitted models, cubes). Some twelve inputs are kept
+# per database and version (one per name in ``kept`` calls), and What if adds one model per view: room
+# for all of them and a few models, so that a visit to What if does not push out a page's input.
+SIZE = 20
 # Per-text tables kept at once (one per lexicon, say), and distinct texts per table before it starts over.
 TEXT_TABLES = 6
 TEXTS_PER_TABLE = 500_000

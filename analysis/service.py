@@ -196,18 +196,26 @@ def ecdf(frame: pd.DataFrame, measure: str, by: str | None = None, top: int = 6,
     d = frame[frame[col].notna()] if len(frame) else frame
     if d.empty:
         return pd.DataFrame(columns=cols)
-    d = pd.DataFrame({"group": _groups(d, by, top).to_numpy(dtype=object),
-                      "minutes": np.maximum(d[col].to_numpy(dtype=float), FLOOR_MINUTES)})
-    d = d.sort_values(["group", "minutes"], kind="stable")
-    d["n"] = d.groupby("group")["minutes"].transform("size")
-    d["share"] = (d.groupby("group").cumcount() + 1) / d["n"]
+    # In numpy on group codes: half the time of pandas sorting and grouping (0.45 s of CPU at 520,000
+    # conversations).
+    codes, names = pd.factorize(_groups(d, by, top).to_numpy(dtype=object), sort=True)
+    minutes = np.maximum(d[col].to_numpy(dtype=float), FLOOR_MINUTES)
+    order = np.lexsort((minutes, codes))
+    g, m = codes[order], minutes[order]
+    size = np.bincount(g, minlength=len(names))
+    begin = np.r_[0, np.cumsum(size)[:-1]]
+    n = size[g]
+    share = (np.arange(len(g)) - begin[g] + 1) / n
     # The last row of each run of equal values carries the share at that value; then thin to a grid.
-    d = d[~d.duplicated(["group", "minutes"], keep="last")]
-    rank = d.groupby("group").cumcount()
-    size = d.groupby("group")["minutes"].transform("size")
-    step = np.maximum(1, np.ceil(size / points)).astype(int)
-    keep = (rank % step == 0) | (rank == size - 1)
-    return d[keep][cols].reset_index(drop=True)
+    last = np.r_[(g[1:] != g[:-1]) | (m[1:] != m[:-1]), True]
+    g, m, n, share = g[last], m[last], n[last], share[last]
+    kept_size = np.bincount(g, minlength=len(names))
+    kept_begin = np.r_[0, np.cumsum(kept_size)[:-1]]
+    rank = np.arange(len(g)) - kept_begin[g]
+    step = np.maximum(1, np.ceil(kept_size[g] / points)).astype(int)
+    keep = (rank % step == 0) | (rank == kept_size[g] - 1)
+    return pd.DataFrame({"group": np.asarray(names, dtype=object)[g[keep]], "minutes": m[keep],
+                         "share": share[keep], "n": n[keep]})[cols]
 
 
 @dataclass
@@ -258,11 +266,51 @@ def view_of(frame: pd.DataFrame, cov: pd.DataFrame) -> ServiceView:
 
 
 def service_view(db: sqlite_utils.Database, f: Filters) -> ServiceView:
-    """Service timing under the filters (the conversation's start date, segment and region)."""
-    base = continuum.service_base(db)
-    mask = continuum.thread_mask(base, f)
-    frame = conversations(base.threads[mask], continuum.vocabulary(db))
+    """Service timing under the filters (the conversation's start date, segment and region): the rows of
+    every conversation (``all_conversations``, prepared once per data version) that the filters keep."""
+    every = all_conversations(db)
+    mask = continuum.thread_mask(continuum.ServiceBase(None, None, every["keys"]), f)
+    frame = every["frame"][mask].reset_index(drop=True) if not mask.all() else every["frame"]
     return view_of(frame, coverage(db))
+
+
+# Where every conversation's row is kept in the database ("frame": FRAME_COLUMNS; "keys": what the
+# filters read, the thread's start in epoch seconds and the customer's segment and region as recorded).
+CONVERSATIONS_MEMO_KEY = "service.conversations"
+_KEY_COLUMNS = ["start", "segment", "region"]
+
+
+def all_conversations(db: sqlite_utils.Database) -> dict[str, pd.DataFrame]:
+    """Every conversation of the database as ``conversations`` gives it, with the filters' keys beside it,
+    once per data version (channel labels and publicness are settings): kept in this process and in the
+    database, so a filter change only masks rows. Building the rows costs 2 s of CPU at 550,000
+    conversations (10M interactions), the mask milliseconds; the cold render reads the kept copy instead
+    of the threads (and their touches and moves, which this page does not need)."""
+    def build() -> pd.DataFrame:
+        th = _threads(db)
+        opened = th[th["opened_inbound"].astype(bool)] if len(th) else th
+        frame = conversations(opened, continuum.vocabulary(db))
+        keys = (opened[_KEY_COLUMNS].reset_index(drop=True) if len(opened)
+                else pd.DataFrame({c: pd.Series(dtype=float if c == "start" else object) for c in _KEY_COLUMNS}))
+        return pd.concat([frame, keys.add_prefix("key_")], axis=1)
+
+    def load() -> dict[str, pd.DataFrame]:
+        kept = aggregates.memo(db, CONVERSATIONS_MEMO_KEY, build, settings=True)
+        keys = kept[[f"key_{c}" for c in _KEY_COLUMNS]]
+        keys.columns = _KEY_COLUMNS
+        return {"frame": kept[FRAME_COLUMNS], "keys": keys}
+    return memo.kept(db, "service_conversations", load, settings=True)
+
+
+def _threads(db: sqlite_utils.Database) -> pd.DataFrame:
+    """The conversations' threads: from Continuum's copy in this process when it is there, else only the
+    threads' part of the copy kept in the database (the touches and moves are ten times its rows)."""
+    base = memo.peek(db, "service_base")
+    if base is None and store.database_file(db):
+        threads = aggregates.load(db, f"{continuum.SERVICE_MEMO_KEY}.threads", store.rows_version(db))
+        if threads is not None:
+            return threads
+    return (base or continuum.service_base(db)).threads
 
 
 def coverage(db: sqlite_utils.Database):

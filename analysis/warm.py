@@ -17,11 +17,12 @@ STEPS = (
     ("overview", lambda db: (overview.health(db), overview.view(db, Filters(), DEFAULT_ROLES),
                              overview.post_roles(db, Filters()))),
     ("continuum", lambda db: (continuum.channel_inputs(db, Filters()), continuum.activity_base(db),
-                              continuum.service_base(db))),
+                              continuum.service_base(db), continuum.posts_base(db, True))),
     ("listening", lambda db: (listening.cube(db), listening.text_cube(db), agreement.stratum_weights(db))),
     ("cascades", lambda db: cascades.observed_cascades(db, "reshare")),
-    ("perception", lambda db: perception.kept_public_messages(db)),
-    ("service", lambda db: service.coverage(db)),
+    # The brand's messages with their codes, and their motives under the stored lexicon.
+    ("perception", lambda db: perception.brand_messages(db)),
+    ("service", lambda db: (service.coverage(db), service.all_conversations(db))),
 )
 
 

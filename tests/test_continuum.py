@@ -354,10 +354,10 @@ def test_service_base_is_kept_per_rows_version(tmp_path):
     Filters(date_from="2026-02-03", date_to="2026-05-17"), Filters(date_to="2025-12-31", segments=("Value",)),
     Filters(platforms=("x",), date_from="2026-03-01"),
 ], ids=["all", "segment", "regions", "dates", "dates+segment", "platform"])
-def test_in_memory_channel_figures_match_sql(demo_db, f):
+def test_in_memory_channel_figures_match_sql(engine_demo_db, f):
     from analysis.store import continuum as q
 
-    conn = store.connect(demo_db, create=False)
+    conn = store.connect(engine_demo_db, create=False)
     try:
         act = continuum.activity_base(conn)
         counts, customers, active = continuum.activity_counts(act, f)
@@ -480,13 +480,14 @@ def test_unfiltered_channel_view_is_kept_in_the_database_and_matches_memory(demo
 def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo_db_copy):
     from dataclasses import fields
 
+    from analysis.continuum import ACTIVITY_MEMO_KEY
     from analysis.store import aggregates
 
     conn = store.connect(demo_db_copy, create=False)
     try:
         version = store.rows_version(conn)
         # Prepared by the demo build, so a fresh server reads them instead of scanning.
-        assert aggregates.load(conn, "continuum.activity.rows", version) is not None
+        assert aggregates.load(conn, f"{ACTIVITY_MEMO_KEY}.rows", version) is not None
         assert aggregates.load(conn, f"{continuum.SERVICE_MEMO_KEY}.threads", version) is not None
         kept_act, kept_base = continuum.activity_base(conn), continuum.service_base(conn)
         memo.clear()
@@ -494,7 +495,7 @@ def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo
             conn.conn.execute("DELETE FROM aggregates WHERE key LIKE 'continuum.%'")
         fresh_act, fresh_base = continuum.activity_base(conn), continuum.service_base(conn)
         # The fresh scan kept its result again.
-        assert aggregates.load(conn, "continuum.activity.rows", version) is not None
+        assert aggregates.load(conn, f"{ACTIVITY_MEMO_KEY}.rows", version) is not None
     finally:
         conn.close()
     for field in fields(continuum.Activity):
@@ -620,3 +621,88 @@ def test_channel_view_of_a_database_with_posts_and_no_interaction(db):
                                      "created_at": "2025-01-01 00:00:00", "text": "hello"}])
     cv = continuum.channel_view(db, Filters())
     assert cv.touches == 0 and cv.public_share is None and not continuum.public_only(db)
+
+
+def test_linked_posts_are_kept_per_rows_version_and_follow_an_import(engine_address):
+    """The posts addressed to the brand are found once per rows version and kept in the database; a new
+    post to the brand, or a new brand account, is seen after its import."""
+    from analysis import memo
+    from analysis.continuum.going_public import posts_base
+    from analysis.store import aggregates
+
+    memo.clear()
+    with store.connection(engine_address, create=True) as db:
+        store.upsert_rows(db, "customers", [{"customer_id": "C1"}, {"customer_id": "C2"}])
+        store.upsert_rows(db, "identities", [{"customer_id": "C1", "platform": "x", "handle": "c1"},
+                                             {"customer_id": "C2", "platform": "x", "handle": "c2"}])
+        store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+        store.upsert_rows(db, "posts", [
+            {"post_id": "P1", "platform": "x", "author_handle": "c1", "created_at": "2026-01-01 10:00:00",
+             "text": "@acme worst ever", "sentiment": -0.6},
+            {"post_id": "P2", "platform": "x", "author_handle": "c1", "created_at": "2026-01-02 00:00:00",
+             "text": "lovely weather at @Shop", "sentiment": 0.6},
+            {"post_id": "P3", "platform": "x", "author_handle": "acme", "created_at": "2026-01-02 00:00:00",
+             "text": "news", "sentiment": 0.0},
+            {"post_id": "P4", "platform": "x", "author_handle": "c2", "created_at": "2026-01-03 00:00:00",
+             "text": "meh", "sentiment": -0.3, "reply_to": "P3"}])
+        to_brand = posts_base(db, True)
+        # P1 mentions @acme, P4 replies to the brand's P3; P2 is to a shop not (yet) the brand's, P3 is the
+        # brand's own.
+        assert sorted(to_brand["post_id"]) == ["P1", "P4"]
+        assert to_brand.set_index("post_id").loc["P1", "t"] == 1767261600  # 2026-01-01 10:00:00 UTC
+        assert sorted(posts_base(db, False)["post_id"]) == ["P1", "P2", "P4"]
+        assert aggregates.load(db, "continuum.linked_posts.brand", store.rows_version(db)) is not None
+        memo.clear()  # another process reads the kept copy: the same frame, the same types
+        pd.testing.assert_frame_equal(posts_base(db, True), to_brand)
+        store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "shop"}])
+        assert sorted(posts_base(db, True)["post_id"]) == ["P1", "P2", "P4"]  # @Shop is the brand's now
+        store.upsert_rows(db, "posts", [
+            {"post_id": "P5", "platform": "x", "author_handle": "c2", "created_at": "2026-01-04 00:00:00",
+             "text": "thanks @shop", "sentiment": 0.7}])
+        assert sorted(posts_base(db, True)["post_id"]) == ["P1", "P2", "P4", "P5"]
+
+
+def test_in_memory_channel_figures_on_tricky_rows(db):
+    """Rows sorted by (segment, region) group and day, filtered by binary search: customers without a
+    segment or region, a customer only in texts, days at the edges of the range; equal to the SQL."""
+    from analysis.store import continuum as q
+
+    store.upsert_rows(db, "customers", [{"customer_id": "A", "segment": "S1", "region": "R1"},
+                                        {"customer_id": "B", "segment": "S1", "region": None},
+                                        {"customer_id": "C", "segment": None, "region": "R1"},
+                                        {"customer_id": "D", "segment": "S2", "region": "R1"}])
+    rows = [("A", "2025-01-01 00:00:00", "email", "inbound", "hello"),
+            ("A", "2025-01-31 23:59:59", "email", "outbound", None),
+            ("B", "2025-01-31 10:00:00", "chat", "inbound", "hello"),
+            ("B", "2025-02-01 00:00:00", "chat", "inbound", "late"),
+            ("C", "2025-02-01 09:00:00", "phone", "inbound", "hello"),
+            ("D", "2025-03-01 09:00:00", "email", "other", None),
+            ("Z", "2025-02-15 09:00:00", "email", "inbound", "who am I"),  # no such customer
+            ("D", "2025-01-15 09:00:00", "email", "inbound", "late")]
+    store.upsert_rows(db, "interactions", [
+        {"interaction_id": f"I{i}", "customer_id": c, "thread_id": f"T{i}", "occurred_at": at, "channel": ch,
+         "direction": d, "kind": "inquiry", "text": t} for i, (c, at, ch, d, t) in enumerate(rows)])
+    act = continuum.activity_base(db)
+    days = [None, "2025-01-01", "2025-01-31", "2025-02-01", "2025-02-15", "2025-03-02"]
+    for lo in days:
+        for hi in days:
+            if lo and hi and lo > hi:
+                continue
+            for seg, reg in (((), ()), (("S1",), ()), (("S2", "S1"), ("R1",)), ((), ("R1",)), (("S9",), ())):
+                f = Filters(date_from=lo, date_to=hi, segments=seg, regions=reg)
+                counts, customers, active = continuum.activity_counts(act, f)
+                sql_customers, sql_active = q.channel_customers(db, f)
+                assert active == sql_active, f
+                assert dict(zip(customers["channel"], customers["customers"])) == \
+                    dict(zip(sql_customers["channel"], sql_customers["customers"])), f
+                sql_counts = q.channel_month_counts(db, f)
+                assert sorted(map(tuple, counts[["month", "channel", "direction", "n"]].astype(str).values)) == \
+                    sorted(map(tuple, sql_counts[["month", "channel", "direction", "n"]].astype(str).values)), f
+                texts = continuum.activity_texts(act, f)
+                sql_texts = q.inbound_texts(db, f)
+                assert sorted(map(tuple, texts.astype(str).values)) == \
+                    sorted(map(tuple, sql_texts[["channel", "text", "n"]].astype(str).values)), f
+    # By hand: segment S1 in January: A (email) and B (chat) active, 3 touches.
+    counts, customers, active = continuum.activity_counts(act, Filters(segments=("S1",), date_from="2025-01-01",
+                                                                      date_to="2025-01-31"))
+    assert active == 2 and int(counts["n"].sum()) == 3

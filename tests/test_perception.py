@@ -474,3 +474,75 @@ def test_brand_messages_chosen_in_memory_equal_the_query_under_every_kind_of_fil
     assert channel not in set(after.loc[after["source"] == "interaction", "place"])
     assert len(after) == len(before) - int((before["place"] == channel).sum())
     db.close()
+
+
+def test_brand_messages_twins_under_filters_on_kept_codes(engine_address):
+    """Posts that repeat an interaction (same id, or same text to the second) are dropped only when the
+    twin is in view: a segment that leaves the twin out keeps the post, as the query does. The codes
+    are made once per data version (kept in this process); a new twin is seen after an import."""
+    from analysis import memo
+    from analysis.store import perception as sp
+
+    memo.clear()
+    with store.connection(engine_address, create=True) as db:
+        store.upsert_rows(db, "customers", [{"customer_id": "C1", "segment": "Premium"},
+                                            {"customer_id": "C2", "segment": "Value"}])
+        store.upsert_rows(db, "brand_accounts", [{"platform": "x", "handle": "acme"}])
+        store.upsert_rows(db, "posts", [
+            # the same tweet as interaction t1 (same id), answering ann's post: lifts t1 to a response
+            {"post_id": "t1", "platform": "x", "author_handle": "acme", "created_at": "2025-01-05 10:00:00",
+             "text": "Sorry, DM us", "reply_to": "a1"},
+            {"post_id": "a1", "platform": "x", "author_handle": "ann", "created_at": "2025-01-05 09:00:00",
+             "text": "Broken again"},
+            # the same words at the same second as interaction J2 (to C2, Value)
+            {"post_id": "q2", "platform": "x", "author_handle": "acme", "created_at": "2025-01-06 10:00:00",
+             "text": "Thanks for waiting"},
+            {"post_id": "q3", "platform": "x", "author_handle": "acme", "created_at": "2025-01-07 10:00:00",
+             "text": "New range out now"}])
+        store.upsert_rows(db, "interactions", [
+            {"interaction_id": "t1", "customer_id": "C1", "thread_id": "T1", "occurred_at": "2025-01-05 10:00:00",
+             "channel": "public_reply", "direction": "outbound", "kind": "marketing", "text": "Sorry, DM us"},
+            {"interaction_id": "J2", "customer_id": "C2", "thread_id": "T2", "occurred_at": "2025-01-06 10:00:00",
+             "channel": "public_reply", "direction": "outbound", "kind": "marketing", "text": "Thanks for waiting"}])
+
+        def ids(f):
+            msgs = P.brand_messages(db, f)
+            direct = P.once_each(sp.brand_public_messages(db, f))
+            assert sorted(msgs["message_id"]) == sorted(direct["message_id"])
+            assert msgs.attrs["counted_once"] == direct.attrs["counted_once"]
+            return dict(zip(msgs["message_id"], msgs["mode"]))
+
+        # Unfiltered: t1 and q2 are twins of interactions (counted once); t1 answers ann, so its
+        # interaction is a response; q3 and a broadcast J2 stay.
+        assert ids(Filters()) == {"t1": "response", "J2": "broadcast", "q3": "broadcast"}
+        # Premium: J2 (Value) is out of view, so the post q2 is the only record of that message.
+        assert ids(Filters(segments=("Premium",))) == {"t1": "response", "q2": "broadcast", "q3": "broadcast"}
+        # Value: t1's interaction is out of view; posts are not chosen by segment.
+        assert ids(Filters(segments=("Value",))) == {"t1": "response", "J2": "broadcast", "q3": "broadcast"}
+        assert ids(Filters(date_from="2025-01-06")) == {"J2": "broadcast", "q3": "broadcast"}
+        # Another process reads the codes and motives kept in the database: the same messages.
+        first = P.brand_messages(db, Filters())
+        memo.clear()
+        pd.testing.assert_frame_equal(P.brand_messages(db, Filters()), first)
+        assert list(first["motive"]) == list(P.classify_messages(first["text"], P.lexicon_dict(db)))
+        # An import: q3 now has a twin interaction (to C1), so it is counted once.
+        store.upsert_rows(db, "interactions", [
+            {"interaction_id": "J3", "customer_id": "C1", "thread_id": "T3", "occurred_at": "2025-01-07 10:00:00",
+             "channel": "public_reply", "direction": "outbound", "kind": "marketing", "text": "New range out now"}])
+        assert ids(Filters()) == {"t1": "response", "J2": "broadcast", "J3": "broadcast"}
+
+
+def test_once_each_never_takes_different_words_for_twins():
+    """More distinct times than texts: each (text, second) pair is its own, so a post is dropped only for
+    an interaction with its very words at its very second (pairs once collided: 'x' at the fifth time was
+    taken for 'y' at the second)."""
+    times = [f"2025-01-0{d} 10:00:00" for d in range(1, 6)]
+    msgs = pd.DataFrame({
+        "source": ["post", "interaction", "post", "post", "post"],
+        "message_id": ["p0", "i1", "p2", "p3", "p4"], "at": times,
+        "place": ["x", "public_reply", "x", "x", "x"], "kind": "post",
+        "text": ["x", "y", "x", "x", "x"], "mode": "broadcast"})
+    out = P.once_each(msgs)
+    assert list(out["message_id"]) == ["p0", "i1", "p2", "p3", "p4"] and out.attrs["counted_once"] == 0
+    twin = pd.concat([msgs, msgs.iloc[[1]].assign(source="post", message_id="p5", place="x")], ignore_index=True)
+    assert list(P.once_each(twin)["message_id"]) == ["p0", "i1", "p2", "p3", "p4"]

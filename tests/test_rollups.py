@@ -279,23 +279,24 @@ def test_a_stale_rollup_is_rebuilt_in_the_background_once(demo_db, tmp_path):
 
 def test_a_publicness_edit_keeps_what_is_kept_valid_and_a_score_correction_does_not(demo_copy):
     from analysis import listening
+    from analysis.continuum import ACTIVITY_MEMO_KEY
     from analysis.store import aggregates
 
     db = demo_copy
     rollups.ensure(db)
     rows0, data0 = store.rows_version(db), store.data_version(db)
-    assert aggregates.load(db, "continuum.activity.rows", rows0) is not None
+    assert aggregates.load(db, f"{ACTIVITY_MEMO_KEY}.rows", rows0) is not None
     # A channel's publicness is a setting: pages recompute from what is kept, still valid.
     store.set_publicness(db, "email", 0.3)
     assert store.data_version(db) == data0 + 1 and store.rows_version(db) == rows0
     assert rollups.fresh(db)
-    assert aggregates.load(db, "continuum.activity.rows", store.rows_version(db)) is not None
+    assert aggregates.load(db, f"{ACTIVITY_MEMO_KEY}.rows", store.rows_version(db)) is not None
     # A corrected score changes a post: the rollups and the kept figures are stale.
     post = store.scalar(db, "SELECT post_id FROM posts WHERE text IS NOT NULL LIMIT 1")
     listening.correct(db, [post], "negative")
     assert store.rows_version(db) == rows0 + 1
     assert not rollups.fresh(db)
-    assert aggregates.load(db, "continuum.activity.rows", store.rows_version(db)) is None
+    assert aggregates.load(db, f"{ACTIVITY_MEMO_KEY}.rows", store.rows_version(db)) is None
     rollups.ensure(db)
     assert rollups.post_kpis(db, Filters(platforms=("x",))) == pytest.approx(
         _direct_posts(db, Filters(platforms=("x",))), nan_ok=True)
@@ -423,7 +424,7 @@ def test_the_rollup_kept_in_memory_gives_the_direct_counts_on_the_demo(demo_copy
         assert _cube_kpis(db, f) == pytest.approx(_direct(db, f)), f
     # Another process reads the copy kept in the database (no scan of the rollup) and agrees.
     memo.clear()
-    kept = db.conn.execute("SELECT COUNT(*) FROM aggregates WHERE key LIKE 'interaction_cube.%'").fetchone()[0]
+    kept = db.conn.execute("SELECT COUNT(*) FROM aggregates WHERE key LIKE 'interaction_cube2.%'").fetchone()[0]
     assert kept == 2
     for f in filters[:4]:
         assert _cube_kpis(db, f) == pytest.approx(_direct(db, f)), f
@@ -456,3 +457,26 @@ def test_the_rollup_in_memory_on_tricky_rows(db):
             for seg, reg in (((), ()), (("S1",), ()), (("S2",), ()), ((), ("R",)), (("S1", "S2"), ("R",))):
                 f = Filters(date_from=lo, date_to=hi, segments=seg, regions=reg)
                 assert _cube_kpis(db, f) == pytest.approx(_direct(db, f)), f
+
+
+def test_the_rollup_in_memory_sums_alike_rows_into_one(db):
+    """Customers of one segment and region who start a conversation on the same day, with the same
+    previous active day, are one row of the cube with their number as its weight: the counts stay exact."""
+    from analysis import interaction_cube
+
+    store.upsert_rows(db, "customers", [{"customer_id": c, "segment": "S", "region": "R"} for c in "DEF"])
+    rows = [("1", "D", "TD", "2025-02-01 09:00:00"), ("2", "E", "TE", "2025-02-01 10:00:00"),
+            ("3", "F", "TF", "2025-02-01 11:00:00"), ("4", "F", "TF", "2025-02-03 11:00:00"),
+            ("5", "D", "TD2", "2025-02-03 12:00:00")]
+    store.upsert_rows(db, "interactions", [
+        {"interaction_id": i, "customer_id": c, "thread_id": t, "occurred_at": at, "channel": "email",
+         "direction": "inbound", "kind": "inquiry"} for i, c, t, at in rows])
+    rollups.build(db)
+    c = interaction_cube.build(rollups.interaction_rows(db))
+    # Rollup rows: D, E, F on 1 Feb (alike: one cube row of weight 3); F on 3 Feb (previous day 1 Feb,
+    # thread seen 1 Feb) and D on 3 Feb (previous day 1 Feb, a new thread): two rows.
+    assert sorted(c.w.tolist()) == [1, 1, 3]
+    d = interaction_cube.days(c, Filters())
+    assert d["active_customers"].tolist() == [3, 0] and d["threads"].tolist() == [3, 1]
+    d = interaction_cube.days(c, Filters(date_from="2025-02-02"))
+    assert d["active_customers"].tolist() == [2] and d["threads"].tolist() == [2] and d["interactions"].tolist() == [2]

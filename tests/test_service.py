@@ -217,3 +217,63 @@ def test_coverage_is_kept_in_the_database_and_follows_a_channel_made_private(dem
         after = service.coverage(db)
         change = int(direct["n"].iloc[0])
         assert int(after["private"].sum()) == int(before["private"].sum()) + (-change if email_private else change)
+
+
+def _direct(db, f: Filters) -> pd.DataFrame:
+    """The conversations under ``f`` built from the threads, as before they were kept."""
+    from analysis import continuum
+
+    base = continuum.service_base(db)
+    return service.conversations(base.threads[continuum.thread_mask(base, f)], continuum.vocabulary(db))
+
+
+def test_kept_conversations_follow_imports_and_settings(engine_address):
+    """Every conversation's row is kept (in the database and in this process) per data version: a filter
+    only masks it, a channel moved to the public side or a new conversation is seen at once."""
+    from analysis import memo
+    from analysis.store import aggregates
+
+    memo.clear()
+    with store.connection(engine_address, create=True) as db:
+        seed(db)
+        v = service.service_view(db, Filters())
+        assert (v.conversations, v.unanswered, v.first_response.median) == (5, 1, 25.0)
+        assert aggregates.load(db, service.CONVERSATIONS_MEMO_KEY, store.data_version(db)) is not None
+        memo.clear()  # another process reads the kept copy
+        again = service.service_view(db, Filters())
+        pd.testing.assert_frame_equal(again.frame, v.frame)
+        # Premium: T1 (answered after 30 min) and T4 (never answered); Value from 1 March: T2, T3, T5.
+        premium = service.service_view(db, Filters(segments=("Premium",)))
+        assert (premium.conversations, premium.unanswered, premium.first_response.median) == (2, 1, 30.0)
+        assert service.service_view(db, Filters(regions=("Asia",))).conversations == 1  # T5 (C3)
+        assert service.service_view(db, Filters(date_from="2026-03-02")).conversations == 0
+        # A setting: email made public, T2 (started on email) now started in public.
+        assert v.frame.set_index("thread_id").loc["T2", "start_side"] == "private"
+        store.set_publicness(db, "email", 1.0)
+        moved = service.service_view(db, Filters())
+        assert moved.frame.set_index("thread_id").loc["T2", "start_side"] == "public"
+        assert (moved.frame["start_side"] == "public").sum() == 4  # T2, T3, T4, T5
+        # An import: a new conversation on 2 March, answered after 15 minutes.
+        store.upsert_rows(db, "interactions", [
+            {"interaction_id": "T7-0", "thread_id": "T7", "occurred_at": "2026-03-02 09:00:00", "channel": "chat",
+             "direction": "inbound", "kind": "inquiry", "customer_id": "C1", "account": None},
+            {"interaction_id": "T7-1", "thread_id": "T7", "occurred_at": "2026-03-02 09:15:00", "channel": "chat",
+             "direction": "outbound", "kind": "response", "customer_id": "C1", "account": "desk"}])
+        later = service.service_view(db, Filters(date_from="2026-03-02"))
+        assert (later.conversations, later.first_response.median) == (1, 15.0)
+        assert service.service_view(db, Filters()).conversations == 6
+
+
+@pytest.mark.parametrize("f", [
+    Filters(), Filters(segments=("Business",)), Filters(regions=("Europe", "Asia-Pacific")),
+    Filters(date_from="2025-09-01", date_to="2026-02-28"), Filters(platforms=("x",)),
+    Filters(segments=("Premium",), regions=("Europe",), date_from="2026-01-01")])
+def test_kept_conversations_equal_the_direct_computation_on_the_demo(engine_demo_db, f):
+    from analysis import memo
+
+    memo.clear()
+    with store.connection(engine_demo_db, create=False) as db:
+        kept = service.service_view(db, f).frame
+        direct = _direct(db, f)
+        assert len(kept) == len(direct) > 0
+        pd.testing.assert_frame_equal(kept, direct)

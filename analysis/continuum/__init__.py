@@ -29,6 +29,7 @@ import ...`` or ``importlib.import_module("analysis.continuum.journeys")``.
 """
 
 from analysis.continuum.activity import (
+    ACTIVITY_MEMO_KEY,
     Activity,
     activity_base,
     activity_counts,
@@ -143,6 +144,7 @@ __all__ = [
     "path_from_label",
     "day_key",
     "Activity",
+    "ACTIVITY_MEMO_KEY",
     "build_activity",
     "activity_frames",
     "activity_from_frames",

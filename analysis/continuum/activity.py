@@ -45,6 +45,42 @@ class Activity:
     text_code: np.ndarray    # code into ``texts``
     texts: np.ndarray
     posts: pd.DataFrame      # linked customers' own posts summed (see ``q.post_sentiment_cube``)
+    # Rows and texts are sorted by their customer's (segment, region) group, then by day: a filter is one
+    # slice of days per group chosen (``_spans``), so its work is the rows in view, never every row.
+    group: np.ndarray = None        # per customer code: its (segment, region) group
+    blocks: np.ndarray = None       # rows of group g: blocks[g]:blocks[g + 1]
+    text_blocks: np.ndarray = None
+
+
+def _groups(segment: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Per customer code, a code per distinct (segment, region) pair (missing values are a value)."""
+    seg = pd.factorize(pd.Series(segment, dtype=object), use_na_sentinel=False)[0]
+    reg = pd.factorize(pd.Series(region, dtype=object), use_na_sentinel=False)[0]
+    return pd.factorize(seg.astype(np.int64) * (int(reg.max(initial=0)) + 1) + reg)[0].astype(np.int32)
+
+
+def _blocks(row_groups: np.ndarray, n_groups: int) -> np.ndarray:
+    return np.r_[0, np.cumsum(np.bincount(row_groups, minlength=n_groups))].astype(np.int64)
+
+
+def _grouped(act: Activity) -> Activity:
+    """``act`` with its rows and texts in (group, day) order and the blocks of each group."""
+    group = _groups(act.segment, act.region)
+    n = int(group.max(initial=-1)) + 1
+    order = np.lexsort((act.day, group[act.customer]))
+    t_order = np.lexsort((act.text_day, group[act.text_customer]))
+    act.day, act.channel, act.direction, act.customer = (a[order] for a in (act.day, act.channel, act.direction,
+                                                                            act.customer))
+    act.text_day, act.text_channel, act.text_customer, act.text_code = (
+        a[t_order] for a in (act.text_day, act.text_channel, act.text_customer, act.text_code))
+    return _with_blocks(act, group, n)
+
+
+def _with_blocks(act: Activity, group: np.ndarray, n: int) -> Activity:
+    act.group = group
+    act.blocks = _blocks(group[act.customer], n)
+    act.text_blocks = _blocks(group[act.text_customer], n)
+    return act
 
 
 def build_activity(keys: np.ndarray, customer_codes: np.ndarray, customer_ids: np.ndarray, channels: list[str],
@@ -65,7 +101,7 @@ def build_activity(keys: np.ndarray, customer_codes: np.ndarray, customer_ids: n
     text_keys = np.asarray(text_keys, dtype=np.int64)
     slots = q.CHANNEL_SLOTS
     # Direction sits in the lowest two bits, then the channel code, then the day key.
-    return Activity(
+    return _grouped(Activity(
         day=(keys // 4 // slots).astype(np.int32), channel=(keys // 4 % slots).astype(np.int16),
         direction=(keys % 4).astype(np.int8), customer=np.asarray(customer_codes, dtype=np.int32),
         channels=np.array(channels, dtype=object),
@@ -75,7 +111,7 @@ def build_activity(keys: np.ndarray, customer_codes: np.ndarray, customer_ids: n
         text_customer=to_activity[np.asarray(text_customer_codes, dtype=np.int64)] if len(text_keys)
         else np.zeros(0, dtype=np.int32),
         text_code=np.asarray(text_codes, dtype=np.int32),
-        texts=np.asarray(texts, dtype=object), posts=post_cube.reset_index(drop=True))
+        texts=np.asarray(texts, dtype=object), posts=post_cube.reset_index(drop=True)))
 
 
 def activity_frames(act: Activity) -> dict[str, pd.DataFrame]:
@@ -98,8 +134,9 @@ def _objects(column: pd.Series) -> np.ndarray:
 
 
 def activity_from_frames(fr: dict[str, pd.DataFrame]) -> Activity:
+    """The activity from its kept frames (rows and texts already in group and day order)."""
     rows, texts, names = fr["rows"], fr["texts"], fr["names"]
-    return Activity(
+    act = Activity(
         day=rows["day"].to_numpy(np.int32), channel=rows["channel"].to_numpy(np.int16),
         direction=rows["direction"].to_numpy(np.int8), customer=rows["customer"].to_numpy(np.int32),
         channels=_objects(names.loc[names["kind"] == "channel", "name"]),
@@ -108,6 +145,8 @@ def activity_from_frames(fr: dict[str, pd.DataFrame]) -> Activity:
         text_channels=_objects(names.loc[names["kind"] == "text_channel", "name"]),
         text_customer=texts["customer"].to_numpy(np.int32), text_code=texts["code"].to_numpy(np.int32),
         texts=_objects(fr["words"]["text"]), posts=fr["posts"].reset_index(drop=True))
+    group = _groups(act.segment, act.region)
+    return _with_blocks(act, group, int(group.max(initial=-1)) + 1)
 
 
 _ACTIVITY_PARTS = ("rows", "texts", "customers", "names", "words", "posts")
@@ -122,19 +161,53 @@ def activity_base(db: sqlite_utils.Database) -> Activity:
                                 "attrs": q.customer_attributes, "posts": q.post_sentiment_cube})
         return activity_frames(build_activity(*r["rows"], *r["texts"], r["attrs"], r["posts"]))
     return memo.kept(db, "activity", lambda: activity_from_frames(
-        aggregates.memo_parts(db, "continuum.activity", _ACTIVITY_PARTS, scan)))
+        aggregates.memo_parts(db, ACTIVITY_MEMO_KEY, _ACTIVITY_PARTS, scan)))
 
 
-def _customer_ok(act: Activity, f: Filters) -> np.ndarray | None:
-    """Per customer code: inside the segment and region filters (None: no such filter)."""
+# Where the activity is kept in the database. "continuum.activity2": rows in (group, day) order; a copy an
+# older version kept (in scan order) is not read.
+ACTIVITY_MEMO_KEY = "continuum.activity2"
+
+
+def _chosen_groups(act: Activity, f: Filters) -> np.ndarray:
+    """The (segment, region) groups inside the segment and region filters."""
+    n = len(act.blocks) - 1
     if not (f.segments or f.regions):
-        return None
+        return np.arange(n)
     ok = np.ones(len(act.segment), dtype=bool)
     if f.segments:
         ok &= np.isin(act.segment, list(f.segments))
     if f.regions:
         ok &= np.isin(act.region, list(f.regions))
-    return ok
+    return np.unique(act.group[ok])
+
+
+def _spans(act: Activity, days: np.ndarray, blocks: np.ndarray, f: Filters) -> list[tuple[int, int]]:
+    """The rows under ``f`` as (start, stop) spans: in each chosen group's block, the days of the date
+    range, found by binary search (the rows are in day order inside a block)."""
+    lo_key = day_key(f.date_from) if f.date_from else None
+    hi_key = day_key(f.date_to) if f.date_to else None
+    spans = []
+    for g in _chosen_groups(act, f):
+        a, b = int(blocks[g]), int(blocks[g + 1])
+        lo = a + int(np.searchsorted(days[a:b], lo_key, side="left")) if lo_key is not None else a
+        hi = a + int(np.searchsorted(days[a:b], hi_key, side="right")) if hi_key is not None else b
+        if hi > lo:
+            spans.append((lo, hi))
+    return spans
+
+
+def _take(spans: list[tuple[int, int]], *arrays: np.ndarray) -> list[np.ndarray]:
+    """The rows of ``spans`` of each array: slices joined (a copy of the rows in view, nothing else)."""
+    merged: list[list[int]] = []
+    for lo, hi in spans:  # adjacent blocks (no segment or region filter, no dates) join into one slice
+        if merged and merged[-1][1] == lo:
+            merged[-1][1] = hi
+        else:
+            merged.append([lo, hi])
+    if len(merged) == 1:
+        return [a[merged[0][0]:merged[0][1]] for a in arrays]
+    return [np.concatenate([a[lo:hi] for lo, hi in merged]) if merged else a[:0] for a in arrays]
 
 
 def _day_mask(days: np.ndarray, f: Filters) -> np.ndarray:
@@ -149,11 +222,8 @@ def _day_mask(days: np.ndarray, f: Filters) -> np.ndarray:
 def activity_counts(act: Activity, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Under the filters: touches per month, channel and direction; distinct customers per channel; and
     distinct active customers (the same figures as ``q.channel_month_counts`` and ``q.channel_customers``)."""
-    m = _day_mask(act.day, f)
-    ok = _customer_ok(act, f)
-    if ok is not None:
-        m &= ok[act.customer]
-    day, ch, dr, cu = act.day[m], act.channel[m].astype(np.int64), act.direction[m], act.customer[m]
+    day, ch, dr, cu = _take(_spans(act, act.day, act.blocks, f), act.day, act.channel, act.direction, act.customer)
+    ch = ch.astype(np.int64)
     n_ch, n_cu = len(act.channels), len(act.segment)
     months = day // 31
     if len(months):
@@ -184,13 +254,10 @@ def activity_counts(act: Activity, f: Filters) -> tuple[pd.DataFrame, pd.DataFra
 
 def activity_texts(act: Activity, f: Filters) -> pd.DataFrame:
     """Each distinct inbound text per channel with how often it was sent, under the filters."""
-    m = _day_mask(act.text_day, f)
-    ok = _customer_ok(act, f)
-    if ok is not None:
-        m &= ok[act.text_customer]
-    if not m.any():
+    channel, code = _take(_spans(act, act.text_day, act.text_blocks, f), act.text_channel, act.text_code)
+    if not len(channel):
         return pd.DataFrame(columns=["channel", "text", "n"])
-    combined = act.text_channel[m].astype(np.int64) * max(len(act.texts), 1) + act.text_code[m]
+    combined = channel.astype(np.int64) * max(len(act.texts), 1) + code
     uniq, n = np.unique(combined, return_counts=True)
     return pd.DataFrame({"channel": act.text_channels[uniq // max(len(act.texts), 1)],
                          "text": act.texts[uniq % max(len(act.texts), 1)], "n": n.astype(int)})

@@ -3,6 +3,8 @@ against listening."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterable
 
@@ -31,22 +33,10 @@ def once_each(messages: pd.DataFrame) -> pd.DataFrame:
     """
     out = messages
     if len(messages):
-        inter = messages["source"].to_numpy() == "interaction"
-        post = messages["source"].to_numpy() == "post"
-        text = messages["text"].astype(object)
-        has_text = text.notna().to_numpy()
-        # Set membership by hashing each value once (factorize), not through Python sets of strings:
-        # a wide date range holds some 150k messages (0.9 s with ``isin`` of a set, 0.05 s so).
-        id_code = pd.factorize(messages["message_id"].astype(str))[0]
-        second = messages["at"].astype(str).str.slice(0, 19).str.replace("T", " ", regex=False)
-        pair_code = _pair_codes(text.where(text.notna(), ""), second)
-        same_id = _member(id_code, inter)
-        same_words = _member(pair_code, inter & has_text) & has_text
-        dup = post & (same_id | same_words)
+        c = _message_codes(messages)
+        dup, lift = _twins(c["inter"], c["post"], c["has_text"], c["id_code"], c["pair_code"],
+                           messages["mode"].to_numpy() == "response")
         if dup.any():
-            # A duplicate post that answers someone makes its interaction a response too.
-            answering = dup & (messages["mode"].to_numpy() == "response")
-            lift = inter & (_member(id_code, answering) | (_member(pair_code, answering) & has_text))
             out = messages.copy()
             out.loc[lift, "mode"] = "response"
             out = out[~dup].reset_index(drop=True)
@@ -54,11 +44,38 @@ def once_each(messages: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _message_codes(messages: pd.DataFrame) -> dict[str, np.ndarray]:
+    """What ``once_each`` compares, as integers: each message's id and (text, second) pair coded, and
+    whether it is an interaction, a post, and has a text."""
+    text = messages["text"].astype(object)
+    # Set membership by hashing each value once (factorize), not through Python sets of strings:
+    # a wide date range holds some 150k messages (0.9 s with ``isin`` of a set, 0.05 s so).
+    second = messages["at"].astype(str).str.slice(0, 19).str.replace("T", " ", regex=False)
+    return {"inter": messages["source"].to_numpy() == "interaction", "post": messages["source"].to_numpy() == "post",
+            "has_text": text.notna().to_numpy(), "id_code": pd.factorize(messages["message_id"].astype(str))[0],
+            "pair_code": _pair_codes(text.where(text.notna(), ""), second)}
+
+
+def _twins(inter: np.ndarray, post: np.ndarray, has_text: np.ndarray, id_code: np.ndarray, pair_code: np.ndarray,
+           response: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(posts that repeat an interaction among these rows, interactions that become responses because a
+    post repeating them answers someone): ``once_each``'s rule on coded rows."""
+    same_id = _member(id_code, inter)
+    same_words = _member(pair_code, inter & has_text) & has_text
+    dup = post & (same_id | same_words)
+    if not dup.any():
+        return dup, np.zeros(len(dup), dtype=bool)
+    answering = dup & response
+    lift = inter & (_member(id_code, answering) | (_member(pair_code, answering) & has_text))
+    return dup, lift
+
+
 def _pair_codes(a: pd.Series, b: pd.Series) -> np.ndarray:
     """One integer per distinct (a, b) pair of values."""
-    ca, ua = pd.factorize(a)
-    cb, _ = pd.factorize(b)
-    return pd.factorize(ca.astype(np.int64) * (len(ua) + 1) + cb)[0]
+    ca, _ = pd.factorize(a)
+    cb, ub = pd.factorize(b)
+    # Room for every code of ``b`` (not of ``a``): with more distinct times than texts, pairs collided.
+    return pd.factorize(ca.astype(np.int64) * (len(ub) + 1) + cb)[0]
 
 
 def _member(codes: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -77,29 +94,86 @@ def _public_messages(db: sqlite_utils.Database, filters: Filters | None) -> pd.D
     time index over every interaction in the range (seconds on a million interactions), and a
     segment cost a scan per filter change (0.8 s).
     """
+    return _view(db, filters)[0]
+
+
+def _view(db: sqlite_utils.Database, filters: Filters | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """``_public_messages`` and each of its rows' text code (into ``_indexed(db)["texts"]``).
+
+    Which posts repeat an interaction is decided among the rows in view (a post whose twin interaction
+    a segment leaves out stays, as in the query), on integer codes made once per data version: the
+    hashing of ids, texts and times (2.5 s of CPU over the 1.4M messages of 10M interactions) is not
+    repeated per filter."""
     f = filters or Filters()
-    msgs = kept_public_messages(db)
+    ix = _indexed(db)
+    msgs = ix["messages"]
+    keep = None
     if f != Filters():
         keep = f.frame_mask(msgs, date="at", platform=False, customer=False)
-        inter = (msgs["source"] == "interaction").to_numpy()
+        inter = ix["inter"]
         if f.segments:
             keep &= ~inter | msgs["segment"].isin(f.segments).to_numpy()
         if f.regions:
             keep &= ~inter | msgs["region"].isin(f.regions).to_numpy()
         if f.platforms:
             keep &= inter | msgs["place"].isin(f.platforms).to_numpy()
-        msgs = msgs[keep]
-    return once_each(msgs[list(sp.MESSAGE_COLUMNS)].reset_index(drop=True))
+
+    def rows(a: np.ndarray) -> np.ndarray:
+        return a if keep is None else a[keep]
+    mode = rows(ix["response"])
+    dup, lift = _twins(rows(ix["inter"]), rows(ix["post"]), rows(ix["has_text"]), rows(ix["id_code"]),
+                       rows(ix["pair_code"]), mode)
+    out = msgs[list(sp.MESSAGE_COLUMNS)]
+    if keep is not None:
+        out = out[keep]
+    out = out[~dup].reset_index(drop=True)
+    if lift.any():
+        out.loc[lift[~dup], "mode"] = "response"
+    out.attrs["counted_once"] = int(dup.sum())
+    return out, rows(ix["text_code"])[~dup]
+
+
+_CODE_COLUMNS = ("inter", "post", "has_text", "id_code", "pair_code", "text_code")
+
+
+def _indexed(db: sqlite_utils.Database) -> dict:
+    """The kept messages with ``once_each``'s codes and each distinct text coded, once per data version
+    in this process; the codes are kept in the database too (hashing 815,000 messages' ids, texts and
+    times cost 4 s of CPU at 10M interactions on every cold start)."""
+    def codes_of(msgs: pd.DataFrame) -> pd.DataFrame:
+        text = msgs["text"].astype(object)
+        text_code, _ = pd.factorize(text.where(text.notna(), ""), use_na_sentinel=False)
+        c = _message_codes(msgs) if len(msgs) else {k: np.zeros(0, dtype=np.int64) for k in _CODE_COLUMNS}
+        return pd.DataFrame({**{k: c[k] for k in _CODE_COLUMNS[:5]}, "text_code": text_code})
+
+    def texts_of(msgs: pd.DataFrame) -> pd.DataFrame:
+        text = msgs["text"].astype(object)
+        _, texts = pd.factorize(text.where(text.notna(), ""), use_na_sentinel=False)
+        return pd.DataFrame({"text": pd.Series([str(t) for t in texts], dtype=object)})
+
+    def load() -> dict:
+        msgs = _read_public_messages(db)
+        codes = aggregates.memo(db, "perception.message_codes", lambda: codes_of(msgs), settings=True)
+        texts = aggregates.memo(db, "perception.message_texts", lambda: texts_of(msgs), settings=True)
+        if len(codes) != len(msgs):  # kept by another build of the same version (never expected): recode
+            codes, texts = codes_of(msgs), texts_of(msgs)
+        out = {k: codes[k].to_numpy(dtype=bool if k in ("inter", "post", "has_text") else np.int64)
+               for k in _CODE_COLUMNS}
+        return {"messages": msgs, **out, "response": msgs["mode"].to_numpy() == "response" if len(msgs)
+                else np.zeros(0, dtype=bool), "texts": texts["text"].astype(object).tolist()}
+    return memo.kept(db, "perception.indexed_messages", load, settings=True)
 
 
 def kept_public_messages(db: sqlite_utils.Database) -> pd.DataFrame:
     """Every public message of the brand with its customer's segment and region, read once per data
     version: kept in the database (the channels' publicness, a setting, decides which are public, so
-    per data version rather than rows version) and in this process."""
-    def load():
-        return aggregates.memo(db, "perception.brand_public_messages",
-                               lambda: sp.brand_public_messages(db, Filters(), customer_columns=True), settings=True)
-    return memo.kept(db, "perception.brand_public_messages", load, settings=True)
+    per data version rather than rows version) and in this process (with its codes, ``_indexed``)."""
+    return _indexed(db)["messages"]
+
+
+def _read_public_messages(db: sqlite_utils.Database) -> pd.DataFrame:
+    return aggregates.memo(db, "perception.brand_public_messages",
+                           lambda: sp.brand_public_messages(db, Filters(), customer_columns=True), settings=True)
 
 
 def brand_messages(db: sqlite_utils.Database, filters: Filters | None = None,
@@ -109,10 +183,29 @@ def brand_messages(db: sqlite_utils.Database, filters: Filters | None = None,
     Columns: source, message_id, at, place, kind, text, mode ('broadcast'|'response'), motive.
     ``lexicon`` defaults to the stored one.
     """
-    msgs = _public_messages(db, filters)
+    msgs, text_code = _view(db, filters)
     lex = as_lexicon(lexicon if lexicon is not None else sp.lexicon(db))
-    msgs["motive"] = _classify_memo(msgs["text"], lex) if len(msgs) else pd.Series(dtype=object)
+    msgs["motive"] = _motives(db, lex)[text_code] if len(msgs) else pd.Series(dtype=object)
     return msgs
+
+
+def _motives(db: sqlite_utils.Database, lex: dict[str, list[str]]) -> np.ndarray:
+    """The motive of each distinct text of the kept messages (``_indexed(db)["texts"]``) under ``lex``,
+    once per data version and lexicon in this process."""
+    key = tuple((m, tuple(kws)) for m, kws in lex.items())
+    texts = _indexed(db)["texts"]
+    # Kept in the database per lexicon too: classifying 52,000 distinct texts is 5 s of CPU at 10M.
+    name = "perception.motives." + hashlib.sha1(json.dumps(key).encode()).hexdigest()[:16]
+
+    def classify() -> pd.DataFrame:
+        return pd.DataFrame({"motive": pd.Series(_classify_memo(pd.Series(texts, dtype=object), lex), dtype=object)})
+
+    def load() -> np.ndarray:
+        kept = aggregates.memo(db, name, classify, settings=True)
+        if len(kept) != len(texts):
+            kept = classify()
+        return kept["motive"].astype(object).to_numpy(dtype=object)
+    return memo.kept(db, "perception.motives", load, (key,), settings=True)
 
 
 # The brand repeats itself, and a new filter mostly brings back texts already classified: each distinct
