@@ -121,21 +121,27 @@ def summarise_channels(vocab: pd.DataFrame, counts: pd.DataFrame, customers: pd.
 def channel_view(db: sqlite_utils.Database, f: Filters) -> ChannelView:
     """Everything the continuum chart, the channel table and the mix over time need, under the filters.
 
-    Until the in-memory copy of the activity is kept (``prefetch`` loads it in the background after
-    the first view), the figures come straight from SQL: the same numbers, sooner on a cold start.
+    The unfiltered view (every first visit) comes from the copy kept in the database until the
+    in-memory copy of the activity is loaded (``prefetch`` loads it in the background after the first
+    view): the same numbers, sooner on a cold start. A filtered view always uses the activity, waiting
+    for the prefetch's load if it is under way: loading it reads the copy kept per rows version (0.07 s
+    at 1M interactions, about 1 s at 10M), where the four SQL scans of a filtered view took 0.3 s at 1M
+    and 22 s at 10M (a segment or region joins every interaction to its customer).
     """
     act = memo.peek(db, "activity")
-    if act is None and store.database_file(db):
-        r = channel_inputs(db, f)
-        counts, customers, active, texts, posts = (r["counts"], r["customers"], r["active"], r["texts"],
-                                                   r["posts"])
-    else:
-        act = act or activity_base(db)
-        counts, customers, active = activity_counts(act, f)
-        texts, posts = activity_texts(act, f), post_sentiment(act, f)
-    text_sent, n_distinct, n_scored = text_sentiment(texts)
-    table = summarise_channels(store.channels(db), counts, customers, active, text_sent, posts)
-    return ChannelView(table=table, monthly=monthly_mix(counts, table), active_customers=active,
+    if act is None and store.database_file(db) and f == Filters():
+        return view_from_inputs(db, channel_inputs(db, f))
+    act = act or activity_base(db)
+    counts, customers, active = activity_counts(act, f)
+    return view_from_inputs(db, {"counts": counts, "customers": customers, "active": active,
+                                 "texts": activity_texts(act, f), "posts": post_sentiment(act, f)})
+
+
+def view_from_inputs(db: sqlite_utils.Database, r: dict) -> ChannelView:
+    """The channel view from its inputs (``channel_inputs``' five, from SQL or from the activity)."""
+    text_sent, n_distinct, n_scored = text_sentiment(r["texts"])
+    table = summarise_channels(store.channels(db), r["counts"], r["customers"], r["active"], text_sent, r["posts"])
+    return ChannelView(table=table, monthly=monthly_mix(r["counts"], table), active_customers=r["active"],
                        texts_distinct=n_distinct, texts_scored=n_scored)
 
 
