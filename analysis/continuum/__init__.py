@@ -50,6 +50,7 @@ from analysis.continuum.channels import (
     monthly_mix,
     summarise_channels,
     text_sentiment,
+    view_from_inputs,
 )
 from analysis.continuum.conversations import (
     MANY_THREADS,
@@ -159,6 +160,7 @@ __all__ = [
     "summarise_channels",
     "channel_view",
     "channel_inputs",
+    "view_from_inputs",
     "monthly_mix",
     "focus_channels",
     "TALK_RULE",
