@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import ingest, store
+from analysis.store import leftovers
 
 SCALES = {
     "small": dict(customers=600, interactions=12_000, posts=6_000, follows=25_000),
@@ -774,7 +775,7 @@ def build(path: str | Path | None = None, scale: str | int = "default", seed: in
         raise store.NotADatabase(f"{p} cannot be opened as a Continuum database (it is a directory).")
     p.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(p, progress):
-        _remove_stale_builds(p)
+        leftovers.remove_stale(p, "building")  # under the build lock
         report = DemoReport(path=p, scale=str(scale), seed=seed, seconds=0.0)
         if p.exists() and not replace:
             with store.connection(p) as db:
@@ -891,21 +892,6 @@ def _build_lock(p: Path, progress):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _remove_stale_builds(p: Path) -> None:
-    """Temporary files of builds that were killed (their process is gone); called under the build lock."""
-    for tmp in p.parent.glob(f".{p.name}.building-*"):
-        pid = tmp.name[len(f".{p.name}.building-"):].split("-", 1)[0]  # also its -wal, -shm, -journal
-        if pid.isdigit() and not _alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

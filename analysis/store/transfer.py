@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from analysis import store
-from analysis.store import aggregates, pg, rollups
+from analysis.store import aggregates, leftovers, pg, rollups
 
 CHUNK_ROWS = 50_000
 
@@ -284,7 +284,7 @@ def _copy_into_new_file(sdb, dst: Path, report: CopyReport, warm: bool, chunk: i
     """A new SQLite file: built beside its name and moved into place when complete (also its pages' figures)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.copying-{os.getpid()}")
-    _remove_stale(dst)
+    leftovers.remove_stale(dst, "copying")
     try:
         _copy_into(sdb, tmp, report, False, warm, chunk, progress, shown=report.target)
         with store.connection(tmp) as tdb:
@@ -299,22 +299,6 @@ def _copy_into_new_file(sdb, dst: Path, report: CopyReport, warm: bool, chunk: i
             Path(str(tmp) + suffix).unlink(missing_ok=True)
 
 
-def _remove_stale(dst: Path) -> None:
-    """Temporary files of copies that were killed (their process is gone)."""
-    prefix = f".{dst.name}.copying-"
-    for tmp in dst.parent.glob(prefix + "*"):
-        pid = tmp.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
     return True
 
 
