@@ -93,6 +93,24 @@ def drop_schema(address: str) -> None:
     except psycopg.Error:
         pass  # a connection a test left open holds a lock: the cluster is thrown away anyway
 
+def wait_for_writer_lock(address: str, what: str, timeout: float = 30.0) -> None:
+    """Wait until a writer may take the database's lock: after a killed writer, the server notices the
+    closed connection, rolls back and frees the lock. Fails when ``what`` (the killed writer, in words)
+    still holds it after ``timeout`` seconds."""
+    import time
+
+    with store.connection(address) as db:
+        t0 = time.monotonic()
+        while True:
+            try:
+                with store.transaction(db, wait=False):
+                    pass
+                return
+            except store.DatabaseBusy:
+                assert time.monotonic() - t0 < timeout, f"the killed {what}'s lock was never released"
+                time.sleep(0.1)
+
+
 
 @pytest.fixture
 def pg_address(pg_server):

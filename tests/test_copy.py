@@ -22,7 +22,7 @@ from analysis import store
 from analysis.filters import Filters
 from analysis.store import scenarios as scenario_store
 from analysis.store import transfer
-from tests.conftest import drop_schema, new_schema
+from tests.conftest import drop_schema, new_schema, wait_for_writer_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -292,16 +292,7 @@ def test_a_killed_copy_into_postgresql_leaves_it_as_it_was(pg_server, tmp_path):
             proc.wait(timeout=30)
         assert caught, "the copy finished before its COPY could be seen"
         assert proc.returncode == -signal.SIGKILL
-        with store.connection(address) as db:  # the server rolled back and freed the writer lock
-            t0 = time.monotonic()
-            while True:
-                try:
-                    with store.transaction(db, wait=False):
-                        pass
-                    break
-                except store.DatabaseBusy:
-                    assert time.monotonic() - t0 < 30, "the killed copy's lock was never released"
-                    time.sleep(0.1)
+        wait_for_writer_lock(address, "copy")  # the server rolled back and freed the writer lock
         assert snapshot(address) == before
     finally:
         drop_schema(address)

@@ -20,6 +20,7 @@ from analysis import ingest, overview, store
 from analysis.filters import Filters
 from bench.pages import page_files
 from tests import pagetest
+from tests.conftest import wait_for_writer_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -221,16 +222,7 @@ def test_a_killed_import_leaves_the_database_as_it_was(pg_loaded, tmp_path, pg_s
     assert caught, "the import finished before its COPY could be seen"
     assert proc.returncode == -signal.SIGKILL
     # The server notices the closed connection and rolls back; the write lock is free again.
-    with store.connection(address) as db:
-        t0 = time.monotonic()
-        while True:
-            try:
-                with store.transaction(db, wait=False):
-                    pass
-                break
-            except store.DatabaseBusy:
-                assert time.monotonic() - t0 < 30, "the killed import's lock was never released"
-                time.sleep(0.1)
+    wait_for_writer_lock(address, "import")
     assert snapshot(address) == before
 
 
