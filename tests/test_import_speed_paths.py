@@ -297,3 +297,29 @@ def test_a_load_into_an_empty_table_rebuilds_its_indexes_from_a_smaller_size(cus
     assert index_sql(customers, "interactions") == before
     assert store.scalar(customers, "SELECT COUNT(*) FROM interactions") == 170
     assert store.scalar(customers, "PRAGMA integrity_check") == "ok"
+
+
+def test_texts_repeated_within_and_across_chunks_get_each_text_own_score(db, monkeypatch):
+    # Chunks of 7 rows, a memory of 3 distinct texts (so it is emptied mid-import), blanks, and texts
+    # repeated inside a chunk and across chunks: every stored score is the text's own, scored alone.
+    from analysis import sentiment
+
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(ingest._Import, "SENTIMENT_CACHE", 3)
+    words = ["great day", "awful service", "", "ok I guess", "love it :)", "great day", "never again!!"]
+    texts = [words[(i * i) % len(words)] for i in range(60)]
+    data = "post_id,platform,author_handle,created_at,text\n" + "".join(
+        f"P{i},x,a{i % 5},2025-01-02 10:00:00,{t}\n" for i, t in enumerate(texts))
+    report = ingest.import_file(db, "posts", data.encode(), name="p.csv")
+    stored = store.query_df(db, "SELECT post_id, text, sentiment, sentiment_vader FROM posts")
+    stored = stored.set_index("post_id").loc[[f"P{i}" for i in range(60)]]
+    expected = [sentiment.score(t) if t else None for t in texts]
+    for got, vader, want, text in zip(stored["sentiment"], stored["sentiment_vader"], expected, texts):
+        if want is None:
+            assert pd.isna(got) and pd.isna(vader), text
+        else:
+            assert got == pytest.approx(want) and vader == pytest.approx(want), text
+    assert stored["sentiment"].notna().sum() == sum(1 for t in texts if t)
+    # Each chunk scores only the texts not remembered: never more than the distinct texts per chunk.
+    per_chunk = sum(len({t for t in texts[s:s + 7] if t}) for s in range(0, 60, 7))
+    assert len({t for t in texts if t}) <= report.distinct_texts_scored <= per_chunk

@@ -278,3 +278,32 @@ def test_a_bad_row_in_the_last_chunk_leaves_a_filled_table_unchanged_and_stops_t
     got = store.query_df(loaded, "SELECT interaction_id, channel FROM interactions ORDER BY interaction_id")
     assert got.to_numpy().tolist() == [["I0001", "email"], ["X1", "email"]]
     assert not reader_threads()
+
+
+def test_a_later_chunk_repeating_several_keys_names_its_first_repeat_in_file_order(loaded, small_chunks):
+    # Chunk 3 (rows 22-26) repeats I0009, I0002 and I0017, in that file order: the first of them in the
+    # file (row 23, repeating row 11), not the one whose key sorts or hashes first, is the one named.
+    later = ["I9990", "I0009", "I9991", "I0002", "I0017"]
+    body = HEADER + rows(20) + "".join(f"{k},C1,2025-01-01,phone,inbound\n" for k in later)
+    refused(loaded, "interactions", body, "t.csv", "row 23", "duplicate key 'I0009'", "already used in row 11")
+    assert store.scalar(loaded, "SELECT COUNT(*) FROM interactions") == 0
+
+
+def test_seen_keys_finds_the_first_repeat_like_a_set_does():
+    # The sorted-search structure against the obvious one, on random chunks with repeats across them.
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    for _trial in range(30):
+        seen, plain, offset = ingest._SeenKeys(), {}, 0
+        for _chunk in range(6):
+            hashes = rng.integers(0, 400, int(rng.integers(1, 60))).astype(np.int64)
+            hashes = np.unique(hashes)  # a chunk's own repeats are found before this check
+            rng.shuffle(hashes)
+            expected = next(((i, plain[h]) for i, h in enumerate(hashes.tolist()) if h in plain), None)
+            assert seen.first_repeat(hashes) == expected
+            if expected is not None:
+                break
+            seen.add(hashes, np.arange(len(hashes), dtype=np.int64) + offset)
+            plain.update({h: offset + i for i, h in enumerate(hashes.tolist())})
+            offset += len(hashes)
