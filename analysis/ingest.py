@@ -963,12 +963,24 @@ class _SeenKeys:
         self.runs.append(run)
 
 
+@dataclass
+class _Chunk:
+    """A validated chunk ready to write: its rows, the row number of the first, the values to bind
+    (``store.bind_values``), the days it touches (posts), or the repeated key that refuses it."""
+    out: pd.DataFrame
+    offset: int
+    bound: dict | None = None
+    days: list = field(default_factory=list)
+    repeat: ImportProblem | None = None
+
+
 class _Import:
     """One import's writes, chunk by chunk, inside the caller's transaction: foreign keys, keys
     repeated across chunks, new channels, sentiment (each distinct text once), the rows, and at the
     end the indexes and the Overview's rollups."""
 
     SENTIMENT_CACHE = 500_000  # distinct texts remembered across chunks
+    KNOWN_CACHE = 2_000_000  # parent ids (customers) found in the database, remembered across chunks
 
     def __init__(self, db, table: str, name: str, row_label: str, report: ImportReport,
                  progress: Progress | None, estimated_rows: int):
@@ -982,37 +994,44 @@ class _Import:
         self.was_fresh = rollups.fresh(db)
         self.rebuild: list[str] = []
         self.scorer = scoring.current_scorer(db) if table == "posts" else None  # the database's own scorer
+        self.postgres = store.is_postgres(db)
+        self.known: dict[str, set] = {}  # per foreign-key column, the ids found in its parent table
 
     def begin(self) -> None:
         # For a load at least as large as the table, its indexes are built once at the end.
         self.rebuild = store._drop_indexes_for_bulk_load(self.db, self.table, self.estimated)
 
-    def write(self, out: pd.DataFrame, offset: int) -> None:
-        db, table, name, row_label = self.db, self.table, self.name, self.row_label
-        for col, parent in SPECS[table].get("foreign", {}).items():
-            if col not in out:
-                continue
-            named = out[col].dropna().unique().tolist()
-            known = store.existing_keys(db, parent, store.TABLE_KEYS[parent][0], named)
-            if len(known) == len(set(named)):
-                continue  # every one known: no need to find the first row naming an unknown one
-            unknown = out[col].notna() & ~out[col].isin(known)
-            if unknown.any():
-                pos = int(np.flatnonzero(unknown.to_numpy())[0])
-                raise ImportProblem(name, f"unknown {col} {out[col].iloc[pos]!r}: no such row in {parent} "
-                                          f"(import {parent} first)", row=pos + offset, column=col,
-                                    row_label=row_label)
+    def prepare(self, out: pd.DataFrame, offset: int) -> _Chunk:
+        """The work on a chunk that needs no database: keys repeated from an earlier chunk (found in
+        file order, so this must see every chunk, in order) and the values to bind. A file's import
+        runs it on its reading thread, one chunk ahead of the write."""
         # Python's own string hash (64 bits, fixed within a process): ten times faster here than pandas'.
         cols = [out[k].tolist() for k in self.keys]
         hashes = np.fromiter(map(hash, cols[0] if len(cols) == 1 else zip(*cols)), dtype=np.int64, count=len(out))
+        del cols
         repeat = self.seen.first_repeat(hashes)
         if repeat is not None:
             pos, first = repeat
             key_col = self.keys[0] if len(self.keys) == 1 else "+".join(self.keys)
             key_val = ", ".join(str(out[k].iloc[pos]) for k in self.keys)
-            raise ImportProblem(name, f"duplicate key {key_val!r}: already used in {row_label} {first}",
-                                row=pos + offset, column=key_col, row_label=row_label)
+            problem = ImportProblem(self.name, f"duplicate key {key_val!r}: already used in {self.row_label} {first}",
+                                    row=pos + offset, column=key_col, row_label=self.row_label)
+            return _Chunk(out, offset, repeat=problem)
         self.seen.add(hashes, np.arange(len(out), dtype=np.int64) + offset)
+        days = (out["created_at"].dropna().astype(str).str[:10].unique().tolist()
+                if self.table == "posts" else [])
+        return _Chunk(out, offset, bound=store.bind_values(out, postgres=self.postgres), days=days)
+
+    def write(self, chunk: _Chunk | pd.DataFrame, offset: int | None = None) -> None:
+        """Write one chunk (a ``prepare``d one, or a frame prepared here), after its foreign keys: of an
+        unknown reference and a repeated key, the problem in the earlier row is the one reported."""
+        if not isinstance(chunk, _Chunk):
+            chunk = self.prepare(chunk, offset)
+        db, table, out, offset = self.db, self.table, chunk.out, chunk.offset
+        unknown = self._unknown_reference(out, offset)
+        problems = [p for p in (unknown, chunk.repeat) if p is not None]
+        if problems:
+            raise min(problems, key=lambda p: p.row)
         overrides = None
         if table == "interactions":
             self.report.new_channels += store.ensure_channels(db, out["channel"].unique().tolist())
@@ -1022,13 +1041,36 @@ class _Import:
             # A person's correction survives a re-import of the same post.
             overrides = {"sentiment": "CASE WHEN posts.sentiment_corrected = 1 THEN posts.sentiment "
                                       "ELSE excluded.sentiment END"}
-            self.touched["created_at"].update(out["created_at"].dropna().astype(str).str[:10].unique().tolist())
+            self.touched["created_at"].update(chunk.days)
         single = self.rows == 0 and len(out) >= self.estimated
-        store.upsert_rows(db, table, out, overrides=overrides, bulk=False,
+        store.upsert_rows(db, table, out, overrides=overrides, bulk=False, bound=chunk.bound,
                           progress=(lambda d, t: self.progress("write", d, t)) if self.progress and single else None)
         self.rows += len(out)
         if self.progress and not single:
             self.progress("import", self.rows, max(self.rows, self.estimated))
+
+    def _unknown_reference(self, out: pd.DataFrame, offset: int) -> ImportProblem | None:
+        """The first row naming a customer (or other parent row) that is not in the database.
+
+        The ids found before are remembered (up to KNOWN_CACHE of them): the parent table cannot lose
+        rows inside the import's transaction, so a later chunk asks the database only about new ids.
+        """
+        for col, parent in SPECS[self.table].get("foreign", {}).items():
+            if col not in out:
+                continue
+            verified = self.known.setdefault(col, set())
+            new = [v for v in out[col].dropna().unique().tolist() if v not in verified]
+            found = store.existing_keys(self.db, parent, store.TABLE_KEYS[parent][0], new) if new else set()
+            if len(found) == len(new):  # every one known: no need to find the first row naming an unknown one
+                if len(verified) + len(new) <= self.KNOWN_CACHE:
+                    verified.update(new)
+                continue
+            unknown = out[col].isin(set(new) - found)
+            pos = int(np.flatnonzero(unknown.to_numpy())[0])
+            return ImportProblem(self.name, f"unknown {col} {out[col].iloc[pos]!r}: no such row in {parent} "
+                                            f"(import {parent} first)", row=pos + offset, column=col,
+                                 row_label=self.row_label)
+        return None
 
     def _score(self, out: pd.DataFrame) -> None:
         """Each distinct text of the chunk looked up once in the texts scored before, the new ones scored,
@@ -1179,9 +1221,9 @@ def import_file(db: sqlite_utils.Database, table: str, source, name: str | None 
         progress("import", 0, reading.estimated_rows)
     with store.transaction(db, waiting=_waiting(progress)):
         job.begin()
-        for out, first_row in _one_ahead(_validated(reading, table, limits)):
-            job.write(out, first_row)
-            del out
+        for chunk in _one_ahead(job.prepare(out, first_row) for out, first_row in _validated(reading, table, limits)):
+            job.write(chunk)
+            del chunk
         if job.rows == 0:
             raise ImportProblem(name, "the file is empty (a header but no rows)")
         job.finish()

@@ -85,6 +85,22 @@ def test_rows_written_in_small_batches_equal_one_batch(db):
     pd.testing.assert_frame_equal(small, store.query_df(db, "SELECT * FROM customers ORDER BY customer_id"))
 
 
+def test_values_bound_ahead_give_the_rows_made_at_the_write(db):
+    # An import makes some columns' values on its reading thread (``bind_values``) and the rest at the
+    # write; in batches smaller than the frame, the table equals a plain write of the same frame.
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(10)], "name": [None, "Ann"] * 5,
+                          "segment": pd.array(["a", None] * 5, dtype="string"),
+                          "lifetime_value": [np.nan, 1.25] * 5})
+    store.upsert_rows(db, "customers", frame)
+    plain = store.query_df(db, "SELECT * FROM customers ORDER BY customer_id")
+    db.conn.execute("DELETE FROM customers")
+    ahead = store.bind_values(frame[["customer_id", "name", "segment"]])
+    assert ahead["name"][1] == "NULLIF(?, '')"  # a missing text bound as '' (see _bind_columns)
+    store.upsert_rows(db, "customers", frame, batch=3, bound=ahead)
+    pd.testing.assert_frame_equal(plain, store.query_df(db, "SELECT * FROM customers ORDER BY customer_id"))
+    assert store.scalar(db, "SELECT COUNT(*) FROM customers WHERE name IS NULL") == 5
+
+
 # -- bulk load: indexes dropped, rebuilt with the sort settings, settings restored ---------
 
 def test_bulk_load_gives_the_same_rows_and_indexes_as_a_row_by_row_load(customers, tmp_path, monkeypatch):

@@ -307,3 +307,32 @@ def test_seen_keys_finds_the_first_repeat_like_a_set_does():
             seen.add(hashes, np.arange(len(hashes), dtype=np.int64) + offset)
             plain.update({h: offset + i for i, h in enumerate(hashes.tolist())})
             offset += len(hashes)
+
+
+@pytest.mark.parametrize("later,parts", [
+    # A repeated key (row 23) before an unknown customer (row 25), and the other way round.
+    (["I9990,C1", "I0009,C1", "I9991,C1", "I9992,C404"], ["row 23", "duplicate key 'I0009'", "already used in row 11"]),
+    (["I9990,C1", "I9992,C404", "I9991,C1", "I0009,C1"],
+     ["row 23", "column 'customer_id'", "unknown customer_id 'C404'"]),
+])
+def test_of_a_repeated_key_and_an_unknown_customer_in_one_chunk_the_earlier_row_is_named(loaded, small_chunks,
+                                                                                         later, parts):
+    body = HEADER + rows(20) + "".join(f"{k},2025-01-01,phone,inbound\n" for k in later)
+    refused(loaded, "interactions", body, "t.csv", "t.csv", *parts)
+    assert store.scalar(loaded, "SELECT COUNT(*) FROM interactions") == 0
+
+
+@pytest.mark.parametrize("cache,asked", [(2_000_000, 3), (0, 9)])
+def test_customers_found_in_an_earlier_chunk_are_not_asked_for_again(loaded, small_chunks, monkeypatch, cache, asked):
+    # 25 rows naming C0, C1 and C2, in three chunks: each id is looked up in the database once, unless the
+    # memory is off (then once per chunk); an unknown id in the last chunk is still refused.
+    monkeypatch.setattr(ingest._Import, "KNOWN_CACHE", cache)
+    ids = []
+    real = store.existing_keys
+    monkeypatch.setattr(store, "existing_keys",
+                        lambda db, t, c, values: (ids.extend(values), real(db, t, c, values))[1])
+    report = ingest.import_file(loaded, "interactions", (HEADER + rows(25)).encode(), name="t.csv")
+    assert report.rows == 25 and len(ids) == asked and set(ids) == {"C0", "C1", "C2"}
+    loaded.conn.execute("DELETE FROM interactions")
+    refused(loaded, "interactions", HEADER + rows(25) + "I9999,C404,2025-01-01,phone,inbound\n", "t.csv",
+            "row 27", "unknown customer_id 'C404'")

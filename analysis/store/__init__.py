@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlite_utils
 
@@ -560,13 +561,16 @@ def register_migration(fn, tables: Sequence[str] = ()) -> None:
 
 def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd.DataFrame,
                 columns: Sequence[str] | None = None, batch: int = 50_000,
-                progress=None, overrides: dict[str, str] | None = None, bulk: bool = True) -> int:
+                progress=None, overrides: dict[str, str] | None = None, bulk: bool = True,
+                bound: dict[str, tuple[list, str]] | None = None) -> int:
     """Insert or update rows by the table's key, in portable ``ON CONFLICT`` SQL.
 
     Runs inside the caller's transaction if there is one. Returns rows written.
     ``progress(done, total)`` is called after each batch. ``overrides`` maps a
     column to the SQL expression used instead of ``excluded.<column>`` on conflict.
     ``bulk=False``: leave the table's indexes alone (an import in chunks drops and rebuilds them once).
+    ``bound``: columns of a DataFrame already made into values to bind by ``bind_values`` (an import
+    does that on its reading thread, while the chunk before is written); other columns are made here.
     """
     keys = TABLE_KEYS[table]
     if isinstance(rows, pd.DataFrame):
@@ -582,14 +586,16 @@ def upsert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict] | pd
     updates = [f'"{c}" = ' + overrides.get(c, f'excluded."{c}"') for c in cols if c not in keys]
     total = len(frame)
     if is_postgres(db):
-        return _upsert_postgres(db, table, cols, keys, updates, _frame_to_columns(frame), total, progress)
+        bound = bound or {}
+        values = [bound[c][0] if c in bound else _column_values(frame[c]) for c in cols]
+        return _upsert_postgres(db, table, cols, keys, updates, values, total, progress)
     conflict = ", ".join(f'"{k}"' for k in keys)
     with transaction(db):
         rebuild = _drop_indexes_for_bulk_load(db, table, total) if bulk else []
         for start in range(0, total, batch):
             # Values are made one batch at a time and freed as they are written: a million rows of
             # Python values alive at once would cost more in memory and garbage-collector passes.
-            values, marks = _bind_columns(frame.iloc[start:start + batch])
+            values, marks = _batch_values(frame, start, min(start + batch, total), bound)
             sql = (f'INSERT INTO "{table}" ({", ".join(quoted)}) VALUES ({", ".join(marks)}) '
                    f"ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING"))
             db.conn.executemany(sql, zip(*values))
@@ -735,6 +741,8 @@ def _frame_to_columns(frame: pd.DataFrame) -> list[list]:
 def _column_values(s: pd.Series) -> list:
     missing = s.isna()
     if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        if not missing.any() and not pd.api.types.is_unsigned_integer_dtype(s.dtype):
+            return s.to_numpy(dtype=np.int64).tolist()  # Python ints (bools as 0/1), without a per-value pass
         vals = s.astype(object).where(~missing, None).tolist()
         return [None if v is None else int(v) for v in vals]
     if not missing.any():
@@ -742,6 +750,40 @@ def _column_values(s: pd.Series) -> list:
     if missing.all():
         return [None] * len(s)
     return s.astype(object).where(~missing, None).tolist()
+
+
+def bind_values(frame: pd.DataFrame, postgres: bool = False) -> dict[str, tuple[list, str]]:
+    """Each column of ``frame`` as the Python values the engine binds, with its SQL placeholder.
+
+    Pure work on the frame (no connection), so an import runs it on its reading thread, one chunk
+    ahead of the write, and hands the result to ``upsert_rows(..., bound=)``: making millions of
+    Python values is a fifth of a large import's writing time.
+    """
+    if postgres:
+        return {c: (_column_values(frame[c]), "?") for c in frame.columns}
+    values, marks = _bind_columns(frame)
+    return dict(zip(frame.columns, zip(values, marks)))
+
+
+def _batch_values(frame: pd.DataFrame, start: int, stop: int,
+                  bound: dict[str, tuple[list, str]] | None) -> tuple[list[list], list[str]]:
+    """Rows ``start:stop`` of every column as values to bind and their placeholders: from ``bound``
+    where a column is there, made now otherwise."""
+    whole = start == 0 and stop == len(frame)
+    if not bound:
+        return _bind_columns(frame if whole else frame.iloc[start:stop])
+    rest = [c for c in frame.columns if c not in bound]
+    made = dict(zip(rest, zip(*_bind_columns(frame[rest] if whole else frame[rest].iloc[start:stop])))) if rest else {}
+    values, marks = [], []
+    for c in frame.columns:
+        if c in bound:
+            v, m = bound[c]
+            values.append(v if whole else v[start:stop])
+        else:
+            v, m = made[c]
+            values.append(v)
+        marks.append(m)
+    return values, marks
 
 
 def _bind_columns(frame: pd.DataFrame) -> tuple[list[list], list[str]]:
