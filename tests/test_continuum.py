@@ -272,6 +272,11 @@ def test_summarise_channels_by_hand():
     assert t.loc["post", "sentiment"] == 0.3 and t.loc["post", "sentiment_source"] == "customers' public posts"
     assert t.loc["post", "negative_share"] == 0.25
     assert math.isnan(t.loc["phone", "talk_share"]) and t.loc["phone", "total"] == 0
+    # "No value" is a float NaN in float columns (never an object column holding None): a table shows it as
+    # its placeholder and sorts it with the numbers.
+    numbers = ["customer_share", "talk_share", "sentiment", "negative_share"]
+    assert (t[numbers].dtypes == "float64").all(), t[numbers].dtypes
+    assert math.isnan(t.loc["phone", "sentiment"]) and math.isnan(t.loc["sms", "sentiment"])
     # A channel seen in the data but missing from the list is added at the threshold and flagged.
     assert t.loc["sms", "publicness"] == store.PUBLIC_THRESHOLD and not t.loc["sms", "placed"]
     assert list(t.index[:2]) == ["post", "public_reply"]  # most public first

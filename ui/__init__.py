@@ -136,11 +136,18 @@ def blank_missing_text(df: pd.DataFrame) -> pd.DataFrame:
         if all(isinstance(c, str) for c in text) else df
 
 
+# What a table cell with no value shows (a share of no touches, the mean of no scored text). Streamlit writes
+# "None" in any missing cell, NaN included, unless st.dataframe is given a placeholder.
+MISSING = "–"
+
+
 def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None = None, **kwargs):
-    """User text goes to st.dataframe (rendered as text, never as Markdown or HTML).
+    """Every table on a page: user text goes to st.dataframe (rendered as text, never as Markdown or HTML);
+    missing text is blank and a missing number shows ``MISSING``.
 
     With ``export_name`` the table gets CSV and Excel downloads and joins the page report.
     """
+    kwargs.setdefault("placeholder", MISSING)
     out = st.dataframe(blank_missing_text(df), hide_index=True, key=key, **kwargs)
     if export_name:
         _collected()["tables"].append((export_name, df))
