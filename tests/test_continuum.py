@@ -436,6 +436,65 @@ def test_figures_build_and_carry_the_caption(base):
     assert path_ids == set(j.paths["path"])
 
 
+def _bubble_table(shares, totals, publicness=None) -> pd.DataFrame:
+    n = len(shares)
+    publicness = np.linspace(1, 0, n) if publicness is None else publicness
+    return pd.DataFrame({
+        "channel": [f"c{i}" for i in range(n)], "label": [f"Channel {i}" for i in range(n)],
+        "publicness": publicness, "total": totals, "inbound": totals, "outbound": 0, "customers": 1,
+        "customer_share": shares, "talk_share": 0.0, "sentiment": [0.1 if i % 2 else np.nan for i in range(n)],
+        "sentiment_source": ""})
+
+
+def assert_bubbles_and_labels_inside(fig) -> None:
+    """Every bubble, and its label on the side plotly draws it, lies inside the plot's y range: plotly puts a
+    label's line (about one font size tall) ``radius / 0.8 + 1`` px from the marker's centre."""
+    layout = fig.layout
+    low, high = layout.yaxis.range
+    plot_px = layout.height - layout.margin.t - layout.margin.b
+    px_per_unit = plot_px / (high - low)
+    assert low < 0 <= high  # the 0% line shows
+    for trace in fig.data:
+        font = trace.textfont.size
+        for y, size, where in zip(trace.y, trace.marker.size, trace.textposition):
+            above, below = (high - y) * px_per_unit, (y - low) * px_per_unit
+            label = size / 2 / 0.8 + 1 + font
+            assert above >= (label if where.startswith("top") else size / 2), (trace.text, y, size, where, above)
+            assert below >= (label if where.startswith("bottom") else size / 2), (trace.text, y, size, where, below)
+
+
+@pytest.mark.parametrize("table", [
+    _bubble_table([1.0], [10]),  # one channel, everyone used it
+    _bubble_table([1.0, 1.0, 0.0, 0.0, 1.0], [900, 1000, 800, 700, 5]),  # largest bubbles at both edges
+    _bubble_table([0.01, 0.02, 0.005], [3, 1, 2]),  # small shares
+    _bubble_table([0.0, 0.0], [4, 4]),  # touches by nobody known
+], ids=["one", "edges", "small", "zero"])
+@pytest.mark.parametrize("present", [False, True])
+def test_channel_bubbles_and_their_labels_stay_inside_the_plot(table, present):
+    from analysis import charts
+    from analysis.charts import continuum as cc
+
+    charts.set_presentation(present)
+    try:
+        assert_bubbles_and_labels_inside(cc.channel_continuum(table, "CAP"))
+    finally:
+        charts.set_presentation(False)
+
+
+@pytest.mark.parametrize("f", [Filters(), Filters(segments=("Business",))], ids=["all", "segment"])
+def test_the_demos_largest_bubble_keeps_its_label_inside_the_plot(demo_db, f):
+    """The small demo's Web shop: the largest bubble, used by (nearly) every active customer, label above."""
+    from analysis.charts import continuum as cc
+
+    conn = store.connect(demo_db, create=False)
+    try:
+        table = continuum.channel_view(conn, f).table
+    finally:
+        conn.close()
+    assert table["customer_share"].max() > 0.95  # a bubble right under the plot's top edge
+    assert_bubbles_and_labels_inside(cc.channel_continuum(table, "CAP"))
+
+
 def test_figures_on_nothing_say_so():
     from analysis.charts import continuum as cc
 
