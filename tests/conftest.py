@@ -99,6 +99,7 @@ def drop_schema(address: str) -> None:
     except psycopg.Error:
         pass  # a connection a test left open holds a lock: the cluster is thrown away anyway
 
+
 def copy_running(server: str, proc: subprocess.Popen, timeout: float = 120.0) -> int | None:
     """The server's process id of the COPY into ``interactions`` that ``proc`` (an import or a copy into the
     PostgreSQL ``server``) sends, watched for until it runs; None when ``proc`` ended or ``timeout`` passed
@@ -151,7 +152,6 @@ def wait_for_writer_lock(address: str, what: str, timeout: float = 30.0) -> None
             except store.DatabaseBusy:
                 assert time.monotonic() - t0 < timeout, f"the killed {what}'s lock was never released"
                 time.sleep(0.1)
-
 
 
 @pytest.fixture
