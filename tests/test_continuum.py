@@ -360,32 +360,36 @@ def test_service_base_is_kept_per_rows_version(tmp_path):
     Filters(platforms=("x",), date_from="2026-03-01"),
 ], ids=["all", "segment", "regions", "dates", "dates+segment", "platform"])
 def test_in_memory_channel_figures_match_sql(engine_demo_db, f):
-    from analysis.store import continuum as q
-
     conn = store.connect(engine_demo_db, create=False)
     try:
-        act = continuum.activity_base(conn)
-        counts, customers, active = continuum.activity_counts(act, f)
-        sql_counts = q.channel_month_counts(conn, f)
-        sql_customers, sql_active = q.channel_customers(conn, f)
-        texts = continuum.activity_texts(act, f)
-        sql_texts = q.inbound_texts(conn, f)
-        posts = continuum.post_sentiment(act, f)
-        sql_posts = q.customer_post_sentiment(conn, f)
+        assert_in_memory_matches_sql(conn, continuum.activity_base(conn), f)
     finally:
         conn.close()
+
+
+def assert_in_memory_matches_sql(conn, act, f: Filters) -> None:
+    """The channel view's five inputs from the in-memory activity equal the four SQL scans under ``f``:
+    monthly counts, customers per channel, active customers, inbound texts, linked posts' sentiment."""
+    from analysis.store import continuum as q
 
     def norm(df, keys):
         return df.sort_values(keys).reset_index(drop=True).astype({k: str for k in keys})
 
-    pd.testing.assert_frame_equal(norm(counts, ["month", "channel", "direction"]),
-                                  norm(sql_counts, ["month", "channel", "direction"]), check_dtype=False)
-    pd.testing.assert_frame_equal(norm(customers, ["channel"]), norm(sql_customers, ["channel"]), check_dtype=False)
-    assert active == sql_active
-    pd.testing.assert_frame_equal(norm(texts, ["channel", "text"]), norm(sql_texts, ["channel", "text"]),
-                                  check_dtype=False)
-    pd.testing.assert_frame_equal(norm(posts, ["channel"]), norm(sql_posts, ["channel"]), check_dtype=False,
-                                  atol=1e-9)
+    counts, customers, active = continuum.activity_counts(act, f)
+    sql_customers, sql_active = q.channel_customers(conn, f)
+    assert active == sql_active, f
+    key = ["month", "channel", "direction"]
+    pd.testing.assert_frame_equal(norm(counts, key), norm(q.channel_month_counts(conn, f), key), check_dtype=False,
+                                  obj=str(f))
+    pd.testing.assert_frame_equal(norm(customers, ["channel"]), norm(sql_customers, ["channel"]), check_dtype=False,
+                                  obj=str(f))
+    key = ["channel", "text"]
+    pd.testing.assert_frame_equal(norm(continuum.activity_texts(act, f), key),
+                                  norm(q.inbound_texts(conn, f)[["channel", "text", "n"]], key), check_dtype=False,
+                                  obj=str(f))
+    pd.testing.assert_frame_equal(norm(continuum.post_sentiment(act, f), ["channel"]),
+                                  norm(q.customer_post_sentiment(conn, f), ["channel"]), check_dtype=False,
+                                  atol=1e-9, obj=str(f))
 
 
 def test_prefetch_loads_once_in_the_background(tmp_path):
@@ -735,8 +739,6 @@ def test_linked_posts_are_kept_per_rows_version_and_follow_an_import(engine_addr
 def test_in_memory_channel_figures_on_tricky_rows(db):
     """Rows sorted by (segment, region) group and day, filtered by binary search: customers without a
     segment or region, a customer only in texts, days at the edges of the range; equal to the SQL."""
-    from analysis.store import continuum as q
-
     store.upsert_rows(db, "customers", [{"customer_id": "A", "segment": "S1", "region": "R1"},
                                         {"customer_id": "B", "segment": "S1", "region": None},
                                         {"customer_id": "C", "segment": None, "region": "R1"},
@@ -759,19 +761,7 @@ def test_in_memory_channel_figures_on_tricky_rows(db):
             if lo and hi and lo > hi:
                 continue
             for seg, reg in (((), ()), (("S1",), ()), (("S2", "S1"), ("R1",)), ((), ("R1",)), (("S9",), ())):
-                f = Filters(date_from=lo, date_to=hi, segments=seg, regions=reg)
-                counts, customers, active = continuum.activity_counts(act, f)
-                sql_customers, sql_active = q.channel_customers(db, f)
-                assert active == sql_active, f
-                assert dict(zip(customers["channel"], customers["customers"])) == \
-                    dict(zip(sql_customers["channel"], sql_customers["customers"])), f
-                sql_counts = q.channel_month_counts(db, f)
-                assert sorted(map(tuple, counts[["month", "channel", "direction", "n"]].astype(str).values)) == \
-                    sorted(map(tuple, sql_counts[["month", "channel", "direction", "n"]].astype(str).values)), f
-                texts = continuum.activity_texts(act, f)
-                sql_texts = q.inbound_texts(db, f)
-                assert sorted(map(tuple, texts.astype(str).values)) == \
-                    sorted(map(tuple, sql_texts[["channel", "text", "n"]].astype(str).values)), f
+                assert_in_memory_matches_sql(db, act, Filters(date_from=lo, date_to=hi, segments=seg, regions=reg))
     # By hand: segment S1 in January: A (email) and B (chat) active, 3 touches.
     counts, customers, active = continuum.activity_counts(act, Filters(segments=("S1",), date_from="2025-01-01",
                                                                       date_to="2025-01-31"))
