@@ -129,8 +129,8 @@ def table_downloads(df: pd.DataFrame, name: str, key: str) -> None:
 
 
 def blank_missing_text(df: pd.DataFrame, keep: Iterable = ()) -> pd.DataFrame:
-    """Missing text shows as a blank cell, never as "None" (numbers keep their type; Streamlit greys them).
-    Columns in ``keep`` stay missing (a link column: an empty text would be a link to nowhere)."""
+    """Missing text shows as a blank cell, never as "None" (numbers keep their type and show the table's
+    placeholder). Columns in ``keep`` stay missing (a link column: an empty text would be a link to nowhere)."""
     keep = set(keep)
     text = [c for c in df.columns if c not in keep
             and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype))]
