@@ -96,7 +96,7 @@ def observed_view() -> None:
     shown = top[["root_id", "platform", "author_handle", "role_label", "followers", "customer", "segment",
                  "lifetime_value",
                  "sentiment", "size", "depth", "breadth", "virality", "t50_h", "t90_h", "created_at"]]
-    st.dataframe(shown, hide_index=True, key="cascade_top", height=320, column_config={
+    ui.text_table(shown, key="cascade_top", height=320, column_config={
         "root_id": st.column_config.TextColumn("Original post"),
         "platform": "Platform",
         "author_handle": st.column_config.TextColumn("Author"),
@@ -250,8 +250,8 @@ def influence_view() -> None:
         st.info("No linked customer started or carried a cascade under these filters.")
         return
     roles = roles.head(200).assign(customer=lambda d: [ui.customer_url(c) for c in d["customer_id"]])
-    st.dataframe(roles[["customer", "name", "segment", "region", "lifetime_value", "started", "reach", "largest",
-                        "carried", "passed_on"]], hide_index=True, key="cascade_roles", height=360, column_config={
+    ui.text_table(roles[["customer", "name", "segment", "region", "lifetime_value", "started", "reach", "largest",
+                         "carried", "passed_on"]], key="cascade_roles", height=360, column_config={
         "customer": st.column_config.LinkColumn("Customer", display_text=r"customer=(.*)$",
                                                 help="Open the customer's 360 view"),
         "name": "Name", "segment": "Segment", "region": "Region",
@@ -523,7 +523,7 @@ def _show_lab_result() -> None:
                f"seeds (betweenness included), the rest loading the network. The link of this page reruns these "
                "settings.")
     table = cascades.lab_table(summaries)
-    st.dataframe(table, hide_index=True, key="lab_table", column_config={
+    ui.text_table(table, key="lab_table", column_config={
         "Mean reach": st.column_config.NumberColumn(format="percent"),
         "Nodes reached": st.column_config.NumberColumn(format="%.1f"),
         "95% CI low": st.column_config.NumberColumn(format="percent"),

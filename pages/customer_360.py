@@ -22,11 +22,6 @@ if ui.no_data_notice():
     st.stop()
 
 
-def text_table(df: pd.DataFrame, **kwargs):
-    """User text goes to st.dataframe: shown as text, never as Markdown or HTML."""
-    return st.dataframe(df, hide_index=True, **kwargs)
-
-
 def _open(customer_id: str) -> None:
     st.session_state["customer"] = customer_id
 
@@ -65,7 +60,7 @@ if customer_id is None:
                                   candidates["customer_id"].tolist(), key="c360_pick",
                                   format_func=lambda cid: f"{names.get(cid, '')} · {cid}")
             c[1].button("Open", key="c360_open", type="primary", on_click=_open, args=(pick,))
-            text_table(pd.DataFrame({
+            ui.text_table(pd.DataFrame({
                 "Customer": [ui.customer_url(x) for x in candidates["customer_id"]],
                 "Name": candidates["name"], "Email": candidates["email"], "Segment": candidates["segment"],
                 "Region": candidates["region"], "Matched on": candidates["matched"],
@@ -77,7 +72,7 @@ if customer_id is None:
             st.caption("No conversation opened on a public channel in the data (an inbound touch whose kind "
                        "means 'opens').")
         else:
-            text_table(pd.DataFrame({
+            ui.text_table(pd.DataFrame({
                 "Customer": [ui.customer_url(x) for x in recent["customer_id"]], "Name": recent["name"],
                 "Segment": recent["segment"], "Opened on": recent["occurred_at"], "Channel": recent["channel"],
             }), column_config={"Customer": st.column_config.LinkColumn(display_text=r"customer=(.*)$")})
@@ -124,7 +119,7 @@ m[4].metric("Went public", f"{int(v.items['went_public'].sum()):,}",
             help="Public posts or public-channel touches from the customer while a service thread was open")
 
 accounts = "; ".join(f"{r.platform} @{r.handle}" for r in v.accounts.itertuples()) or "not linked"
-text_table(pd.DataFrame({
+ui.text_table(pd.DataFrame({
     "Field": ["Customer id", "Name", "Email", "Segment", "Region", "Joined", "Linked social accounts",
               "Open threads", "Last contact"],
     "Value": [customer_id, c.get("name"), c.get("email"), c.get("segment"), c.get("region"),
@@ -167,7 +162,7 @@ st.caption(
 grouped = st.toggle("Group by service thread", key="c360_group", bind="query-params", persist_state="session",
                     help="Touches of one service thread together (newest thread first), then everything else")
 items = customer_360.timeline_rows(v, grouped)
-text_table(pd.DataFrame({
+ui.text_table(pd.DataFrame({
     "When": items["when"].dt.strftime("%Y-%m-%d %H:%M"),
     "Channel": items["place"],
     "Publicness": items["publicness"],
@@ -193,7 +188,7 @@ if v.threads.empty:
                "'opens'; the kinds vocabulary is on the Data page).")
 else:
     th = v.threads.sort_values("opened", ascending=False)
-    text_table(pd.DataFrame({
+    ui.text_table(pd.DataFrame({
         "Thread": th["thread_id"], "Opened": th["opened"].dt.strftime("%Y-%m-%d %H:%M"), "Kind": th["kind"],
         "Path": th["path"], "Touches": th["touches"], "Status": th["status"],
         "Waiting on us": th["waiting_on_us"], "Days open or to resolve": th["days"], "Went public": th["went_public"],

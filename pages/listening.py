@@ -44,11 +44,6 @@ corr = ui.cached(listening.corrections, 1000)
 n_corrected = len(corr) if len(corr) < 1000 else ui.cached(listening.correction_count)
 
 
-def text_table(df: pd.DataFrame, **kwargs):
-    """User text goes to st.dataframe: shown as text, never as Markdown or HTML."""
-    return st.dataframe(df, hide_index=True, **kwargs)
-
-
 def _keep_valid(key: str, options: list) -> None:
     """Forget a pick that the current filters no longer offer (the options change with them)."""
     if st.session_state.get(key) is not None and st.session_state[key] not in options:
@@ -76,7 +71,7 @@ st.caption("Labels follow VADER's convention: positive when the compound score i
            "when it is at most −0.05, neutral in between. Posts without a score are left out of the shares.")
 with st.expander("By author role: linked customers, other public voices, the brand's own accounts", expanded=True):
     per_role = listening.role_summaries(listening.narrow(rows_all, f, reshares))
-    text_table(pd.DataFrame({
+    ui.text_table(pd.DataFrame({
         "Authors": per_role["label"], "Posts": per_role["posts"], "Mean sentiment": per_role["mean_sentiment"],
         "Positive": per_role["positive_share"] * 100, "Neutral": per_role["neutral_share"] * 100,
         "Negative": per_role["negative_share"] * 100, "Shown above": per_role["role"].isin(roles)}),
@@ -136,7 +131,7 @@ def show_posts(rows: pd.DataFrame, key: str | None = None, select: bool = False,
     kwargs = dict(column_config=config, key=key, height=height)
     if select:
         kwargs.update(on_select="rerun", selection_mode="single-row")
-    return text_table(table, **kwargs)
+    return ui.text_table(table, **kwargs)
 
 
 # -- terms ----------------------------------------------------------------------------------------
@@ -185,7 +180,7 @@ else:
     with c[0]:
         ui.chart(figures.emerging_terms(emerging.head(15), cap), key="ls_emerging")
     with c[1]:
-        text_table(pd.DataFrame({
+        ui.text_table(pd.DataFrame({
             "Term": emerging["term"],
             "Recent posts": emerging["n_recent"],
             "Baseline posts": emerging["n_base"],

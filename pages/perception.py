@@ -49,11 +49,6 @@ def _caption(text: str) -> None:
     st.caption(_md(text))
 
 
-def _table(df: pd.DataFrame, **kwargs) -> None:
-    # st.dataframe shows cells as text, never as Markdown or HTML: safe for user-supplied names.
-    st.dataframe(df, hide_index=True, **kwargs)
-
-
 def _downloads(df: pd.DataFrame, name: str, key: str) -> None:
     ui.table_downloads(df, name, key)
 
@@ -284,7 +279,8 @@ _html_list([agreement["reading"]])
 
 with st.expander("The figures: ranks and shares, with intervals and tests", expanded=not present):
     table = _figures_table(gap)
-    _table(table, column_config=_table_config(gap), height=35 * (len(table) + 1) + 4)
+    ui.text_table(table, column_config=_table_config(gap), height=35 * (len(table) + 1) + 4,
+                  placeholder="")  # unknown figures stay blank, as the caption says
     st.caption("A **rank** is a position (1 = named most often); a **share** is the fraction of respondents naming "
                "the motive. Blank share cells are unknown and are not filled. Gaps are B − A in percentage points. "
                "Intervals: Wilson 95% for shares, Newcombe hybrid score for gaps. Tests: pooled two-proportion z, "
@@ -334,7 +330,7 @@ else:
             lines.append("Some groups are small (expected counts below 5): read those tests with care.")
         _html_list(lines)
         with st.expander(f"Differences between {by}s, per motive", expanded=False):
-            _table(diffs.assign(
+            ui.text_table(diffs.assign(
                 p_value=diffs["p_value"].map(P.format_p), p_holm=diffs["p_holm"].map(P.format_p),
                 p_bh=diffs["p_bh"].map(P.format_p)).rename(columns={
                     "spread_points": "spread (points)", "significant_holm": "real after Holm"}))
@@ -472,7 +468,7 @@ else:
         by_source = voice["by_source"].copy()
         if len(by_source):
             by_source["broadcast_share"] = by_source["broadcast_share"].map(_pct)
-            _table(by_source.rename(columns={"broadcast_share": "broadcast share"}))
+            ui.text_table(by_source.rename(columns={"broadcast_share": "broadcast share"}))
         if voice.get("counted_once"):
             st.caption(f"{voice['counted_once']:,} of the brand's posts are also recorded as outbound public "
                        "interactions (same id, or same text at the same second): each is counted once, as the "

@@ -114,7 +114,7 @@ def _shown(table):
 
 
 queue = service.breakdown(v.frame, "start_side")
-st.dataframe(_shown(queue), hide_index=True, column_config=COLS, width="stretch")
+ui.text_table(_shown(queue), column_config=COLS, width="stretch")
 
 # -- distributions ------------------------------------------------------------------------------------------------
 

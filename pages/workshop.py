@@ -129,8 +129,8 @@ else:
         with c4.form("delete_deck", border=False):
             if st.form_submit_button("Delete this deck"):
                 apply(scenarios.delete_deck, deck)
-        st.dataframe(pd.DataFrame([{"#": i + 1, "Scenario": s.name, "Page": registry.title_of(s.page),
-                                    "Filters": s.caption(), "Page settings": s.page_settings(), "Notes": s.notes}
-                                   for i, s in enumerate(items)]), hide_index=True, key="deck_items")
+        ui.text_table(pd.DataFrame([{"#": i + 1, "Scenario": s.name, "Page": registry.title_of(s.page),
+                                     "Filters": s.caption(), "Page settings": s.page_settings(), "Notes": s.notes}
+                                    for i, s in enumerate(items)]), key="deck_items")
 
 ui.page_end()

@@ -6,6 +6,11 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +18,7 @@ from analysis import demo, store
 from tests import pgserver
 
 ENGINES = ["sqlite", "postgresql"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -93,12 +99,49 @@ def drop_schema(address: str) -> None:
     except psycopg.Error:
         pass  # a connection a test left open holds a lock: the cluster is thrown away anyway
 
+
+def copy_running(server: str, proc: subprocess.Popen, timeout: float = 120.0) -> int | None:
+    """The server's process id of the COPY into ``interactions`` that ``proc`` (an import or a copy into the
+    PostgreSQL ``server``) sends, watched for until it runs; None when ``proc`` ended or ``timeout`` passed
+    first (the rows went in too fast to be caught)."""
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as watch:
+        t0 = time.monotonic()
+        while proc.poll() is None and time.monotonic() - t0 < timeout:
+            row = watch.execute("SELECT pid FROM pg_stat_activity WHERE state = 'active' "
+                                "AND query LIKE 'COPY%%interactions%%'").fetchone()
+            if row:
+                return int(row[0])
+            time.sleep(0.01)
+    return None
+
+
+def kill_during_copy(server: str, address: str, command: list[str], what: str, settle: float = 0.0) -> None:
+    """Run ``python -m analysis *command`` (writing to ``address`` on ``server``), SIGKILL it ``settle``
+    seconds after its COPY into interactions starts, and wait until the server has rolled it back and freed
+    the writer lock. Fails when the COPY was never seen or the process did not die of the signal."""
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", *map(str, command)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    caught = None
+    try:
+        caught = copy_running(server, proc)
+        if caught:
+            time.sleep(settle)
+            os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None and not caught:
+            proc.kill()
+        proc.wait(timeout=30)
+    assert caught, f"the {what} finished before its COPY could be seen"
+    assert proc.returncode == -signal.SIGKILL
+    wait_for_writer_lock(address, what)
+
+
 def wait_for_writer_lock(address: str, what: str, timeout: float = 30.0) -> None:
     """Wait until a writer may take the database's lock: after a killed writer, the server notices the
     closed connection, rolls back and frees the lock. Fails when ``what`` (the killed writer, in words)
     still holds it after ``timeout`` seconds."""
-    import time
-
     with store.connection(address) as db:
         t0 = time.monotonic()
         while True:
@@ -109,7 +152,6 @@ def wait_for_writer_lock(address: str, what: str, timeout: float = 30.0) -> None
             except store.DatabaseBusy:
                 assert time.monotonic() - t0 < timeout, f"the killed {what}'s lock was never released"
                 time.sleep(0.1)
-
 
 
 @pytest.fixture

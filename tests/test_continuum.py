@@ -272,6 +272,11 @@ def test_summarise_channels_by_hand():
     assert t.loc["post", "sentiment"] == 0.3 and t.loc["post", "sentiment_source"] == "customers' public posts"
     assert t.loc["post", "negative_share"] == 0.25
     assert math.isnan(t.loc["phone", "talk_share"]) and t.loc["phone", "total"] == 0
+    # "No value" is a float NaN in float columns (never an object column holding None): a table shows it as
+    # its placeholder and sorts it with the numbers.
+    numbers = ["customer_share", "talk_share", "sentiment", "negative_share"]
+    assert (t[numbers].dtypes == "float64").all(), t[numbers].dtypes
+    assert math.isnan(t.loc["phone", "sentiment"]) and math.isnan(t.loc["sms", "sentiment"])
     # A channel seen in the data but missing from the list is added at the threshold and flagged.
     assert t.loc["sms", "publicness"] == store.PUBLIC_THRESHOLD and not t.loc["sms", "placed"]
     assert list(t.index[:2]) == ["post", "public_reply"]  # most public first
@@ -355,32 +360,36 @@ def test_service_base_is_kept_per_rows_version(tmp_path):
     Filters(platforms=("x",), date_from="2026-03-01"),
 ], ids=["all", "segment", "regions", "dates", "dates+segment", "platform"])
 def test_in_memory_channel_figures_match_sql(engine_demo_db, f):
-    from analysis.store import continuum as q
-
     conn = store.connect(engine_demo_db, create=False)
     try:
-        act = continuum.activity_base(conn)
-        counts, customers, active = continuum.activity_counts(act, f)
-        sql_counts = q.channel_month_counts(conn, f)
-        sql_customers, sql_active = q.channel_customers(conn, f)
-        texts = continuum.activity_texts(act, f)
-        sql_texts = q.inbound_texts(conn, f)
-        posts = continuum.post_sentiment(act, f)
-        sql_posts = q.customer_post_sentiment(conn, f)
+        assert_in_memory_matches_sql(conn, continuum.activity_base(conn), f)
     finally:
         conn.close()
+
+
+def assert_in_memory_matches_sql(conn, act, f: Filters) -> None:
+    """The channel view's five inputs from the in-memory activity equal the four SQL scans under ``f``:
+    monthly counts, customers per channel, active customers, inbound texts, linked posts' sentiment."""
+    from analysis.store import continuum as q
 
     def norm(df, keys):
         return df.sort_values(keys).reset_index(drop=True).astype({k: str for k in keys})
 
-    pd.testing.assert_frame_equal(norm(counts, ["month", "channel", "direction"]),
-                                  norm(sql_counts, ["month", "channel", "direction"]), check_dtype=False)
-    pd.testing.assert_frame_equal(norm(customers, ["channel"]), norm(sql_customers, ["channel"]), check_dtype=False)
-    assert active == sql_active
-    pd.testing.assert_frame_equal(norm(texts, ["channel", "text"]), norm(sql_texts, ["channel", "text"]),
-                                  check_dtype=False)
-    pd.testing.assert_frame_equal(norm(posts, ["channel"]), norm(sql_posts, ["channel"]), check_dtype=False,
-                                  atol=1e-9)
+    counts, customers, active = continuum.activity_counts(act, f)
+    sql_customers, sql_active = q.channel_customers(conn, f)
+    assert active == sql_active, f
+    key = ["month", "channel", "direction"]
+    pd.testing.assert_frame_equal(norm(counts, key), norm(q.channel_month_counts(conn, f), key), check_dtype=False,
+                                  obj=str(f))
+    pd.testing.assert_frame_equal(norm(customers, ["channel"]), norm(sql_customers, ["channel"]), check_dtype=False,
+                                  obj=str(f))
+    key = ["channel", "text"]
+    pd.testing.assert_frame_equal(norm(continuum.activity_texts(act, f), key),
+                                  norm(q.inbound_texts(conn, f)[["channel", "text", "n"]], key), check_dtype=False,
+                                  obj=str(f))
+    pd.testing.assert_frame_equal(norm(continuum.post_sentiment(act, f), ["channel"]),
+                                  norm(q.customer_post_sentiment(conn, f), ["channel"]), check_dtype=False,
+                                  atol=1e-9, obj=str(f))
 
 
 def test_prefetch_loads_once_in_the_background(tmp_path):
@@ -431,6 +440,65 @@ def test_figures_build_and_carry_the_caption(base):
     assert path_ids == set(j.paths["path"])
 
 
+def _bubble_table(shares, totals, publicness=None) -> pd.DataFrame:
+    n = len(shares)
+    publicness = np.linspace(1, 0, n) if publicness is None else publicness
+    return pd.DataFrame({
+        "channel": [f"c{i}" for i in range(n)], "label": [f"Channel {i}" for i in range(n)],
+        "publicness": publicness, "total": totals, "inbound": totals, "outbound": 0, "customers": 1,
+        "customer_share": shares, "talk_share": 0.0, "sentiment": [0.1 if i % 2 else np.nan for i in range(n)],
+        "sentiment_source": ""})
+
+
+def assert_bubbles_and_labels_inside(fig) -> None:
+    """Every bubble, and its label on the side plotly draws it, lies inside the plot's y range: plotly puts a
+    label's line (about one font size tall) ``radius / 0.8 + 1`` px from the marker's centre."""
+    layout = fig.layout
+    low, high = layout.yaxis.range
+    plot_px = layout.height - layout.margin.t - layout.margin.b
+    px_per_unit = plot_px / (high - low)
+    assert low < 0 <= high  # the 0% line shows
+    for trace in fig.data:
+        font = trace.textfont.size
+        for y, size, where in zip(trace.y, trace.marker.size, trace.textposition):
+            above, below = (high - y) * px_per_unit, (y - low) * px_per_unit
+            label = size / 2 / 0.8 + 1 + font
+            assert above >= (label if where.startswith("top") else size / 2), (trace.text, y, size, where, above)
+            assert below >= (label if where.startswith("bottom") else size / 2), (trace.text, y, size, where, below)
+
+
+@pytest.mark.parametrize("table", [
+    _bubble_table([1.0], [10]),  # one channel, everyone used it
+    _bubble_table([1.0, 1.0, 0.0, 0.0, 1.0], [900, 1000, 800, 700, 5]),  # largest bubbles at both edges
+    _bubble_table([0.01, 0.02, 0.005], [3, 1, 2]),  # small shares
+    _bubble_table([0.0, 0.0], [4, 4]),  # touches by nobody known
+], ids=["one", "edges", "small", "zero"])
+@pytest.mark.parametrize("present", [False, True])
+def test_channel_bubbles_and_their_labels_stay_inside_the_plot(table, present):
+    from analysis import charts
+    from analysis.charts import continuum as cc
+
+    charts.set_presentation(present)
+    try:
+        assert_bubbles_and_labels_inside(cc.channel_continuum(table, "CAP"))
+    finally:
+        charts.set_presentation(False)
+
+
+@pytest.mark.parametrize("f", [Filters(), Filters(segments=("Business",))], ids=["all", "segment"])
+def test_the_demos_largest_bubble_keeps_its_label_inside_the_plot(demo_db, f):
+    """The small demo's Web shop: the largest bubble, used by (nearly) every active customer, label above."""
+    from analysis.charts import continuum as cc
+
+    conn = store.connect(demo_db, create=False)
+    try:
+        table = continuum.channel_view(conn, f).table
+    finally:
+        conn.close()
+    assert table["customer_share"].max() > 0.95  # a bubble right under the plot's top edge
+    assert_bubbles_and_labels_inside(cc.channel_continuum(table, "CAP"))
+
+
 def test_figures_on_nothing_say_so():
     from analysis.charts import continuum as cc
 
@@ -449,38 +517,33 @@ def assert_same_channel_view(a, b) -> None:
     assert (a.active_customers, a.texts_distinct) == (b.active_customers, b.texts_distinct)
 
 
-def test_channel_view_is_the_same_from_sql_and_from_memory(demo_db_copy):
+@pytest.mark.parametrize("f", [Filters(segments=("Value", "Premium"), date_from="2025-09-01"), Filters()],
+                         ids=["filtered-sql", "unfiltered-kept"])
+def test_channel_view_is_the_same_from_sql_or_the_kept_copy_and_from_memory(demo_db_copy, f):
+    """Before the activity is in memory, a filtered view's inputs come from the four SQL scans and the
+    unfiltered view's from the copy kept in the database; both equal the view from the activity in memory."""
     from analysis import memo
     from analysis.continuum import channels
-
-    conn = store.connect(demo_db_copy, create=False)
-    try:
-        f = Filters(segments=("Value", "Premium"), date_from="2025-09-01")
-        sql = channels.view_from_inputs(conn, channels.channel_inputs(conn, f))  # the four SQL scans
-        assert memo.peek(conn, "activity") is None
-        # A filtered view loads the activity (the kept copy) rather than scanning in SQL: at 10M
-        # interactions the scans took 22 s, the load about 1 s.
-        warm = continuum.channel_view(conn, f)
-        assert memo.peek(conn, "activity") is not None
-    finally:
-        conn.close()
-    assert_same_channel_view(sql, warm)
-
-
-def test_unfiltered_channel_view_is_kept_in_the_database_and_matches_memory(demo_db_copy):
     from analysis.store import aggregates
 
     conn = store.connect(demo_db_copy, create=False)
     try:
-        version = store.rows_version(conn)
-        # The demo build prepared the first view's inputs, so a fresh server reads them.
-        assert aggregates.load(conn, "continuum.counts", version) is not None
-        kept = continuum.channel_view(conn, Filters())
-        continuum.activity_base(conn)
-        memory = continuum.channel_view(conn, Filters())
+        assert memo.peek(conn, "activity") is None
+        if f == Filters():
+            # The demo build prepared the first view's inputs, so a fresh server reads them.
+            assert aggregates.load(conn, "continuum.counts", store.rows_version(conn)) is not None
+            first = continuum.channel_view(conn, f)
+            continuum.activity_base(conn)
+        else:
+            first = channels.view_from_inputs(conn, channels.channel_inputs(conn, f))  # the four SQL scans
+            assert memo.peek(conn, "activity") is None
+        # A filtered view loads the activity (the kept copy) rather than scanning in SQL: at 10M
+        # interactions the scans took 22 s, the load about 1 s.
+        memory = continuum.channel_view(conn, f)
+        assert memo.peek(conn, "activity") is not None
     finally:
         conn.close()
-    assert_same_channel_view(kept, memory)
+    assert_same_channel_view(first, memory)
 
 
 def test_activity_and_conversations_kept_in_the_database_equal_a_fresh_scan(demo_db_copy):
@@ -671,8 +734,6 @@ def test_linked_posts_are_kept_per_rows_version_and_follow_an_import(engine_addr
 def test_in_memory_channel_figures_on_tricky_rows(db):
     """Rows sorted by (segment, region) group and day, filtered by binary search: customers without a
     segment or region, a customer only in texts, days at the edges of the range; equal to the SQL."""
-    from analysis.store import continuum as q
-
     store.upsert_rows(db, "customers", [{"customer_id": "A", "segment": "S1", "region": "R1"},
                                         {"customer_id": "B", "segment": "S1", "region": None},
                                         {"customer_id": "C", "segment": None, "region": "R1"},
@@ -695,19 +756,7 @@ def test_in_memory_channel_figures_on_tricky_rows(db):
             if lo and hi and lo > hi:
                 continue
             for seg, reg in (((), ()), (("S1",), ()), (("S2", "S1"), ("R1",)), ((), ("R1",)), (("S9",), ())):
-                f = Filters(date_from=lo, date_to=hi, segments=seg, regions=reg)
-                counts, customers, active = continuum.activity_counts(act, f)
-                sql_customers, sql_active = q.channel_customers(db, f)
-                assert active == sql_active, f
-                assert dict(zip(customers["channel"], customers["customers"])) == \
-                    dict(zip(sql_customers["channel"], sql_customers["customers"])), f
-                sql_counts = q.channel_month_counts(db, f)
-                assert sorted(map(tuple, counts[["month", "channel", "direction", "n"]].astype(str).values)) == \
-                    sorted(map(tuple, sql_counts[["month", "channel", "direction", "n"]].astype(str).values)), f
-                texts = continuum.activity_texts(act, f)
-                sql_texts = q.inbound_texts(db, f)
-                assert sorted(map(tuple, texts.astype(str).values)) == \
-                    sorted(map(tuple, sql_texts[["channel", "text", "n"]].astype(str).values)), f
+                assert_in_memory_matches_sql(db, act, Filters(date_from=lo, date_to=hi, segments=seg, regions=reg))
     # By hand: segment S1 in January: A (email) and B (chat) active, 3 touches.
     counts, customers, active = continuum.activity_counts(act, Filters(segments=("S1",), date_from="2025-01-01",
                                                                       date_to="2025-01-31"))

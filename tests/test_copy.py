@@ -22,7 +22,7 @@ from analysis import store
 from analysis.filters import Filters
 from analysis.store import scenarios as scenario_store
 from analysis.store import transfer
-from tests.conftest import drop_schema, new_schema, wait_for_writer_lock
+from tests.conftest import copy_running, drop_schema, kill_during_copy, new_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -264,35 +264,14 @@ def big_source(path: Path, n: int) -> Path:
 
 
 def test_a_killed_copy_into_postgresql_leaves_it_as_it_was(pg_server, tmp_path):
-    import psycopg
-
     source = big_source(tmp_path / "big.sqlite", 400_000)
     address = new_schema(pg_server, "killed")
     try:
         small = small_db(tmp_path / "small.sqlite")
         assert cli("copy", small, address).returncode == 0
         before = snapshot(address)
-        proc = subprocess.Popen([sys.executable, "-m", "analysis", "copy", str(source), address, "--replace"],
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        caught = None
-        try:
-            with psycopg.connect(pg_server, autocommit=True) as watch:
-                t0 = time.monotonic()
-                while proc.poll() is None and time.monotonic() - t0 < 120:
-                    caught = watch.execute("SELECT query FROM pg_stat_activity WHERE state = 'active' "
-                                           "AND query LIKE 'COPY%%interactions%%'").fetchone()
-                    if caught:
-                        time.sleep(0.3)  # some chunks in
-                        os.kill(proc.pid, signal.SIGKILL)
-                        break
-                    time.sleep(0.01)
-        finally:
-            if proc.poll() is None and not caught:
-                proc.kill()
-            proc.wait(timeout=30)
-        assert caught, "the copy finished before its COPY could be seen"
-        assert proc.returncode == -signal.SIGKILL
-        wait_for_writer_lock(address, "copy")  # the server rolled back and freed the writer lock
+        # The server rolls the killed copy back and frees the writer lock.
+        kill_during_copy(pg_server, address, ["copy", source, address, "--replace"], "copy", settle=0.3)
         assert snapshot(address) == before
     finally:
         drop_schema(address)
@@ -578,13 +557,10 @@ def test_a_server_that_goes_away_mid_copy_is_said_in_words_and_nothing_is_writte
         before = snapshot(address)
         proc = subprocess.Popen([sys.executable, "-m", "analysis", "copy", str(source), address, "--replace"],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        cut = None
-        with psycopg.connect(pg_server, autocommit=True) as watch:
-            t0 = time.monotonic()
-            while proc.poll() is None and time.monotonic() - t0 < 120 and not cut:
-                cut = watch.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'active' "
-                                    "AND query LIKE 'COPY%%interactions%%'").fetchone()
-                time.sleep(0.01)
+        cut = copy_running(pg_server, proc)
+        if cut:
+            with psycopg.connect(pg_server, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (cut,))
         _out, err = proc.communicate(timeout=120)
         assert cut, "the copy finished before its COPY could be seen"
         assert proc.returncode == 2

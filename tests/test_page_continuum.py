@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import continuum, store
 from analysis.filters import Filters
-from tests.pagetest import assert_clean, metrics
+from tests.pagetest import assert_clean, metrics, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -62,6 +62,36 @@ def test_continuum_tab_shows_every_channel(app_db):
     assert "Phone" in at.multiselect(key="focus").options
     table = at.dataframe[0].value
     assert len(table) == len(read(app_db, "SELECT * FROM channels"))
+
+
+def test_channel_table_shows_a_dash_where_a_channel_has_no_value(app_db):
+    """Under a segment, a channel nobody used there has no company talk share, and a private channel where
+    its customers wrote nothing has no mean sentiment: the table holds float NaN in those cells and shows
+    them as a dash, never as the word "None"."""
+    import ui
+
+    at = open_page(PAGE, segment="Business")  # the filter in the URL of the first request, as a link gives
+    assert_clean(at)
+    assert at.session_state["filters"].segments == ("Business",)
+    shown = next(d for d in at.dataframe if "talk_share" in d.value.columns)
+    assert shown.proto.placeholder == ui.MISSING == "–"
+    table = shown.value.set_index("label")
+    touches = read(app_db, "SELECT ch.label, ch.publicness, i.direction, i.text FROM interactions i "
+                           "JOIN customers c USING (customer_id) JOIN channels ch USING (channel) "
+                           "WHERE c.segment = 'Business'")
+    sides = touches.pivot_table(index="label", columns="direction", values="publicness", aggfunc="size",
+                                fill_value=0).reindex(table.index, fill_value=0)
+    talk = sides["outbound"] / (sides["inbound"] + sides["outbound"]).where(lambda n: n > 0)
+    assert talk.isna().any() and talk.notna().any()  # the demo has both kinds of channel under Business
+    for column in ("talk_share", "sentiment"):
+        assert table[column].dtype == "float64", column
+    pd.testing.assert_series_equal(table["talk_share"], talk * 100, check_names=False, atol=1e-9)
+    channels = read(app_db, "SELECT label, publicness FROM channels").set_index("label")["publicness"]
+    private = channels[channels < 0.5].index
+    wrote = touches[(touches["direction"] == "inbound") & touches["text"].fillna("").ne("")]["label"].unique()
+    silent = [c for c in private if c not in wrote]
+    assert silent and table.loc[silent, "sentiment"].isna().all()
+    assert table.loc[[c for c in private if c in wrote], "sentiment"].notna().all()
 
 
 @pytest.mark.parametrize("section, label", [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from analysis import ingest, overview, store
 from analysis.filters import Filters
 from bench.pages import page_files
 from tests import pagetest
-from tests.conftest import wait_for_writer_lock
+from tests.conftest import kill_during_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,33 +195,11 @@ def test_readers_never_block_on_an_import_on_postgresql(pg_loaded, tmp_path):
 
 
 def test_a_killed_import_leaves_the_database_as_it_was(pg_loaded, tmp_path, pg_server):
-    """SIGKILL while the rows are being copied in: the server rolls the transaction back."""
-    import psycopg
-
+    """SIGKILL while the rows are being copied in: the server rolls the transaction back and frees its lock."""
     address, ids = pg_loaded
     before = snapshot(address)
     csv = interactions_csv(tmp_path / "big.csv", ids, 150_000)
-    proc = subprocess.Popen([sys.executable, "-m", "analysis", "import", "interactions", str(csv), "--db", address],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    caught = None
-    try:
-        with psycopg.connect(pg_server, autocommit=True) as watch:
-            t0 = time.monotonic()
-            while proc.poll() is None and time.monotonic() - t0 < 120:
-                caught = watch.execute("SELECT query FROM pg_stat_activity WHERE state = 'active' "
-                                       "AND query LIKE 'COPY%%interactions%%'").fetchone()
-                if caught:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    break
-                time.sleep(0.01)
-    finally:
-        if proc.poll() is None and not caught:
-            proc.kill()
-        proc.wait(timeout=30)
-    assert caught, "the import finished before its COPY could be seen"
-    assert proc.returncode == -signal.SIGKILL
-    # The server notices the closed connection and rolls back; the write lock is free again.
-    wait_for_writer_lock(address, "import")
+    kill_during_copy(pg_server, address, ["import", "interactions", csv, "--db", address], "import")
     assert snapshot(address) == before
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterable
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
@@ -127,21 +128,33 @@ def table_downloads(df: pd.DataFrame, name: str, key: str) -> None:
                        icon=":material/grid_on:")
 
 
-def blank_missing_text(df: pd.DataFrame) -> pd.DataFrame:
-    """Missing text shows as a blank cell, never as "None" (numbers keep their type; Streamlit greys them)."""
-    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
+def blank_missing_text(df: pd.DataFrame, keep: Iterable = ()) -> pd.DataFrame:
+    """Missing text shows as a blank cell, never as "None" (numbers keep their type and show the table's
+    placeholder). Columns in ``keep`` stay missing (a link column: an empty text would be a link to nowhere)."""
+    keep = set(keep)
+    text = [c for c in df.columns if c not in keep
+            and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype))]
     if not text or not df[text].isna().any().any():
         return df
     return df.assign(**{str(c): df[c].astype(object).where(df[c].notna(), "") for c in text}) \
         if all(isinstance(c, str) for c in text) else df
 
 
+# What a table cell with no value shows (a share of no touches, the mean of no scored text). Streamlit writes
+# "None" in any missing cell, NaN included, unless st.dataframe is given a placeholder.
+MISSING = "–"
+
+
 def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None = None, **kwargs):
-    """User text goes to st.dataframe (rendered as text, never as Markdown or HTML).
+    """Every table on a page: user text goes to st.dataframe (rendered as text, never as Markdown or HTML);
+    missing text is blank and a missing number shows ``MISSING``.
 
     With ``export_name`` the table gets CSV and Excel downloads and joins the page report.
     """
-    out = st.dataframe(blank_missing_text(df), hide_index=True, key=key, **kwargs)
+    kwargs.setdefault("placeholder", MISSING)
+    links = [c for c, conf in (kwargs.get("column_config") or {}).items()
+             if isinstance(conf, dict) and (conf.get("type_config") or {}).get("type") == "link"]
+    out = st.dataframe(blank_missing_text(df, keep=links), hide_index=True, key=key, **kwargs)
     if export_name:
         _collected()["tables"].append((export_name, df))
         if not presentation():

@@ -51,6 +51,7 @@ def editor(read_only: str | None = None) -> None:
     shown = vocab[["kind", "meaning", "inbound", "outbound", "label", "description"]]
     edited = st.data_editor(
         shown, key="kinds_editor", hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3,
+        placeholder="",  # a kind nobody has described yet: blank, not "None"
         disabled=["kind", "label", "description", "inbound", "outbound"],
         column_config={
             "kind": "Kind", "label": "Label", "description": "Description",

@@ -68,7 +68,7 @@ def _agreement_tab(conn) -> None:
     c = st.columns([2, 3])
     with c[0]:
         st.markdown("**Confusion matrix** (rows: people, columns: machine)")
-        st.dataframe(a.matrix, key="st_confusion")
+        st.dataframe(a.matrix, key="st_confusion", placeholder=ui.MISSING)
     with c[1]:
         st.caption("The machine's label is its current score by VADER's convention (≥ +0.05 positive, ≤ −0.05 "
                    "negative), so this updates after a lexicon edit or a scorer switch. People's corrections and "
@@ -110,7 +110,7 @@ def _label_tab(conn) -> None:
     done = sample[sample["label"].notna()]
     if len(done):
         with st.expander(f"Your labels in this sample ({len(done):,})"):
-            st.dataframe(done[["post_id", "platform", "text", "label"]], hide_index=True, key="st_done")
+            ui.text_table(done[["post_id", "platform", "text", "label"]], key="st_done")
 
 
 def _lexicon_tab(conn) -> None:
@@ -123,7 +123,7 @@ def _lexicon_tab(conn) -> None:
         + ("This is your edited list." if saved else "This is the shipped starter list for customer-service "
            "language; 'source' says where each entry came from.") + " Add rows at the bottom; save to rescore.")
     edited = st.data_editor(
-        lex, num_rows="dynamic", hide_index=True, key="st_lexicon", height=360, disabled=["vader"],
+        lex, num_rows="dynamic", hide_index=True, key="st_lexicon", height=360, disabled=["vader"], placeholder="",
         column_config={
             "term": st.column_config.TextColumn("Word or phrase", required=True),
             "valence": st.column_config.NumberColumn("Valence", min_value=-4.0, max_value=4.0, step=0.1,
@@ -151,8 +151,8 @@ def _lexicon_tab(conn) -> None:
     if texts:
         st.markdown(f"**The last rescoring changed {texts:,} distinct texts ({posts:,} posts)**")
         ch = scoring.last_changes(conn, 200)
-        st.dataframe(ch[["text", "posts", "previous", "previous label", "current", "new label"]], hide_index=True,
-                     key="st_changes", height=260, column_config={
+        ui.text_table(ch[["text", "posts", "previous", "previous label", "current", "new label"]],
+                      key="st_changes", height=260, column_config={
                          "previous": st.column_config.NumberColumn("Previous machine score", format="%+.2f"),
                          "current": st.column_config.NumberColumn("New machine score", format="%+.2f")})
         st.caption("Scores people corrected (one by one or by a rule) keep the people's score; their machine score "
@@ -193,8 +193,8 @@ def _rules_tab(conn) -> None:
                 m[3].metric("Mean sentiment", f"{p.after.mean:+.3f}", f"{p.after.mean - p.before.mean:+.3f}",
                             delta_color="off")
                 st.caption(ui.escape_md(p.summary()))
-                st.dataframe(p.examples[["text", "posts", "score", "label now"]], hide_index=True,
-                             key="st_rule_examples", column_config={
+                ui.text_table(p.examples[["text", "posts", "score", "label now"]],
+                              key="st_rule_examples", column_config={
                                  "score": st.column_config.NumberColumn("Score now (mean)", format="%+.2f")})
                 if st.button(f"Apply to {p.posts:,} posts", key="st_rule_apply", type="primary"):
                     rule_id, n = sentiment_rules.apply(conn, rule)
@@ -208,8 +208,8 @@ def _rules_tab(conn) -> None:
     if listed.empty:
         st.caption("No rule yet.")
         return
-    st.dataframe(listed[["rule_id", "rule", "posts", "created_at", "reverted_at"]], hide_index=True,
-                 key="st_rules", column_config={"rule_id": "Rule", "rule": st.column_config.TextColumn(
+    ui.text_table(listed[["rule_id", "rule", "posts", "created_at", "reverted_at"]],
+                  key="st_rules", column_config={"rule_id": "Rule", "rule": st.column_config.TextColumn(
                      "What it says", width="large"), "posts": "Posts set", "created_at": "Applied",
                      "reverted_at": "Reverted"})
     active = listed[listed["active"]]

@@ -187,7 +187,7 @@ def compare_panel(url_path: str) -> None:
             return
         st.caption(ui.escape_md(f"A: {a.caption()} · B: {b.caption()}"))
         diff = summaries.difference(sa, sb).drop(columns="difference")
-        st.dataframe(diff.rename(columns={"A": a.name, "B": b.name}), hide_index=True, key="cmp_figures")
+        ui.text_table(diff.rename(columns={"A": a.name, "B": b.name}), key="cmp_figures")
         for note in dict.fromkeys(sa.notes + sb.notes):
             st.warning(note)
         ui.text_table(scenarios.compare(a, b))

@@ -3,6 +3,8 @@ going public, talk/listen and the what-if model."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -74,7 +76,6 @@ def channel_continuum(table: pd.DataFrame, caption: str | None = None, focus=(),
              "Mean sentiment: %{customdata[6]} (%{customdata[7]})<extra>Click to focus</extra>")
     scored = t["sentiment"].notna().to_numpy()
     fig = go.Figure()
-    ymax = float(t["customer_share"].max() or 1)
     fig.add_vline(x=threshold, line=dict(color=GREY, dash="dash", width=1.5))
     fig.add_annotation(x=1.06, y=1.0, yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
                        text="◀ PUBLIC · social (posts, public replies, reviews)", font=dict(size=14, color="#9a6200"))
@@ -83,7 +84,7 @@ def channel_continuum(table: pd.DataFrame, caption: str | None = None, focus=(),
     # Neighbours along the axis take turns above and below their marker, so labels do not collide.
     rank = np.argsort(np.argsort(-t["publicness"].to_numpy(), kind="mergesort"), kind="mergesort")
     positions = np.where(rank % 2 == 0, "top center", "bottom center")
-    common = dict(mode="markers+text", textfont=dict(size=14), hovertemplate=hover)
+    common = dict(mode="markers+text", textfont=dict(size=LABEL_FONT_PX), hovertemplate=hover)
     fig.add_trace(go.Scatter(
         x=t["publicness"][scored], y=t["customer_share"][scored], text=t["label"][scored],
         textposition=positions[scored], customdata=custom[scored], name="Channel (colour: mean sentiment)",
@@ -100,11 +101,53 @@ def channel_continuum(table: pd.DataFrame, caption: str | None = None, focus=(),
                         line=dict(color=GREY, width=2)), **common))
     fig.update_xaxes(range=[1.08, -0.08], tickvals=[1, 0.75, 0.5, 0.25, 0],
                      ticktext=["1 · public", "0.75", "0.5", "0.25", "0 · private"])
-    fig.update_yaxes(tickformat=".0%", range=[-0.08, ymax + 0.16], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    fig.update_yaxes(tickformat=".0%", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), clickmode="event+select",
                       margin=dict(t=110))
-    return finish(fig, title, caption, height=560, x_title="Publicness of the channel (editable below)",
-                  y_title="Share of active customers who used it")
+    fig = finish(fig, title, caption, height=560, x_title="Publicness of the channel (editable below)",
+                 y_title="Share of active customers who used it")
+    # The y range is set once the figure's height and margins are known: room in pixels for every bubble
+    # and its label, turned into data units, so the largest bubble at 100% keeps its label in the plot.
+    layout = fig.layout
+    plot_px = layout.height - layout.margin.t - layout.margin.b
+    fig.layout.yaxis.range = label_room(t["customer_share"].to_numpy(float), size.to_numpy(float),
+                                        positions == "top center", LABEL_FONT_PX, plot_px, include=(0.0, 0.2))
+    return fig
+
+
+# Plotly draws a marker's text ``radius / 0.8 + 1`` px from its centre (room for larger symbols), the line
+# of text beyond that (plotly.js Drawing.textPointPosition); a line of text is about 1.2 font sizes tall.
+LABEL_GAP_PX = 6  # between a label and the plot's edge
+LABEL_FONT_PX = 14  # the channel labels beside the bubbles
+
+
+def label_room(y: np.ndarray, size: np.ndarray, above: np.ndarray, font_px: float, plot_px: float,
+               include: Iterable[float] = ()) -> list[float]:
+    """The y-axis range [low, high] in which every marker (diameter ``size`` px, centred at ``y``) and its
+    label (over the marker where ``above``, under it elsewhere) stay inside a plot ``plot_px`` high.
+
+    The room a label needs is in pixels, and a pixel's worth of data depends on the range itself, so the
+    range is found by fixed-point iteration (it contracts: all the room needed is well under the plot's
+    height). ``include``: values the range must show as well (0% and the first gridline above it, so a
+    chart of small shares still has an axis to read).
+    """
+    y, size, above = np.asarray(y, float), np.asarray(size, float), np.asarray(above, bool)
+    label = size / 1.6 + 1 + 1.2 * font_px
+    up = np.where(above, label, size / 2) + LABEL_GAP_PX
+    down = np.where(above, size / 2, label) + LABEL_GAP_PX
+    extra = np.asarray(list(include), float)
+    y = np.concatenate([y, extra])
+    up, down = (np.concatenate([a, np.full(len(extra), float(LABEL_GAP_PX))]) for a in (up, down))
+    # A plot too short for the largest bubble and its label gets the room it needs in data units anyway.
+    plot_px = max(float(plot_px), 2.0 * float(up.max() + down.max()))
+    low, high = float(y.min()), float(y.max())
+    for _ in range(200):
+        per_px = (high - low) / plot_px
+        new_low, new_high = float((y - down * per_px).min()), float((y + up * per_px).max())
+        if abs(new_low - low) < 1e-12 and abs(new_high - high) < 1e-12:
+            break
+        low, high = new_low, new_high
+    return [low, high]
 
 
 def channel_mix_over_time(monthly: pd.DataFrame, caption: str | None = None, focus=()) -> go.Figure:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 import re
 
-import pandas as pd
 import pytest
 
+from tests import expected
 from tests.e2e.conftest import Server, open_page, shoot
 
 pytestmark = pytest.mark.e2e
@@ -22,29 +22,6 @@ VIEWS = [
     ("Spring in Europe", "?dates=2026-03-01&dates=2026-05-31&region=Europe",
      "from 01 Mar 2026 to 31 May 2026"),
 ]
-
-
-def counted(db_path) -> dict[str, dict[str, int]]:
-    """Each slide's headline figure, counted here from the tables with pandas."""
-    import sqlite3
-
-    con = sqlite3.connect(db_path)
-    try:
-        customers = pd.read_sql_query("SELECT customer_id, segment, region FROM customers", con)
-        inter = pd.read_sql_query("SELECT customer_id, occurred_at FROM interactions", con)
-        posts = pd.read_sql_query("SELECT platform, author_handle FROM posts", con)
-        ident = pd.read_sql_query("SELECT platform, handle, customer_id FROM identities", con)
-    finally:
-        con.close()
-    premium = set(customers.loc[customers["segment"] == "Premium", "customer_id"])
-    value = set(customers.loc[customers["segment"] == "Value", "customer_id"])
-    europe = set(customers.loc[customers["region"] == "Europe", "customer_id"])
-    spring = inter["occurred_at"].str.slice(0, 10).between("2026-03-01", "2026-05-31")
-    linked = ident[ident["customer_id"].isin(value)]
-    value_posts = posts.merge(linked, left_on=["platform", "author_handle"], right_on=["platform", "handle"])
-    return {"Premium overview": {"Interactions": int(inter["customer_id"].isin(premium).sum())},
-            "Value listening": {"Posts": len(value_posts)},
-            "Spring in Europe": {"Interactions": int((inter["customer_id"].isin(europe) & spring).sum())}}
 
 
 def wait_ready(pg, timeout_ms: int = 90_000) -> None:
@@ -132,7 +109,7 @@ def test_build_present_and_export_a_deck(engine, engine_demo_copy, demo_db, brow
         wait_ready(pg)
         no_exception(pg, "workshop after saving the deck")
 
-        figures = counted(demo_db)
+        figures = expected.scenario_figures(demo_db)
         total = len(VIEWS)
         pg.get_by_test_id("present-deck").click()
         for i, (name, _path, words) in enumerate(VIEWS):
