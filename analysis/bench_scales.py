@@ -1,6 +1,7 @@
 """Figure against scale: several benchmark results (``bench --json``) side by side, one column each.
 
     python -m analysis bench-scales small.json default.json large.json huge.json [--markdown FILE]
+    python -m analysis bench-scales ... large-pages.json+large-imports.json ...   (one column, two runs)
 
 Shows how each figure grows with the data, so the next bottleneck is known before a user finds it.
 A figure's name carries its row counts ("import posts (52,031 rows)"); those counts are dropped so the
@@ -40,17 +41,34 @@ def column_label(result: dict) -> str:
     return str(result.get("scale", "?"))
 
 
+def _read(p: str | Path) -> dict:
+    try:
+        r = json.loads(Path(p).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BenchFileError(f"{p}: cannot be read as a benchmark result ({exc})") from None
+    if not isinstance(r, dict) or not isinstance(r.get("figures"), list):
+        raise BenchFileError(f"{p}: not a benchmark result (no list of figures): write one with "
+                             "`python -m analysis bench --json FILE`")
+    return r
+
+
 def load(paths: list[str | Path]) -> list[dict]:
+    """One result per path. ``a.json+b.json`` is one column made of two runs on the same data (say the pages
+    of one and the imports of another, each run when the machine was quiet): refused if their data differ;
+    a figure both have is taken from the first."""
     results = []
     for p in paths:
-        try:
-            r = json.loads(Path(p).read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BenchFileError(f"{p}: cannot be read as a benchmark result ({exc})") from None
-        if not isinstance(r, dict) or not isinstance(r.get("figures"), list):
-            raise BenchFileError(f"{p}: not a benchmark result (no list of figures): write one with "
-                                 "`python -m analysis bench --json FILE`")
-        results.append(r)
+        parts = str(p).split("+") if not Path(p).exists() else [p]
+        first = _read(parts[0])
+        for other_path in parts[1:]:
+            other = _read(other_path)
+            if (other.get("data") or {}) != (first.get("data") or {}):
+                raise BenchFileError(f"{other_path}: measured other data than {parts[0]} "
+                                     f"({(other.get('data') or {}).get('rows')} against "
+                                     f"{(first.get('data') or {}).get('rows')}): one column is one dataset")
+            names = {f.get("name") for f in first["figures"]}
+            first = {**first, "figures": first["figures"] + [f for f in other["figures"] if f.get("name") not in names]}
+        results.append(first)
     return results
 
 
@@ -90,7 +108,8 @@ def table(results: list[dict]) -> str:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("bench-scales", help="benchmark results (bench --json) side by side: figure against scale")
-    p.add_argument("files", nargs="+", help="JSON files written by `bench --json`, smallest scale first")
+    p.add_argument("files", nargs="+", help="JSON files written by `bench --json`, smallest scale first; "
+                                            "A.json+B.json: one column from two runs on the same data")
     p.add_argument("--markdown", help="also write the table to this file")
     p.set_defaults(func=_cmd)
 

@@ -56,3 +56,21 @@ def test_cli_writes_the_markdown(tmp_path, capsys):
     out = tmp_path / "t.md"
     assert main(["bench-scales", str(a), "--markdown", str(out)]) == 0
     assert "| page data: cold render (s) | 0.5 |" in out.read_text()
+
+
+def test_two_runs_on_the_same_data_make_one_column_and_other_data_is_refused(tmp_path):
+    rows = {"customers": 50_000, "interactions": 999_998, "posts": 2_704_544, "follows": 3_421_258}
+    pages = tmp_path / "pages.json"
+    pages.write_text(json.dumps(result("large", 1, rows, [("page overview: cold render", 0.1, "s", True)])))
+    imports = tmp_path / "imports.json"
+    imports.write_text(json.dumps(result("large", 1, rows, [("import posts (2,704,544 rows)", 120_000, "rows/s", True),
+                                                            ("page overview: cold render", 9.9, "s", False)])))
+    [both] = bench_scales.load([f"{pages}+{imports}"])
+    lines = bench_scales.table([both]).splitlines()
+    assert lines[0] == "| figure | large, seed 1 |"
+    assert "| page overview: cold render (s) | 0.1 |" in lines  # the first file's, not the second's
+    assert "| import posts (rows/s) | 120,000 |" in lines
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(result("large", 7, {**rows, "posts": 1_266_453}, [])))
+    with pytest.raises(bench_scales.BenchFileError, match="other.json: measured other data"):
+        bench_scales.load([f"{pages}+{other}"])
