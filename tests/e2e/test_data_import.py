@@ -1,0 +1,239 @@
+"""The Data page's import flow in a real browser, with real public files from tests/data: a person picks
+what they import, uploads the file, presses Import and waits; then the database (read here with sqlite3)
+and the pages show what the file holds (counted here with pandas), or, for a bad file, the page names
+the file, row and column and the database is unchanged."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.e2e.conftest import Server, open_page, shoot
+
+pytestmark = pytest.mark.e2e
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+TWCS = DATA / "twcs" / "sample.csv"
+TABLES = ("customers", "identities", "interactions", "posts", "brand_accounts")
+
+
+def counts(db_path) -> dict[str, int]:
+    """Rows per table, read with sqlite3 (not through the app's store)."""
+    con = sqlite3.connect(db_path)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        con.close()
+
+
+def wait_ready(pg, timeout_ms: int = 120_000) -> None:
+    """The page has a title and Streamlit's 'running' widget has gone."""
+    pg.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout_ms)
+    pg.wait_for_function("() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms)
+    pg.wait_for_timeout(500)
+
+
+def no_traceback(pg, where: str) -> None:
+    exc = pg.locator("[data-testid='stException']")
+    assert exc.count() == 0, f"{where}: exception shown: {exc.first.inner_text()[:800]}"
+    assert "Traceback (most recent call last)" not in pg.locator("[data-testid='stMain']").inner_text(), where
+
+
+def no_error_box(pg, where: str) -> None:
+    no_traceback(pg, where)
+    errors = pg.locator("[data-testid='stAlertContentError']")
+    assert errors.count() == 0, f"{where}: error box shown: {errors.first.inner_text()[:800]}"
+
+
+def choose(pg, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``, as a person does: open it, click the option."""
+    box = pg.locator("[data-testid='stSelectbox']").filter(
+        has=pg.locator("label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+    box.first.click()
+    pg.get_by_role("option", name=option, exact=True).click()
+    wait_ready(pg)
+
+
+def upload(pg, path: Path | None = None, *, name: str | None = None, data: bytes | None = None,
+           mime: str = "text/csv") -> None:
+    """Drop a file on the page's (only visible) file uploader and wait for Streamlit to take it."""
+    field = pg.locator("[data-testid='stFileUploaderDropzoneInput']")
+    if path is not None:
+        field.set_input_files(str(path))
+        name = path.name
+    else:
+        field.set_input_files({"name": name, "mimeType": mime, "buffer": data})
+    pg.locator("[data-testid='stFileChipName']", has_text=name).wait_for(timeout=60_000)
+    wait_ready(pg)
+
+
+def press_import(pg, timeout_ms: int = 240_000) -> str:
+    """Press Import and wait until the import's status box says how it ended; its label is returned."""
+    pg.get_by_role("button", name="Import", exact=True).click()
+    # The box's label (after its state icon's name) ends "Import complete" or "Import refused: ..."; while
+    # the pages' figures are prepared it reads "Import complete; preparing ...".
+    ended = pg.locator("[data-testid='stExpander'] summary",
+                       has_text=re.compile(r"(Import complete|Import refused: nothing was written)\s*$"))
+    ended.first.wait_for(timeout=timeout_ms)
+    wait_ready(pg)
+    return ended.first.inner_text().strip().splitlines()[-1]
+
+
+def metric(pg, label: str) -> str:
+    box = pg.locator("[data-testid='stMetric']").filter(
+        has=pg.locator("[data-testid='stMetricLabel']", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+    box.first.wait_for(timeout=60_000)
+    return box.first.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+@pytest.fixture
+def data_server(demo_db_copy):
+    """A server of this test's own on a private copy of the small demo (the import writes to it)."""
+    srv = Server(demo_db_copy)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def user(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    yield context.new_page()
+    context.close()
+
+
+def test_a_real_tweet_dump_is_imported_in_the_browser_and_the_pages_count_it(data_server, user, demo_db_copy):
+    tweets = pd.read_csv(TWCS, dtype=str, keep_default_na=False)
+    before = counts(demo_db_copy)
+    open_page(user, f"{data_server.url}/data")
+    wait_ready(user)
+    user.get_by_text("A whole export (built-in format)", exact=True).click()
+    wait_ready(user)
+    choose(user, "Format", "tweets: a customer-service tweet dump (Customer Support on Twitter, Twitter API)")
+    upload(user, TWCS)
+    shoot(user, "data-import-twcs-ready")
+    ended = press_import(user)
+    shoot(user, "data-import-twcs-done")
+    no_error_box(user, "data page after the import")
+    assert ended == "Import complete"
+
+    # Counted here from the file: every tweet is a post and, being in a conversation with a customer,
+    # an interaction; each author of an inbound tweet is a new customer with one identity; every other
+    # author is a brand account.
+    inbound = tweets["inbound"] == "True"
+    customers = tweets.loc[inbound, "author_id"].nunique()
+    brands = tweets.loc[~inbound, "author_id"].nunique()
+    n_tweets = tweets["tweet_id"].nunique()
+    after = counts(demo_db_copy)
+    added = {t: after[t] - before[t] for t in TABLES}
+    assert added == {"customers": customers, "identities": customers, "interactions": n_tweets,
+                     "posts": n_tweets, "brand_accounts": brands}
+    # What was imported is in sight at once, not folded away in the finished status box.
+    success = user.locator("[data-testid='stAlertContentSuccess']")
+    assert success.is_visible()
+    assert success.inner_text().startswith("Imported sample.csv as tweets")
+    assert f"{customers:,} customers" in success.inner_text() and f"{n_tweets:,} posts" in success.inner_text()
+
+    # Going on to the Overview from the sidebar, as a person would, it shows the new totals: every
+    # customer (Dataset health) and every interaction (the default view covers all dates, the sidebar's
+    # range now reaching back to the tweets of October 2017).
+    user.locator("[data-testid='stSidebar'] a", has_text="Overview").first.click()
+    wait_ready(user)
+    no_error_box(user, "overview after the import")
+    assert "dates=" not in user.url  # the whole range, not the range the data had before the import
+    assert number(metric(user, "Customers")) == before["customers"] + customers
+    assert number(metric(user, "Interactions")) == before["interactions"] + n_tweets
+    # Public posts: by default every post but the brand's own (its accounts now include the file's).
+    con = sqlite3.connect(demo_db_copy)
+    try:
+        public = con.execute("SELECT count(*) FROM posts p WHERE NOT EXISTS (SELECT 1 FROM brand_accounts b "
+                             "WHERE b.platform = p.platform AND b.handle = p.author_handle)").fetchone()[0]
+    finally:
+        con.close()
+    assert number(metric(user, "Public posts")) == public
+    shoot(user, "data-import-twcs-overview")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_bad_date_deep_in_a_real_file_is_named_by_file_row_and_column_and_nothing_changes(
+        kind, data_server, user, demo_db_copy, tmp_path):
+    tweets = pd.read_csv(TWCS, dtype=str, keep_default_na=False)
+    bad_at = 70  # the 71st tweet: row 72 of the file as a spreadsheet counts it (the header is row 1)
+    tweets.loc[bad_at, "created_at"] = "Wed Oct 41 06:55:44 +0000 2017"
+    bad = tmp_path / f"twcs-bad-date.{kind}"
+    if kind == "csv":
+        tweets.to_csv(bad, index=False)
+    else:
+        tweets.to_excel(bad, index=False)
+    before = counts(demo_db_copy)
+    open_page(user, f"{data_server.url}/data")
+    wait_ready(user)
+    user.get_by_text("A whole export (built-in format)", exact=True).click()
+    wait_ready(user)
+    upload(user, bad)
+    ended = press_import(user)
+    shoot(user, f"data-import-bad-{kind}")
+    no_traceback(user, "data page after a refused import")
+    assert ended == "Import refused: nothing was written"
+    error = user.locator("[data-testid='stAlertContentError']").first.inner_text()
+    assert error.startswith("Import refused: nothing was written.")
+    assert bad.name in error and f"row {bad_at + 2}" in error and "created_at" in error, error
+    assert counts(demo_db_copy) == before
+
+
+def test_a_real_zendesk_json_export_is_imported_and_its_new_channel_placed(data_server, user, demo_db_copy):
+    zendesk = DATA / "zendesk" / "tickets.jsonl"
+    records = pd.read_json(zendesk, lines=True, dtype=False)
+    con = sqlite3.connect(demo_db_copy)
+    known = {c for (c,) in con.execute("SELECT channel FROM channels")}
+    con.close()
+    before = counts(demo_db_copy)
+    open_page(user, f"{data_server.url}/data")
+    wait_ready(user)
+    user.get_by_text("A whole export (built-in format)", exact=True).click()
+    wait_ready(user)
+    choose(user, "Format", "tickets: a help-desk ticket export (Zendesk, Freshdesk, ...)")
+    upload(user, zendesk)
+    ended = press_import(user)
+    shoot(user, "data-import-zendesk-done")
+    no_error_box(user, "data page after the zendesk import")
+    assert ended == "Import complete"
+
+    # Counted from the file: one customer per requester, one opening touch per ticket; the export holds
+    # no reply or solve times and its satisfaction scores are Zendesk's "offered"/"unoffered" (no
+    # rating), so nothing else is written.
+    scores = {r["score"] for r in records["satisfaction_rating"]}
+    assert scores <= {"offered", "unoffered"}
+    assert not any(c.startswith(("solved", "first_reply", "reply_time")) for c in records.columns)
+    after = counts(demo_db_copy)
+    assert {t: after[t] - before[t] for t in TABLES} == {
+        "customers": records["requester_id"].nunique(), "identities": 0, "interactions": len(records),
+        "posts": 0, "brand_accounts": 0}
+
+    # Zendesk's channels are voice (the phone), web and sample_ticket: the last one is new to the
+    # vocabulary and waits on the page, at 0.5, for a person to place it.
+    assert {r["channel"] for r in records["via"]} == {"voice", "web", "sample_ticket"}
+    assert {"phone", "web"} <= known and "sample_ticket" not in known
+    slider = user.locator("[data-testid='stSlider']", has_text="(sample_ticket)")
+    slider.wait_for(timeout=30_000)
+    thumb = slider.locator("input[type='range']")
+    assert thumb.input_value() == "0.5"
+    thumb.focus()
+    thumb.press("Home")  # all the way to 0: a channel nobody else reads
+    slider.locator("[data-testid='stSliderThumbValue']", has_text="0.00").wait_for(timeout=30_000)
+    wait_ready(user)
+    user.get_by_role("button", name="Save these placements").click()
+    user.get_by_text("No channel brought by an import is waiting to be placed.").wait_for(timeout=60_000)
+    no_error_box(user, "data page after placing the channel")
+    con = sqlite3.connect(demo_db_copy)
+    try:
+        assert con.execute("SELECT publicness FROM channels WHERE channel = 'sample_ticket'").fetchone() == (0.0,)
+    finally:
+        con.close()
