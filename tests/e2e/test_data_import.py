@@ -237,3 +237,68 @@ def test_a_real_zendesk_json_export_is_imported_and_its_new_channel_placed(data_
         assert con.execute("SELECT publicness FROM channels WHERE channel = 'sample_ticket'").fetchone() == (0.0,)
     finally:
         con.close()
+
+
+def test_a_real_file_is_imported_through_a_mapping_chosen_on_the_page_and_saved(data_server, user, demo_db_copy):
+    """The tweet dump's columns have their own names: a person says which is which for the posts table,
+    saves that as a mapping, imports, and finds the mapping offered again."""
+    tweets = pd.read_csv(TWCS, dtype=str, keep_default_na=False)
+    before = counts(demo_db_copy)
+    open_page(user, f"{data_server.url}/data")
+    wait_ready(user)
+    user.get_by_text("One table from my own column names (mapping)", exact=True).click()
+    wait_ready(user)
+    choose(user, "Into table", "posts")
+    upload(user, TWCS)
+    choose(user, "post_id (required) [text]", "tweet_id")
+    choose(user, "author_handle (required) [text]", "author_id")
+    choose(user, "created_at (required) [date]", "created_at")
+    choose(user, "created_at is written as", "Twitter: Wed Oct 11 06:55:44 +0000 2017")
+    choose(user, "text [text]", "text")
+    choose(user, "reply_to [text]", "in_response_to_tweet_id")
+    platform = user.get_by_label("or one value for every row: platform", exact=True)
+    platform.fill("twitter")
+    platform.press("Enter")
+    wait_ready(user)
+    assert user.get_by_text("Still to choose (required)").count() == 0
+    name = user.get_by_label("Save this mapping as", exact=True)
+    name.fill("Customer Support on Twitter posts")
+    name.press("Enter")
+    wait_ready(user)
+    user.get_by_role("button", name="Save mapping", exact=True).click()
+    user.get_by_text("Mapping saved as Customer Support on Twitter posts.").wait_for(timeout=60_000)
+    ended = press_import(user)
+    shoot(user, "data-import-mapping-done")
+    no_error_box(user, "data page after the mapped import")
+    assert ended == "Import complete"
+
+    after = counts(demo_db_copy)
+    assert {t: after[t] - before[t] for t in TABLES} == {
+        "customers": 0, "identities": 0, "interactions": 0, "posts": tweets["tweet_id"].nunique(),
+        "brand_accounts": 0}
+    # Every tweet's time, read here from Twitter's form into UTC, and the tweet it answers.
+    expected = pd.DataFrame({
+        "post_id": tweets["tweet_id"],
+        "created_at": pd.to_datetime(tweets["created_at"], format="%a %b %d %H:%M:%S %z %Y", utc=True)
+        .dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "reply_to": tweets["in_response_to_tweet_id"].replace("", None),
+        "author_handle": tweets["author_id"]}).sort_values("post_id").reset_index(drop=True)
+    con = sqlite3.connect(demo_db_copy)
+    try:
+        posts = pd.read_sql_query("SELECT post_id, created_at, reply_to, author_handle, sentiment FROM posts", con)
+        saved = [n for (n,) in con.execute("SELECT name FROM import_mappings")]
+    finally:
+        con.close()
+    got = posts[posts["post_id"].isin(tweets["tweet_id"])].sort_values("post_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.drop(columns="sentiment"), expected, check_dtype=False)
+    assert got["sentiment"].notna().sum() == (tweets["text"].str.strip() != "").sum()  # scored at import
+    assert "Customer Support on Twitter posts" in saved
+
+    # Next time the mapping is offered for the posts table.
+    open_page(user, f"{data_server.url}/data")
+    wait_ready(user)
+    user.get_by_text("One table from my own column names (mapping)", exact=True).click()
+    wait_ready(user)
+    choose(user, "Into table", "posts")
+    choose(user, "Start from a saved mapping", "Customer Support on Twitter posts")
+    no_error_box(user, "data page with the saved mapping chosen")
