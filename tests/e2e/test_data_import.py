@@ -5,6 +5,7 @@ the file, row and column and the database is unchanged."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -302,3 +303,45 @@ def test_a_real_file_is_imported_through_a_mapping_chosen_on_the_page_and_saved(
     choose(user, "Into table", "posts")
     choose(user, "Start from a saved mapping", "Customer Support on Twitter posts")
     no_error_box(user, "data page with the saved mapping chosen")
+
+
+def test_a_twitter_api_json_array_is_refused_until_the_brand_is_named_then_imported(data_server, user, demo_db_copy):
+    """A Twitter API timeline has no 'inbound' column: the page says to name the brand's handles, the person
+    types them in the field it names, and the same file then imports."""
+    timeline = DATA / "twitter_api" / "user_timeline.json"
+    records = json.loads(timeline.read_text(encoding="utf-8"))
+    before = counts(demo_db_copy)
+    open_page(user, f"{data_server.url}/data")
+    wait_ready(user)
+    user.get_by_text("A whole export (built-in format)", exact=True).click()
+    wait_ready(user)
+    upload(user, timeline, mime="application/json")
+    assert press_import(user) == "Import refused: nothing was written"
+    no_traceback(user, "data page after the refused timeline")
+    error = user.locator("[data-testid='stAlertContentError']").first.inner_text()
+    assert "user_timeline.json" in error and "'inbound'" in error and "Brand handles" in error, error
+    assert counts(demo_db_copy) == before
+
+    authors = {r["user"]["screen_name"] for r in records}
+    brand = user.get_by_label("Brand handles (comma-separated; needed when the file has no 'inbound' column)")
+    brand.fill(", ".join(f"@{a}" for a in sorted(authors)))  # as people write handles
+    brand.press("Enter")
+    wait_ready(user)
+    assert press_import(user) == "Import complete"
+    shoot(user, "data-import-timeline-done")
+    no_error_box(user, "data page after the timeline import")
+    # Counted from the file: every tweet is a post; all are the brand's own, answering tweets not in the
+    # file, so no customer and no conversation; the account is new to the brand's accounts.
+    con = sqlite3.connect(demo_db_copy)
+    try:
+        known = {h.lower() for (h,) in con.execute("SELECT handle FROM brand_accounts WHERE platform = 'twitter'")}
+        posts = pd.read_sql_query("SELECT post_id, author_handle FROM posts WHERE platform = 'twitter'", con)
+    finally:
+        con.close()
+    after = counts(demo_db_copy)
+    assert {t: after[t] - before[t] for t in TABLES} == {
+        "customers": 0, "identities": 0, "interactions": 0, "posts": len({r["id_str"] for r in records}),
+        "brand_accounts": len(authors)}
+    assert {a.lower() for a in authors} <= known
+    mine = posts[posts["post_id"].isin([r["id_str"] for r in records])]
+    assert set(mine["author_handle"]) == authors
