@@ -229,3 +229,27 @@ def test_an_open_start_stays_open_when_an_import_brings_older_rows(demo_db_copy,
     assert_clean(at)
     f = at.session_state["filters"]
     assert (f.date_from, f.date_to) == (None, dt.date(2026, 3, 31))
+
+
+def test_a_fault_in_the_importer_is_said_in_words_and_nothing_is_written(demo_db_copy, monkeypatch):
+    """An error that is not the file's (a bug, a server refusing a statement) rolls the import back and
+    is said on the page, never shown as a traceback."""
+    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
+    before = counts(demo_db_copy)
+
+    def broken(db, table, *args, **kwargs):
+        raise RuntimeError("operator does not exist: timestamp with time zone >= text")
+
+    # The rollup patch runs inside the import's transaction, after every row is written.
+    monkeypatch.setattr("analysis.store.rollups.after_import", broken)
+    at = open_page("pages/data.py")
+    at.radio(key="import_mode").set_value("format").run()
+    at.selectbox(key="import_format").set_value("tweets").run()
+    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
+    at.run()
+    at.button(key="import_go_fmt").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.status[0].label == "Import failed: nothing was written"
+    message = plain(at.error[0].value)
+    assert message.startswith("Import failed: nothing was written.") and "RuntimeError: operator does not" in message
+    assert counts(demo_db_copy) == before

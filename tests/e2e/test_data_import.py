@@ -5,6 +5,7 @@ the file, row and column and the database is unchanged."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -22,13 +23,26 @@ TWCS = DATA / "twcs" / "sample.csv"
 TABLES = ("customers", "identities", "interactions", "posts", "brand_accounts")
 
 
-def counts(db_path) -> dict[str, int]:
-    """Rows per table, read with sqlite3 (not through the app's store)."""
-    con = sqlite3.connect(db_path)
+@contextlib.contextmanager
+def connect(db):
+    """The database itself, not through the app's store: sqlite3 on the file, or psycopg on a PostgreSQL
+    address (its search_path names the test's schema)."""
+    if str(db).startswith("postgresql://"):
+        import psycopg
+
+        con = psycopg.connect(str(db))
+    else:
+        con = sqlite3.connect(db)
     try:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        yield con
     finally:
         con.close()
+
+
+def counts(db) -> dict[str, int]:
+    """Rows per table."""
+    with connect(db) as con:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
 
 def wait_ready(pg, timeout_ms: int = 120_000) -> None:
@@ -75,10 +89,10 @@ def upload(pg, path: Path | None = None, *, name: str | None = None, data: bytes
 def press_import(pg, timeout_ms: int = 240_000) -> str:
     """Press Import and wait until the import's status box says how it ended; its label is returned."""
     pg.get_by_role("button", name="Import", exact=True).click()
-    # The box's label (after its state icon's name) ends "Import complete" or "Import refused: ..."; while
-    # the pages' figures are prepared it reads "Import complete; preparing ...".
+    # The box's label (after its state icon's name) ends "Import complete", "Import refused: ..." or
+    # "Import failed: ..."; while the pages' figures are prepared it reads "Import complete; preparing ...".
     ended = pg.locator("[data-testid='stExpander'] summary",
-                       has_text=re.compile(r"(Import complete|Import refused: nothing was written)\s*$"))
+                       has_text=re.compile(r"(Import complete|Import (refused|failed): nothing was written)\s*$"))
     ended.first.wait_for(timeout=timeout_ms)
     wait_ready(pg)
     return ended.first.inner_text().strip().splitlines()[-1]
@@ -96,9 +110,17 @@ def number(text: str) -> int:
 
 
 @pytest.fixture
-def data_server(demo_db_copy):
-    """A server of this test's own on a private copy of the small demo (the import writes to it)."""
-    srv = Server(demo_db_copy)
+def target(request):
+    """A private copy of the small demo: on the test's engine when it has one, else the SQLite file."""
+    if "engine" in request.fixturenames:
+        return request.getfixturevalue("engine_demo_copy")
+    return request.getfixturevalue("demo_db_copy")
+
+
+@pytest.fixture
+def data_server(target):
+    """A server of this test's own on ``target`` (the import writes to it)."""
+    srv = Server(target)
     yield srv
     srv.stop()
 
@@ -110,18 +132,18 @@ def user(browser):
     context.close()
 
 
-def test_a_real_tweet_dump_is_imported_in_the_browser_and_the_pages_count_it(data_server, user, demo_db_copy):
+def test_a_real_tweet_dump_is_imported_in_the_browser_and_the_pages_count_it(engine, data_server, user, target):
+    """On SQLite and on PostgreSQL."""
     tweets = pd.read_csv(TWCS, dtype=str, keep_default_na=False)
-    before = counts(demo_db_copy)
+    before = counts(target)
     open_page(user, f"{data_server.url}/data")
     wait_ready(user)
     user.get_by_text("A whole export (built-in format)", exact=True).click()
     wait_ready(user)
     choose(user, "Format", "tweets: a customer-service tweet dump (Customer Support on Twitter, Twitter API)")
     upload(user, TWCS)
-    shoot(user, "data-import-twcs-ready")
     ended = press_import(user)
-    shoot(user, "data-import-twcs-done")
+    shoot(user, f"data-import-twcs-done-{engine}")
     no_error_box(user, "data page after the import")
     assert ended == "Import complete"
 
@@ -132,7 +154,7 @@ def test_a_real_tweet_dump_is_imported_in_the_browser_and_the_pages_count_it(dat
     customers = tweets.loc[inbound, "author_id"].nunique()
     brands = tweets.loc[~inbound, "author_id"].nunique()
     n_tweets = tweets["tweet_id"].nunique()
-    after = counts(demo_db_copy)
+    after = counts(target)
     added = {t: after[t] - before[t] for t in TABLES}
     assert added == {"customers": customers, "identities": customers, "interactions": n_tweets,
                      "posts": n_tweets, "brand_accounts": brands}
@@ -152,19 +174,16 @@ def test_a_real_tweet_dump_is_imported_in_the_browser_and_the_pages_count_it(dat
     assert number(metric(user, "Customers")) == before["customers"] + customers
     assert number(metric(user, "Interactions")) == before["interactions"] + n_tweets
     # Public posts: by default every post but the brand's own (its accounts now include the file's).
-    con = sqlite3.connect(demo_db_copy)
-    try:
+    with connect(target) as con:
         public = con.execute("SELECT count(*) FROM posts p WHERE NOT EXISTS (SELECT 1 FROM brand_accounts b "
                              "WHERE b.platform = p.platform AND b.handle = p.author_handle)").fetchone()[0]
-    finally:
-        con.close()
     assert number(metric(user, "Public posts")) == public
-    shoot(user, "data-import-twcs-overview")
+    shoot(user, f"data-import-twcs-overview-{engine}")
 
 
-@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+@pytest.mark.parametrize(("kind", "engine"), [("csv", "sqlite"), ("xlsx", "sqlite"), ("csv", "postgresql")])
 def test_a_bad_date_deep_in_a_real_file_is_named_by_file_row_and_column_and_nothing_changes(
-        kind, data_server, user, demo_db_copy, tmp_path):
+        kind, engine, data_server, user, target, tmp_path):
     tweets = pd.read_csv(TWCS, dtype=str, keep_default_na=False)
     bad_at = 70  # the 71st tweet: row 72 of the file as a spreadsheet counts it (the header is row 1)
     tweets.loc[bad_at, "created_at"] = "Wed Oct 41 06:55:44 +0000 2017"
@@ -173,20 +192,20 @@ def test_a_bad_date_deep_in_a_real_file_is_named_by_file_row_and_column_and_noth
         tweets.to_csv(bad, index=False)
     else:
         tweets.to_excel(bad, index=False)
-    before = counts(demo_db_copy)
+    before = counts(target)
     open_page(user, f"{data_server.url}/data")
     wait_ready(user)
     user.get_by_text("A whole export (built-in format)", exact=True).click()
     wait_ready(user)
     upload(user, bad)
     ended = press_import(user)
-    shoot(user, f"data-import-bad-{kind}")
+    shoot(user, f"data-import-bad-{kind}-{engine}")
     no_traceback(user, "data page after a refused import")
     assert ended == "Import refused: nothing was written"
     error = user.locator("[data-testid='stAlertContentError']").first.inner_text()
     assert error.startswith("Import refused: nothing was written.")
     assert bad.name in error and f"row {bad_at + 2}" in error and "created_at" in error, error
-    assert counts(demo_db_copy) == before
+    assert counts(target) == before
 
 
 def test_a_real_zendesk_json_export_is_imported_and_its_new_channel_placed(data_server, user, demo_db_copy):
