@@ -1,7 +1,7 @@
 """The Data page's import flow in a real browser, with real public files from tests/data: a person picks
-what they import, uploads the file, presses Import and waits; then the database (read here with sqlite3)
-and the pages show what the file holds (counted here with pandas), or, for a bad file, the page names
-the file, row and column and the database is unchanged."""
+what they import, uploads the file, presses Import and waits; then the database (read here with sqlite3,
+or psycopg on PostgreSQL) and the pages show what the file holds (counted here with pandas), or, for a
+bad file, the page names the file, row and column and the database is unchanged."""
 
 from __future__ import annotations
 
@@ -73,26 +73,25 @@ def choose(pg, label: str, option: str) -> None:
     wait_ready(pg)
 
 
-def upload(pg, path: Path | None = None, *, name: str | None = None, data: bytes | None = None,
-           mime: str = "text/csv") -> None:
-    """Drop a file on the page's (only visible) file uploader and wait for Streamlit to take it."""
-    field = pg.locator("[data-testid='stFileUploaderDropzoneInput']")
-    if path is not None:
-        field.set_input_files(str(path))
-        name = path.name
-    else:
-        field.set_input_files({"name": name, "mimeType": mime, "buffer": data})
-    pg.locator("[data-testid='stFileChipName']", has_text=name).wait_for(timeout=60_000)
+def upload(pg, path: Path) -> None:
+    """Give the page's (only visible) file uploader a file, as choosing it in the file dialog does, and wait
+    for Streamlit to take it."""
+    pg.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    pg.locator("[data-testid='stFileChipName']", has_text=path.name).wait_for(timeout=60_000)
     wait_ready(pg)
 
 
-def press_import(pg, timeout_ms: int = 240_000) -> str:
-    """Press Import and wait until the import's status box says how it ended; its label is returned."""
+def press_import(pg, expect: str | None = None, timeout_ms: int = 240_000) -> str:
+    """Press Import and wait until the import's status box says how it ended; its label is returned.
+
+    The box's label (after its state icon's name) ends "Import complete", "Import refused: ..." or
+    "Import failed: ..." (while the pages' figures are prepared it reads "Import complete; preparing ...").
+    After an earlier import on the page, pass the ending this one should have (``expect``): the earlier
+    box stays in sight until the new run replaces it.
+    """
     pg.get_by_role("button", name="Import", exact=True).click()
-    # The box's label (after its state icon's name) ends "Import complete", "Import refused: ..." or
-    # "Import failed: ..."; while the pages' figures are prepared it reads "Import complete; preparing ...".
-    ended = pg.locator("[data-testid='stExpander'] summary",
-                       has_text=re.compile(r"(Import complete|Import (refused|failed): nothing was written)\s*$"))
+    ending = re.escape(expect) if expect else r"Import complete|Import (refused|failed): nothing was written"
+    ended = pg.locator("[data-testid='stExpander'] summary", has_text=re.compile(rf"({ending})\s*$"))
     ended.first.wait_for(timeout=timeout_ms)
     wait_ready(pg)
     return ended.first.inner_text().strip().splitlines()[-1]
@@ -211,9 +210,8 @@ def test_a_bad_date_deep_in_a_real_file_is_named_by_file_row_and_column_and_noth
 def test_a_real_zendesk_json_export_is_imported_and_its_new_channel_placed(data_server, user, demo_db_copy):
     zendesk = DATA / "zendesk" / "tickets.jsonl"
     records = pd.read_json(zendesk, lines=True, dtype=False)
-    con = sqlite3.connect(demo_db_copy)
-    known = {c for (c,) in con.execute("SELECT channel FROM channels")}
-    con.close()
+    with connect(demo_db_copy) as con:
+        known = {c for (c,) in con.execute("SELECT channel FROM channels")}
     before = counts(demo_db_copy)
     open_page(user, f"{data_server.url}/data")
     wait_ready(user)
@@ -252,11 +250,8 @@ def test_a_real_zendesk_json_export_is_imported_and_its_new_channel_placed(data_
     user.get_by_role("button", name="Save these placements").click()
     user.get_by_text("No channel brought by an import is waiting to be placed.").wait_for(timeout=60_000)
     no_error_box(user, "data page after placing the channel")
-    con = sqlite3.connect(demo_db_copy)
-    try:
+    with connect(demo_db_copy) as con:
         assert con.execute("SELECT publicness FROM channels WHERE channel = 'sample_ticket'").fetchone() == (0.0,)
-    finally:
-        con.close()
 
 
 def test_a_real_file_is_imported_through_a_mapping_chosen_on_the_page_and_saved(data_server, user, demo_db_copy):
@@ -334,7 +329,7 @@ def test_a_twitter_api_json_array_is_refused_until_the_brand_is_named_then_impor
     wait_ready(user)
     user.get_by_text("A whole export (built-in format)", exact=True).click()
     wait_ready(user)
-    upload(user, timeline, mime="application/json")
+    upload(user, timeline)
     assert press_import(user) == "Import refused: nothing was written"
     no_traceback(user, "data page after the refused timeline")
     error = user.locator("[data-testid='stAlertContentError']").first.inner_text()
@@ -346,7 +341,7 @@ def test_a_twitter_api_json_array_is_refused_until_the_brand_is_named_then_impor
     brand.fill(", ".join(f"@{a}" for a in sorted(authors)))  # as people write handles
     brand.press("Enter")
     wait_ready(user)
-    assert press_import(user) == "Import complete"
+    assert press_import(user, expect="Import complete") == "Import complete"
     shoot(user, "data-import-timeline-done")
     no_error_box(user, "data page after the timeline import")
     # Counted from the file: every tweet is a post; all are the brand's own, answering tweets not in the
