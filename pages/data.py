@@ -1,6 +1,8 @@
 """Data: import the user's own files (one table, a table through a column mapping, or a whole export
 in a built-in format; all or nothing), place what an import brought, edit the brand's accounts."""
 
+import logging
+
 import pandas as pd
 import streamlit as st
 
@@ -47,21 +49,24 @@ def _refused(exc: ingest.ImportProblem, problems: list) -> None:
         ui.text_table(checks.by_column(problems))
 
 
-def _after_import(conn, summary: str, progress) -> None:
-    st.success(ui.escape_md(summary))  # file, channel and kind names come from the file
+def _prepare_pages(conn, progress) -> str | None:
+    """Warm the pages' figures after a committed import; a failure is said, not raised (each page then
+    computes its own on first view)."""
     try:
         warm.warm(conn, progress)
     except Exception as exc:  # noqa: BLE001 - the import is committed; pages compute on first view
-        st.warning(f"The import succeeded, but preparing the pages' figures failed ({ui.escape_md(str(exc))}); "
-                   "each page will compute its own on first view.")
-    ui.clear_cache()
+        return (f"The import succeeded, but preparing the pages' figures failed ({ui.escape_md(str(exc))}); "
+                "each page will compute its own on first view.")
+    finally:
+        ui.clear_cache()
+    return None
 
 
 def _import(label: str, run, list_problems) -> None:
-    """Run one import under a status box: ``run(conn, progress)`` returns its report. A refused import
-    lists its reasons after the box (which folds away), so they show at once; ``list_problems(exc,
-    conn)`` finds every problem behind it."""
-    refused = None
+    """Run one import under a status box: ``run(conn, progress)`` returns its report. The outcome is shown
+    after the box, which folds away when it ends (Streamlit folds a finished status box): what was
+    imported, or a refusal and every problem behind it (``list_problems(exc, conn)``), shows at once."""
+    refused = imported = failed = None
     with st.status(label, expanded=True) as status:
         progress = _progress_bar()
         with ui.connection() as conn:
@@ -73,12 +78,25 @@ def _import(label: str, run, list_problems) -> None:
             except ingest.ImportProblem as exc:
                 status.update(label="Import refused: nothing was written", state="error", expanded=False)
                 refused = (exc, list_problems(exc, conn))
+            except Exception as exc:  # noqa: BLE001 - a fault of Continuum's: said in words, the trace to the log
+                logging.getLogger(__name__).exception("import failed: %s", label)
+                status.update(label="Import failed: nothing was written", state="error", expanded=False)
+                failed = exc
             else:
                 status.update(label="Import complete; preparing the pages' figures…")
-                _after_import(conn, report.summary(), progress)
-                status.update(label="Import complete", state="complete")
+                imported = (report.summary(), _prepare_pages(conn, progress))
+                status.update(label="Import complete", state="complete", expanded=False)
     if refused:
         _refused(*refused)
+    if failed is not None:
+        # The import is one transaction: the error rolled it back.
+        st.error("Import failed: nothing was written. This is a fault in Continuum, not in your file; the "
+                 "server's log has the details. " + ui.escape_md(f"{type(failed).__name__}: {failed}"))
+    if imported:
+        summary, warm_failed = imported
+        st.success(ui.escape_md(summary))  # file, channel and kind names come from the file
+        if warm_failed:
+            st.warning(warm_failed)
 
 
 def _file_columns(upload) -> list[str]:

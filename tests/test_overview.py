@@ -154,3 +154,19 @@ def test_a_demo_build_keeps_the_overviews_default_figures(demo_db):
             assert aggregates.load(conn, key, version) is not None, key
     finally:
         conn.close()
+
+
+def test_monthly_chart_counts_a_month_without_rows_as_zero():
+    """Tweets of October 2017 imported beside data from 2025: the months between have no rows and are drawn
+    at 0, not bridged by a straight line that shows counts nobody made."""
+    import pandas as pd
+
+    from analysis import charts
+
+    df = pd.DataFrame({"month": ["2017-10", "2018-01", "2017-10"], "source": ["Interactions", "Interactions",
+                                                                               "Public posts"], "n": [93, 40, 50]})
+    fig = charts.monthly_activity(df, "All data")
+    by_source = {t.name: dict(zip(t.x, t.y, strict=True)) for t in fig.data}
+    # By hand: October 2017 to January 2018 is four months; each source has a point in every one.
+    assert by_source["Interactions"] == {"2017-10": 93, "2017-11": 0, "2017-12": 0, "2018-01": 40}
+    assert by_source["Public posts"] == {"2017-10": 50, "2017-11": 0, "2017-12": 0, "2018-01": 0}

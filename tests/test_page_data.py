@@ -9,7 +9,7 @@ import pytest
 
 from analysis import store
 from analysis.store import import_vocab, mappings
-from tests.pagetest import assert_clean, open_page, plain
+from tests.pagetest import assert_clean, metrics, open_page, plain
 
 TWCS = Path(__file__).parent / "data" / "twcs" / "sample.csv"
 
@@ -38,6 +38,10 @@ def test_tweets_format_imports_every_table_and_lists_the_brand(empty_db):
     at.button(key="import_go_fmt").click().run()
     assert_clean(at)
     assert any(plain(s.value).startswith("Imported sample.csv as tweets") for s in at.success)
+    # What was imported is said below the status box, not inside it: the browser folds a finished box.
+    box = at.status[0]
+    assert box.label == "Import complete"
+    assert [type(e).__name__ for e in box.children.values()] == ["Progress"]
     df = pd.read_csv(TWCS, dtype=str)
     got = counts(empty_db)
     assert got["customers"] == df.loc[df["inbound"] == "True", "author_id"].nunique()
@@ -166,3 +170,86 @@ def test_a_channel_placed_anywhere_no_longer_waits(tmp_path):
         assert store.scalar(db, "SELECT description FROM channels WHERE channel = 'forum'") == "A public support forum"
     finally:
         db.close()
+
+
+def test_an_import_that_widens_the_dates_widens_the_whole_range_filter_with_it(demo_db_copy, monkeypatch):
+    """The sidebar's date range, left whole, stays whole when an import brings older rows: on the next page
+    the imported rows are counted, not hidden behind the old bounds (which would also land in the URL)."""
+    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
+    before = counts(demo_db_copy)
+    at = open_page("pages/data.py")
+    at.radio(key="import_mode").set_value("format").run()
+    at.selectbox(key="import_format").set_value("tweets").run()
+    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
+    at.run()
+    at.button(key="import_go_fmt").click().run()
+    assert_clean(at)
+    at.switch_page("pages/overview.py").run()
+    assert_clean(at)
+    f = at.session_state["filters"]
+    assert f.date_from is None and f.date_to is None
+    # The tweets of October 2017 come before the demo's first day, and every one is an interaction.
+    tweets = pd.read_csv(TWCS, dtype=str)
+    assert metrics(at)["Interactions"] == f"{before['interactions'] + len(tweets):,}"
+
+
+def test_a_narrowed_date_range_is_kept_when_an_import_widens_the_dates(demo_db_copy, monkeypatch):
+    """A range a person chose is theirs: an import does not reset it."""
+    import datetime as dt
+
+    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
+    at = open_page("pages/data.py", dates=["2026-01-01", "2026-03-31"])
+    at.radio(key="import_mode").set_value("format").run()
+    at.selectbox(key="import_format").set_value("tweets").run()
+    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
+    at.run()
+    at.button(key="import_go_fmt").click().run()
+    at.switch_page("pages/overview.py").run()
+    assert_clean(at)
+    f = at.session_state["filters"]
+    assert (f.date_from, f.date_to) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+
+
+def test_an_open_start_stays_open_when_an_import_brings_older_rows(demo_db_copy, monkeypatch):
+    """A range narrowed only at its end (the start left at the data's first day, which means 'from the
+    start') still runs from the start once older rows arrive; its chosen end is kept."""
+    import datetime as dt
+
+    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
+    at = open_page("pages/data.py")
+    lo = at.session_state["filters"].date_from or at.date_input(key="dates").value[0]
+    at.date_input(key="dates").set_value((lo, dt.date(2026, 3, 31))).run()
+    assert at.session_state["filters"].date_from is None
+    at.radio(key="import_mode").set_value("format").run()
+    at.selectbox(key="import_format").set_value("tweets").run()
+    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
+    at.run()
+    at.button(key="import_go_fmt").click().run()
+    at.switch_page("pages/overview.py").run()
+    assert_clean(at)
+    f = at.session_state["filters"]
+    assert (f.date_from, f.date_to) == (None, dt.date(2026, 3, 31))
+
+
+def test_a_fault_in_the_importer_is_said_in_words_and_nothing_is_written(demo_db_copy, monkeypatch):
+    """An error that is not the file's (a bug, a server refusing a statement) rolls the import back and
+    is said on the page, never shown as a traceback."""
+    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
+    before = counts(demo_db_copy)
+
+    def broken(db, table, *args, **kwargs):
+        raise RuntimeError("operator does not exist: timestamp with time zone >= text")
+
+    # The rollup patch runs inside the import's transaction, after every row is written.
+    monkeypatch.setattr("analysis.store.rollups.after_import", broken)
+    at = open_page("pages/data.py")
+    at.radio(key="import_mode").set_value("format").run()
+    at.selectbox(key="import_format").set_value("tweets").run()
+    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
+    at.run()
+    at.button(key="import_go_fmt").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.status[0].label == "Import failed: nothing was written"
+    message = plain(at.error[0].value)
+    assert message.startswith("Import failed: nothing was written.") and "RuntimeError: operator does not" in message
+    assert counts(demo_db_copy) == before

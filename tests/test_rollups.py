@@ -367,6 +367,26 @@ def test_post_and_identity_imports_patch_the_posts_rollup(demo_copy, tmp_path):
     _assert_same_as_a_full_build(db)
 
 
+def test_a_post_import_patches_the_posts_rollup_on_postgresql(pg_demo_copy, tmp_path):
+    """PostgreSQL stores times as timestamptz: the patch finds each imported day's posts there too (it
+    failed with "operator does not exist: timestamp with time zone >= text", and the Data page showed
+    the traceback). Two posts on one UTC day and one just before midnight UTC count on their own days."""
+    from analysis import ingest
+
+    with store.connection(pg_demo_copy) as db:
+        rollups.ensure(db)
+        posts = pd.DataFrame({"post_id": ["PG1", "PG2", "PG3"], "platform": "twitter",
+                              "author_handle": ["ann", "bob", "ann"],
+                              "created_at": ["2017-10-11 06:55:44", "2017-10-11 23:59:59", "2017-10-10 23:59:59"],
+                              "text": ["love it", "terrible service", None]})
+        ingest.import_file(db, "posts", _csv(tmp_path, "p.csv", posts))
+        assert rollups.fresh(db)
+        days = store.query_df(db, "SELECT day, SUM(n) AS n FROM rollup_posts WHERE day LIKE '2017-%' "
+                                  "GROUP BY day ORDER BY day")
+        assert days.to_dict("list") == {"day": ["2017-10-10", "2017-10-11"], "n": [1, 2]}
+        _assert_same_as_a_full_build(db)
+
+
 def test_an_import_that_moves_a_row_to_another_customer_still_gives_a_full_build(demo_copy, tmp_path):
     from analysis import ingest
 

@@ -71,6 +71,25 @@ def keep_across_pages() -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def follow_the_data_dates(lo: dt.date, hi: dt.date) -> None:
+    """An end of the date range left at the data's bound follows the bound when the data's dates change
+    (an import of older or newer rows), as ``Filters.from_widgets`` reads such an end as open.
+
+    The widget keeps its value in session state: without this, the old whole range would be kept as a
+    range of its own, which hides the new rows on every page and lands in the URL on the next page. An
+    end a person moved is kept, inside the new bounds if the data no longer reach it.
+    """
+    before = st.session_state.get("_date_bounds")
+    st.session_state["_date_bounds"] = (lo, hi)
+    kept = st.session_state.get(Filters.DATES)
+    if before in (None, (lo, hi)) or Filters.DATES in st.query_params or not isinstance(kept, (tuple, list)) \
+            or len(kept) != 2:
+        return
+    start = lo if kept[0] == before[0] else max(lo, min(hi, kept[0]))
+    end = hi if kept[1] == before[1] else min(hi, max(lo, kept[1]))
+    st.session_state[Filters.DATES] = (min(start, end), end)
+
+
 def sidebar_filters() -> Filters:
     opts = _filter_options()
     with st.sidebar:
@@ -81,6 +100,7 @@ def sidebar_filters() -> Filters:
         dates = None
         # The widgets' keys are Filters' URL vocabulary: what the URL, scenarios and summaries read.
         if opts["lo"] and opts["hi"]:
+            follow_the_data_dates(opts["lo"], opts["hi"])
             # The whole range is the default. keep_across_pages may also set the value through session state,
             # on purpose (.streamlit/config.toml turns off Streamlit's warning about that).
             dates = st.date_input("Date range", value=(opts["lo"], opts["hi"]), min_value=opts["lo"],

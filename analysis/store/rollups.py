@@ -203,6 +203,16 @@ def _consistent(db: sqlite_utils.Database) -> bool:
             == store.scalar(db, "SELECT COUNT(*) FROM posts"))
 
 
+# The posts of each day in temp.rollup_days (k: 'YYYY-MM-DD', a UTC day) through the time index. SQLite
+# keeps ISO text: a day's timestamps sort from 'YYYY-MM-DD' to before 'YYYY-MM-DD~'. PostgreSQL keeps a
+# timestamptz, which it compares with no text: the day's UTC midnight and the next.
+_ON_DAY = {
+    "sqlite": "p.created_at >= d.k AND p.created_at < d.k || '~'",
+    "postgresql": "p.created_at >= CAST(d.k || ' 00:00:00+00' AS timestamptz) "
+                  "AND p.created_at < CAST(d.k || ' 00:00:00+00' AS timestamptz) + INTERVAL '1 day'",
+}
+
+
 def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool, n_rows: int | None = None) -> bool:
     """Keep the rollups fresh after an import of ``rows`` (the validated frame) into ``table``,
     inside the import's transaction, when they were fresh before it: only the customers (for
@@ -231,10 +241,8 @@ def after_import(db: sqlite_utils.Database, table: str, rows, was_fresh: bool, n
             days = pd.Series(rows["created_at"]).dropna().astype(str).str[:10].unique().tolist()
             _keys_table(db, "rollup_days", days)
             db.conn.execute("DELETE FROM rollup_posts WHERE day IN (SELECT k FROM temp.rollup_days)")
-            # Each day's posts through the time index: ISO timestamps of a day sort from 'YYYY-MM-DD'
-            # to before 'YYYY-MM-DD~'.
-            db.conn.execute(_BUILD_POSTS.format(
-                source="temp.rollup_days d JOIN posts p ON p.created_at >= d.k AND p.created_at < d.k || '~'"))
+            db.conn.execute(_BUILD_POSTS.format(source="temp.rollup_days d JOIN posts p ON " + _ON_DAY[
+                "postgresql" if store.is_postgres(db) else "sqlite"]))
     elif table in ("identities", "brand_accounts"):
         _build_posts(db)  # which authors are linked, or the brand's, changed: their roles too
     # customers, follows, survey responses and channels are not in the rollups (segments and
