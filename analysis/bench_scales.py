@@ -96,7 +96,7 @@ def table(results: list[dict]) -> str:
     for r in results:
         mine = {}
         for f in r["figures"]:
-            if f["name"].startswith("rows in ") and f["unit"] == "rows":
+            if f["name"].strip().startswith("rows in ") and f["unit"] == "rows":
                 continue  # the demo build's sizes: already the head of every column
             key = f"{figure_key(f['name'])} ({f['unit']})"
             mine[key] = f
