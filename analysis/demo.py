@@ -109,7 +109,7 @@ class DemoReport:
     distinct_texts: int = 0
 
     def summary(self) -> str:
-        rows = ", ".join(f"{v:,} {k}" for k, v in self.counts.items())
+        rows = ", ".join(ingest.rows_in_words(k, v) for k, v in self.counts.items())
         return (f"Demo database {self.path} (scale {self.scale}, seed {self.seed}) built in "
                 f"{self.seconds:.1f} s: {rows}.")
 

@@ -77,6 +77,26 @@ ID_COLUMNS = frozenset({"customer_id", "interaction_id", "thread_id", "post_id",
                         "respondent_id", "handle", "author_handle", "follower_handle", "followee_handle"})
 
 TABLES = tuple(SPECS)
+
+# A table's rows in words, for summaries ("1 brand account", "13 brand accounts"): the Data page's names for
+# the tables (``table_words``), singular for one row.
+ROW_WORDS: dict[str, tuple[str, str]] = {
+    "customers": ("customer", "customers"), "identities": ("identity", "identities"),
+    "interactions": ("interaction", "interactions"), "posts": ("post", "posts"), "follows": ("follow", "follows"),
+    "survey_responses": ("survey response", "survey responses"), "channels": ("channel", "channels"),
+    "brand_accounts": ("brand account", "brand accounts"),
+}
+
+
+def table_words(table: str) -> str:
+    """A table's name as the Data page writes it: "brand accounts" for brand_accounts."""
+    return table.replace("_", " ")
+
+
+def rows_in_words(table: str, n: int) -> str:
+    """``n`` rows of ``table`` in words: "1 brand account", "1,530 posts"."""
+    one, many = ROW_WORDS.get(table, (table_words(table), table_words(table)))
+    return f"{n:,} {one if n == 1 else many}"
 GROUPS = ("consumer", "business")
 
 
@@ -117,7 +137,8 @@ class ImportReport:
         return self.rows / rest if rest > 0 else float("inf")
 
     def summary(self) -> str:
-        s = f"Imported {self.rows:,} rows into {self.table} from {self.file} in {self.seconds:.2f} s"
+        s = (f"Imported {self.rows:,} {'row' if self.rows == 1 else 'rows'} into {table_words(self.table)} "
+             f"from {self.file} in {self.seconds:.2f} s")
         if self.distinct_texts_scored:
             s += (f"; sentiment scored for {self.distinct_texts_scored:,} distinct texts "
                   f"({self.sentiment_seconds:.2f} s of it)")

@@ -257,7 +257,9 @@ def test_cli_format_import_and_its_refusals(tmp_path):
 
     ok = cli(str(TWCS), "--format", "tweets")
     assert ok.returncode == 0, ok.stderr
-    assert "29 customers" in ok.stdout and "13 brand_accounts" in ok.stdout
+    # Tables in words, as the Data page names them (the summary once said "13 brand_accounts").
+    assert "29 customers" in ok.stdout and "13 brand accounts" in ok.stdout
+    assert "brand_accounts" not in ok.stdout
     no_brand = cli(str(TIMELINE), "--format", "tweets")
     assert no_brand.returncode == 2 and "--brand" in no_brand.stderr
     with_brand = cli(str(TIMELINE), "--format", "tweets", "--brand", "Twitter")

@@ -224,3 +224,34 @@ def test_excel_serial_and_named_month_dates():
     parsed = ingest.parse_dates(pd.Series(["45292", "5 Mar 2024", "2024/03/05", "13/03/2024", "bogus"]))
     assert parsed.dt.strftime("%Y-%m-%d").tolist()[:4] == ["2024-01-01", "2024-03-05", "2024-03-05", "2024-03-13"]
     assert pd.isna(parsed.iloc[4])
+
+
+@pytest.mark.parametrize("table, n, words", [
+    ("brand_accounts", 1, "1 brand account"), ("brand_accounts", 2, "2 brand accounts"),
+    ("survey_responses", 1, "1 survey response"), ("survey_responses", 10800, "10,800 survey responses"),
+    ("identities", 1, "1 identity"), ("identities", 267, "267 identities"), ("customers", 1, "1 customer"),
+    ("posts", 0, "0 posts"), ("follows", 1530, "1,530 follows"), ("channels", 1, "1 channel"),
+])
+def test_summaries_say_a_tables_rows_in_words(table, n, words):
+    assert ingest.rows_in_words(table, n) == words
+
+
+def test_every_importable_table_has_its_words():
+    """A table added to SPECS without words would show its raw name ("brand_accounts") in summaries."""
+    assert set(ingest.ROW_WORDS) == set(ingest.TABLES)
+    for table, (one, many) in ingest.ROW_WORDS.items():
+        assert "_" not in one + many and many == ingest.table_words(table)
+
+
+def test_import_and_format_summaries_use_the_words():
+    from analysis import formats
+
+    one = ingest.ImportReport(table="brand_accounts", file="b.csv", rows=1, seconds=0.5)
+    assert one.summary() == "Imported 1 row into brand accounts from b.csv in 0.50 s."
+    two = ingest.ImportReport(table="survey_responses", file="s.csv", rows=2, seconds=0.25)
+    assert two.summary().startswith("Imported 2 rows into survey responses from s.csv")
+    report = formats.FormatReport(format="tweets", file="t.csv", reports=[
+        ingest.ImportReport(table="customers", file="t.csv", rows=1, seconds=0),
+        ingest.ImportReport(table="brand_accounts", file="t.csv", rows=1, seconds=0),
+        ingest.ImportReport(table="posts", file="t.csv", rows=1530, seconds=0)])
+    assert report.summary() == "Imported t.csv as tweets: 1 customer, 1 brand account, 1,530 posts."

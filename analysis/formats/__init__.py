@@ -88,7 +88,7 @@ class FormatReport:
         return {r.table: r.rows for r in self.reports}
 
     def summary(self) -> str:
-        parts = ", ".join(f"{n:,} {t}" for t, n in self.rows().items())
+        parts = ", ".join(ingest.rows_in_words(t, n) for t, n in self.rows().items())
         s = f"Imported {self.file} as {self.format}: {parts or 'nothing'}"
         if self.figures:
             s += "; " + ", ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in self.figures.items())
