@@ -3,7 +3,6 @@ in a built-in format; all or nothing), place what an import brought, edit the br
 
 import logging
 
-import pandas as pd
 import streamlit as st
 
 import ui
@@ -273,9 +272,10 @@ if st.button("Save brand accounts", key="brand_save", disabled=bool(read_only)):
 st.subheader("Loaded now")
 with ui.connection() as conn:
     counts = database.table_counts(conn)
-    st.dataframe(pd.DataFrame({"table": list(counts), "rows": list(counts.values())}), hide_index=True)
-    peek = st.selectbox("Show the first rows of", list(counts), key="peek_table")
-    ui.text_table(database.first_rows(conn, peek))
+    ui.text_table(ui.rows_per_table(counts), key="data_rows_per_table")
+    peek = st.selectbox("Show the first rows of", list(counts), key="peek_table", format_func=ingest.table_words)
+    # The rows as stored: a whole number there may be a year or a code, not a count.
+    ui.text_table(database.first_rows(conn, peek), counts=False)
 st.caption(f"Database: {ui.escape_md(database.path())}")
 from ui import kinds_editor  # noqa: E402  (its own section, apart from the import tools above)
 

@@ -56,7 +56,7 @@ c[3].metric("Reshares", f"{k.reshares:,}", d.get("reshares"))
 sentiment_tools.agreement_note()  # how far to trust the sentiment figures
 by_role = ui.cached(overview.post_roles, f)
 st.caption(ui.escape_md(f"Post figures count {by}. Every post's author is the brand (its accounts in "
-                         "brand_accounts), a linked customer (identities) or another public voice; each post "
+                         "brand accounts), a linked customer (identities) or another public voice; each post "
                          "counts once, under its author's role."))
 ui.text_table(by_role.drop(columns=["role", "scored"]).rename(columns={
     "label": "Authors", "posts": "Posts", "mean_sentiment": "Mean sentiment", "negative_share": "Negative",
@@ -86,7 +86,7 @@ c[3].metric("Authors linked", f"{h.author_link_rate:.0%}" if h.link["authors"] e
 for w in h.warnings:
     st.warning(w)
 with st.expander("Rows per table and missing values", expanded=False):
-    st.dataframe({"table": list(h.counts), "rows": list(h.counts.values())}, hide_index=True)
+    ui.text_table(ui.rows_per_table(h.counts), key="ov_rows_per_table")
     # Counting missing values scans every table: on demand only.
     if st.toggle("Count missing values", key="ov_missing", bind="query-params"):
         missing = ui.cached(overview.missing_values)

@@ -104,8 +104,8 @@ def _table_config(gap: pd.DataFrame) -> dict:
             format="%+d", help=f"{a}' rank minus {b}' rank: positive when {b.lower()} put the motive higher"),
         f"{a}: share": st.column_config.TextColumn(help="A share: respondents naming the motive (blank: unknown)"),
         f"{b}: share": st.column_config.TextColumn(help="A share: respondents naming the motive (blank: unknown)"),
-        f"{a}: n": st.column_config.NumberColumn(format="%d"),
-        f"{b}: n": st.column_config.NumberColumn(format="%d"),
+        f"{a}: n": st.column_config.NumberColumn(format=ui.COUNT_FORMAT),
+        f"{b}: n": st.column_config.NumberColumn(format=ui.COUNT_FORMAT),
         "Gap (points, B − A)": st.column_config.NumberColumn(format="%+.0f"),
         "Reading": st.column_config.TextColumn(width="large"),
     }

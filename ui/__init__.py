@@ -145,13 +145,60 @@ def blank_missing_text(df: pd.DataFrame, keep: Iterable = ()) -> pd.DataFrame:
 MISSING = "–"
 
 
-def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None = None, **kwargs):
+# Streamlit's number format that writes the reader's thousands separators (1,530 in English), as the metrics do.
+COUNT_FORMAT = "localized"
+
+
+def is_count(column: pd.Series) -> bool:
+    """A column of whole numbers (a count, or counts a join turned into floats for a missing value)."""
+    if pd.api.types.is_bool_dtype(column.dtype) or not pd.api.types.is_numeric_dtype(column.dtype):
+        return False
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return True
+    values = column.dropna()
+    return bool(len(values)) and bool((values % 1 == 0).all())
+
+
+def count_formats(df: pd.DataFrame, column_config: dict | None = None) -> dict:
+    """``column_config`` with every count column of ``df`` that sets no number format of its own shown with
+    thousands separators (Streamlit's own default writes 1530). A column configured as something other than a
+    number (text, link, progress) or with a format of its own (a share, a rank) is left as it is."""
+    config = dict(column_config or {})
+    for c in df.columns:
+        if not isinstance(c, str) or not is_count(df[c]):
+            continue
+        conf = config.get(c)
+        if conf is None:
+            config[c] = st.column_config.NumberColumn(format=COUNT_FORMAT)
+        elif isinstance(conf, str):
+            config[c] = st.column_config.NumberColumn(conf, format=COUNT_FORMAT)
+        elif isinstance(conf, dict):
+            typed = conf.get("type_config")
+            if not typed:
+                config[c] = {**conf, "type_config": {"type": "number", "format": COUNT_FORMAT}}
+            elif typed.get("type") == "number" and not typed.get("format"):
+                config[c] = {**conf, "type_config": {**typed, "format": COUNT_FORMAT}}
+    return config
+
+
+def rows_per_table(counts: dict[str, int]) -> pd.DataFrame:
+    """The rows each table holds, the tables named as the Data page names them ("brand accounts")."""
+    from analysis.ingest import table_words
+
+    return pd.DataFrame({"Table": [table_words(t) for t in counts], "Rows": list(counts.values())})
+
+
+def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None = None, counts: bool = True,
+               **kwargs):
     """Every table on a page: user text goes to st.dataframe (rendered as text, never as Markdown or HTML);
-    missing text is blank and a missing number shows ``MISSING``.
+    missing text is blank and a missing number shows ``MISSING``; counts read 1,530 like the metrics
+    (``count_formats``; ``counts=False`` for a table of raw rows, where a whole number may be a year or a code).
 
     With ``export_name`` the table gets CSV and Excel downloads and joins the page report.
     """
     kwargs.setdefault("placeholder", MISSING)
+    if counts:
+        kwargs["column_config"] = count_formats(df, kwargs.get("column_config"))
     links = [c for c, conf in (kwargs.get("column_config") or {}).items()
              if isinstance(conf, dict) and (conf.get("type_config") or {}).get("type") == "link"]
     out = st.dataframe(blank_missing_text(df, keep=links), hide_index=True, key=key, **kwargs)
@@ -214,4 +261,5 @@ def no_data_notice() -> bool:
 
 
 __all__ = ["db", "connection", "filters", "cached", "chart", "text_table", "caption", "customer_url", "presentation",
-           "page_intro", "page_end", "refused", "escape_md", "no_data_notice", "charts", "clear_cache"]
+           "page_intro", "page_end", "refused", "escape_md", "no_data_notice", "charts", "clear_cache",
+           "count_formats", "is_count", "rows_per_table"]
