@@ -34,7 +34,7 @@ import pandas as pd
 
 from analysis import ingest
 from analysis.ingest import ImportProblem
-from analysis.store import mappings as _mappings  # noqa: F401 - registers the saved-mappings table
+from analysis.store import mappings as _mappings  # also registers the saved-mappings table
 
 DATE_FORMS = ("auto", "twitter", "epoch_s", "epoch_ms")
 TWITTER_DATE = "%a %b %d %H:%M:%S %z %Y"
@@ -214,6 +214,26 @@ def _fail_first(mask: pd.Series, raw: pd.Series, name, offset, row_label, column
         more = f" ({n - 1:,} more such cells in this column)" if n > 1 else ""
         raise ImportProblem(name, why(str(raw.iloc[pos])) + more, row=pos + offset, column=column,
                             row_label=row_label)
+
+
+def saved_listing(db) -> pd.DataFrame:
+    """Every saved mapping, one row per table column it fills: the mapping's name, its table (as the Data page
+    names tables), the table's column, where it comes from (the file's column, or ``= value`` for one value on
+    every row) and how it is read (a date form, a flag). The long form stays readable in a narrow page, where
+    one line per mapping listing all its columns was cut off. Columns come in the table's order."""
+    out = []
+    for name in _mappings.names(db):
+        spec = _mappings.get(db, name) or {}
+        table = str(spec.get("table", ""))
+        columns, transforms = spec.get("columns") or {}, spec.get("transforms") or {}
+        known = ingest.SPECS.get(table, {})
+        order = [c for c in list(known.get("required", {})) + list(known.get("optional", {})) if c in columns]
+        for col in order + [c for c in columns if c not in order]:
+            src = columns[col]
+            out.append({"mapping": name, "table": ingest.table_words(table), "column": col,
+                        "from": ("= " + str(src["value"])) if isinstance(src, dict) else str(src),
+                        "read as": str(transforms.get(col, ""))})
+    return pd.DataFrame(out, columns=["mapping", "table", "column", "from", "read as"])
 
 
 def load(name_or_file: str, db=None) -> Mapping:

@@ -227,11 +227,20 @@ with right:
                "respondent (respondent_id, selected 0/1) or an aggregate (share, n). Ids written 3.0 and 3 are one "
                "id. Dates: ISO 8601, the usual spreadsheet forms or Twitter's. Post sentiment is scored at import "
                "with VADER.")
-    with ui.connection() as conn:
-        saved = database.mapping_listing(conn)
-    if not saved.empty:
-        st.subheader("Saved mappings")
-        ui.text_table(saved)
+
+# Below both columns, one row per mapped column: one line per mapping with all its columns was cut off in the
+# narrow right column (and would be at any width once a mapping fills more than a few columns).
+with ui.connection() as conn:
+    saved = mapping.saved_listing(conn)
+if not saved.empty:
+    st.subheader("Saved mappings")
+    st.caption("Each saved mapping is offered under \"Start from a saved mapping\" for its table: which of your "
+               "file's columns fills each of the table's columns (or \"= value\": one value for every row), and "
+               "how it is read.")
+    ui.text_table(saved, width="stretch", column_config={
+        "mapping": st.column_config.TextColumn("Mapping"), "table": st.column_config.TextColumn("Into table"),
+        "column": st.column_config.TextColumn("Table column"),
+        "from": st.column_config.TextColumn("From your file"), "read as": st.column_config.TextColumn("Read as")})
 
 st.subheader("Waiting for you")
 with ui.connection() as conn:

@@ -205,3 +205,25 @@ def test_a_mapping_reads_nested_json_fields(db):
     assert store.scalar(db, "SELECT COUNT(*) FROM posts WHERE author_handle = 'Twitter'") == len(tweets) == 20
     assert store.scalar(db, "SELECT COUNT(*) FROM posts WHERE reply_to IS NOT NULL") == \
         sum(1 for t in tweets if t["in_reply_to_status_id_str"])
+
+
+def test_saved_mappings_are_listed_one_row_per_mapped_column_in_the_tables_order(db):
+    mappings.save(db, "helpdesk", SPEC)
+    mappings.save(db, "crm", {"table": "brand_accounts", "columns": {"handle": "Handle", "platform": {"value": "x"}}})
+    listed = mapping.saved_listing(db)
+    assert list(listed.columns) == ["mapping", "table", "column", "from", "read as"]
+    # Names in order, and each mapping's columns in the order ingest.SPECS gives its table's columns.
+    assert listed["mapping"].tolist() == ["crm"] * 2 + ["helpdesk"] * 7
+    crm = listed[listed["mapping"] == "crm"]
+    assert crm["table"].tolist() == ["brand accounts"] * 2
+    assert crm[["column", "from"]].values.tolist() == [["platform", "= x"], ["handle", "Handle"]]
+    desk = listed[listed["mapping"] == "helpdesk"].set_index("column")
+    assert desk.index.tolist() == ["interaction_id", "customer_id", "occurred_at", "channel", "direction", "kind",
+                                   "text"]
+    assert desk.loc["kind", "from"] == "= ticket" and desk.loc["text", "from"] == "Body"
+    assert desk.loc["occurred_at", "read as"] == "epoch_ms" and desk.loc["direction", "read as"] == \
+        "flag:inbound/outbound" and desk.loc["channel", "read as"] == ""
+
+
+def test_no_saved_mapping_lists_nothing(db):
+    assert mapping.saved_listing(db).empty

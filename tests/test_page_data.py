@@ -253,3 +253,23 @@ def test_a_fault_in_the_importer_is_said_in_words_and_nothing_is_written(demo_db
     message = plain(at.error[0].value)
     assert message.startswith("Import failed: nothing was written.") and "RuntimeError: operator does not" in message
     assert counts(demo_db_copy) == before
+
+
+def test_saved_mappings_are_listed_in_full_below_the_import_columns(empty_db):
+    """The table once sat in the narrow right column, one line per mapping, its columns cut off: now it is
+    below both columns, at the page's width, one row per mapped column."""
+    spec = {"table": "customers", "columns": {"customer_id": "Account ID", "name": "Account Name",
+                                              "email": "Primary Contact Email", "segment": {"value": "Business"}},
+            "transforms": {}}
+    with store.connection(empty_db, create=True) as conn:
+        mappings.save(conn, "crm export (weekly)", spec)
+    at = open_page("pages/data.py")
+    assert_clean(at)
+    assert "Saved mappings" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "from" in d.value.columns)
+    assert table[["column", "from"]].values.tolist() == [
+        ["customer_id", "Account ID"], ["name", "Account Name"], ["email", "Primary Contact Email"],
+        ["segment", "= Business"]]
+    assert set(table["mapping"]) == {"crm export (weekly)"} and set(table["table"]) == {"customers"}
+    for column in at.columns:  # not inside st.columns (the narrow right column)
+        assert not any("from" in d.value.columns for d in column.get("dataframe"))
