@@ -61,11 +61,29 @@ def _prepare_pages(conn, progress) -> str | None:
     return None
 
 
+# What the last import brought (its summary, and a warning if preparing the pages failed), kept across the rerun
+# that follows it: the sidebar (dates, segments, platforms) is drawn before the import runs, so the page runs
+# again to show the new data's choices, and shows the summary once more in that run.
+IMPORTED = "data_imported"
+
+
+def _kept_outcome() -> None:
+    """The summary of the import that has just run (shown once, in the run after it)."""
+    kept = st.session_state.pop(IMPORTED, None)
+    if kept:
+        summary, warm_failed = kept
+        st.success(ui.escape_md(summary))  # file, channel and kind names come from the file
+        if warm_failed:
+            st.warning(warm_failed)
+
+
 def _import(label: str, run, list_problems) -> None:
     """Run one import under a status box: ``run(conn, progress)`` returns its report. The outcome is shown
-    after the box, which folds away when it ends (Streamlit folds a finished status box): what was
-    imported, or a refusal and every problem behind it (``list_problems(exc, conn)``), shows at once."""
+    after the box, which folds away when it ends (Streamlit folds a finished status box): a refusal and
+    every problem behind it (``list_problems(exc, conn)``) at once; what was imported after the page runs
+    again (``IMPORTED``), so that the sidebar's filters offer the data's new dates and values."""
     refused = imported = failed = None
+    st.session_state.pop(IMPORTED, None)
     with st.status(label, expanded=True) as status:
         progress = _progress_bar()
         with ui.connection() as conn:
@@ -92,10 +110,8 @@ def _import(label: str, run, list_problems) -> None:
         st.error("Import failed: nothing was written. This is a fault in Continuum, not in your file; the "
                  "server's log has the details. " + ui.escape_md(f"{type(failed).__name__}: {failed}"))
     if imported:
-        summary, warm_failed = imported
-        st.success(ui.escape_md(summary))  # file, channel and kind names come from the file
-        if warm_failed:
-            st.warning(warm_failed)
+        st.session_state[IMPORTED] = imported
+        st.rerun()
 
 
 def _file_columns(upload) -> list[str]:
@@ -138,6 +154,7 @@ with left:
                     lambda conn, progress: formats.import_format(conn, fmt, upload.getvalue(), filename=upload.name,
                                                                  options=options, progress=progress),
                     lambda exc, conn: checks.problems_of(exc))
+        _kept_outcome()
     else:
         table = st.selectbox("Into table", ingest.TABLES, key="import_table", format_func=lambda t: t.replace("_", " "))
         upload = st.file_uploader("File", type=["csv", "xlsx", "json", "jsonl"], key="import_file")
@@ -213,6 +230,7 @@ with left:
                 return [checks.Problem(exc.column, exc.row, exc.reason)]
 
             _import(f"Importing {upload.name} into {table}…", run, every_problem)
+        _kept_outcome()
         st.caption("Import customers before identities, interactions and linked survey responses: those rows "
                    "must name a customer that exists. The formats write customers first themselves.")
 

@@ -273,3 +273,43 @@ def test_saved_mappings_are_listed_in_full_below_the_import_columns(empty_db):
     assert set(table["mapping"]) == {"crm export (weekly)"} and set(table["table"]) == {"customers"}
     for column in at.columns:  # not inside st.columns (the narrow right column)
         assert not any("from" in d.value.columns for d in column.get("dataframe"))
+
+
+def test_after_an_import_that_widens_the_dates_the_sidebar_offers_them_and_the_summary_stays(demo_db_copy,
+                                                                                             monkeypatch):
+    """The sidebar is drawn before an import runs: the page runs again after a successful one, so the date
+    range offers the data's new first and last day at once (not on the next click), and the import's summary
+    is still shown in that run."""
+    import datetime as dt
+
+    from analysis.filters import Filters
+
+    monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
+    with store.connection(demo_db_copy) as conn:
+        cid = store.scalar(conn, "SELECT MIN(customer_id) FROM customers")
+        old_lo, old_hi = (dt.date.fromisoformat(store.scalar(conn, f"SELECT substr({f}(d), 1, 10) FROM ("
+                          "SELECT MIN(occurred_at) AS d FROM interactions UNION ALL "
+                          "SELECT MIN(created_at) FROM posts UNION ALL SELECT MAX(occurred_at) FROM interactions "
+                          "UNION ALL SELECT MAX(created_at) FROM posts)")) for f in ("MIN", "MAX"))
+    at = open_page("pages/data.py")
+    widget = at.date_input(key=Filters.DATES)
+    assert widget.value == (old_lo, old_hi)
+    # Two interactions a year before the data's first day and a year after its last one.
+    new_lo, new_hi = old_lo - dt.timedelta(days=365), old_hi + dt.timedelta(days=365)
+    rows = ("interaction_id,customer_id,thread_id,occurred_at,channel,direction,kind\n"
+            f"WIDE1,{cid},TW,{new_lo} 10:00,email,inbound,complaint\n"
+            f"WIDE2,{cid},TW,{new_hi} 09:00,email,outbound,response\n").encode()
+    at.selectbox(key="import_table").select("interactions").run()
+    at.file_uploader(key="import_file").upload("wide.csv", rows, "text/csv")
+    at.run()
+    at.button(key="import_go").click().run()
+    assert_clean(at)
+    widget = at.date_input(key=Filters.DATES)
+    assert (widget.min, widget.max) == (new_lo, new_hi)
+    assert widget.value == (new_lo, new_hi)  # the whole range, as before the import: it follows the data
+    assert any(plain(s.value).startswith("Imported 2 rows into interactions from wide.csv") for s in at.success), \
+        [s.value for s in at.success]
+    # Shown once: the next click on the page (another table to peek at) no longer repeats it.
+    at.selectbox(key="peek_table").select("posts").run()
+    assert not any("wide.csv" in plain(s.value) for s in at.success)
+    assert at.date_input(key=Filters.DATES).value == (new_lo, new_hi)
