@@ -72,6 +72,8 @@ def _kept_outcome() -> None:
     kept = st.session_state.pop(IMPORTED, None)
     if kept:
         summary, warm_failed = kept
+        # The import's status box as it ended (folded), where the run before showed it.
+        st.status("Import complete", state="complete", expanded=False)
         st.success(ui.escape_md(summary))  # file, channel and kind names come from the file
         if warm_failed:
             st.warning(warm_failed)
