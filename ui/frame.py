@@ -82,8 +82,12 @@ def follow_the_data_dates(lo: dt.date, hi: dt.date) -> None:
     before = st.session_state.get("_date_bounds")
     st.session_state["_date_bounds"] = (lo, hi)
     kept = st.session_state.get(Filters.DATES)
-    if before in (None, (lo, hi)) or Filters.DATES in st.query_params or not isinstance(kept, (tuple, list)) \
-            or len(kept) != 2:
+    if before in (None, (lo, hi)) or not isinstance(kept, (tuple, list)) or len(kept) != 2:
+        return
+    # A range in the URL wins (a shared link), unless it is the widget's own value written there: the page
+    # running again on the same page after an import (the Data page does) meets its own range in the URL.
+    if Filters.DATES in st.query_params and \
+            st.query_params.get_all(Filters.DATES) != [d.isoformat() for d in kept if isinstance(d, dt.date)]:
         return
     start = lo if kept[0] == before[0] else max(lo, min(hi, kept[0]))
     end = hi if kept[1] == before[1] else min(hi, max(lo, kept[1]))
