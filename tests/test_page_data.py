@@ -29,13 +29,19 @@ def counts(path) -> dict:
         conn.close()
 
 
-def test_tweets_format_imports_every_table_and_lists_the_brand(empty_db):
-    at = open_page("pages/data.py")
+def import_tweet_sample(at) -> None:
+    """As a person does it: "A whole export", the tweets format, the Customer Support on Twitter sample,
+    Import."""
     at.radio(key="import_mode").set_value("format").run()
     at.selectbox(key="import_format").set_value("tweets").run()
     at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
     at.run()
     at.button(key="import_go_fmt").click().run()
+
+
+def test_tweets_format_imports_every_table_and_lists_the_brand(empty_db):
+    at = open_page("pages/data.py")
+    import_tweet_sample(at)
     assert_clean(at)
     assert any(plain(s.value).startswith("Imported sample.csv as tweets") for s in at.success)
     # What was imported is said below the status box, not inside it: the browser folds a finished box. (The
@@ -179,11 +185,7 @@ def test_an_import_that_widens_the_dates_widens_the_whole_range_filter_with_it(d
     monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
     before = counts(demo_db_copy)
     at = open_page("pages/data.py")
-    at.radio(key="import_mode").set_value("format").run()
-    at.selectbox(key="import_format").set_value("tweets").run()
-    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
-    at.run()
-    at.button(key="import_go_fmt").click().run()
+    import_tweet_sample(at)
     assert_clean(at)
     at.switch_page("pages/overview.py").run()
     assert_clean(at)
@@ -200,11 +202,7 @@ def test_a_narrowed_date_range_is_kept_when_an_import_widens_the_dates(demo_db_c
 
     monkeypatch.setenv("CONTINUUM_DB", str(demo_db_copy))
     at = open_page("pages/data.py", dates=["2026-01-01", "2026-03-31"])
-    at.radio(key="import_mode").set_value("format").run()
-    at.selectbox(key="import_format").set_value("tweets").run()
-    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
-    at.run()
-    at.button(key="import_go_fmt").click().run()
+    import_tweet_sample(at)
     at.switch_page("pages/overview.py").run()
     assert_clean(at)
     f = at.session_state["filters"]
@@ -221,11 +219,7 @@ def test_an_open_start_stays_open_when_an_import_brings_older_rows(demo_db_copy,
     lo = at.session_state["filters"].date_from or at.date_input(key="dates").value[0]
     at.date_input(key="dates").set_value((lo, dt.date(2026, 3, 31))).run()
     assert at.session_state["filters"].date_from is None
-    at.radio(key="import_mode").set_value("format").run()
-    at.selectbox(key="import_format").set_value("tweets").run()
-    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
-    at.run()
-    at.button(key="import_go_fmt").click().run()
+    import_tweet_sample(at)
     at.switch_page("pages/overview.py").run()
     assert_clean(at)
     f = at.session_state["filters"]
@@ -244,11 +238,7 @@ def test_a_fault_in_the_importer_is_said_in_words_and_nothing_is_written(demo_db
     # The rollup patch runs inside the import's transaction, after every row is written.
     monkeypatch.setattr("analysis.store.rollups.after_import", broken)
     at = open_page("pages/data.py")
-    at.radio(key="import_mode").set_value("format").run()
-    at.selectbox(key="import_format").set_value("tweets").run()
-    at.file_uploader(key="import_file_fmt").upload("sample.csv", TWCS.read_bytes(), "text/csv")
-    at.run()
-    at.button(key="import_go_fmt").click().run()
+    import_tweet_sample(at)
     assert not at.exception, [e.value for e in at.exception]
     assert at.status[0].label == "Import failed: nothing was written"
     message = plain(at.error[0].value)
