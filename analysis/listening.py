@@ -639,6 +639,12 @@ def prefer_scan(view_posts: int, all_posts: int) -> bool:
     return all_posts > 0 and view_posts > 0.1 * all_posts
 
 
+def day_filters(f: Filters) -> Filters:
+    """The filters for the posts of one day of the view: its date range left out (the day lies in it), so
+    moving the range does not read a day's posts again."""
+    return Filters(segments=f.segments, regions=f.regions, platforms=f.platforms)
+
+
 def window_filters(f: Filters, p: Periods) -> Filters:
     """The filters with the dates of the two compared periods (what ``terms`` counts)."""
     return Filters(date_from=p.base_start, date_to=p.end, segments=f.segments, regions=f.regions,
@@ -683,6 +689,12 @@ def posts(db: sqlite_utils.Database, f: Filters, **kwargs) -> pd.DataFrame:
             keep &= rows["role"].isin(list(kwargs["roles"])).to_numpy()
         total = int(rows["posts"].sum())
         kwargs["by_time"] = bool(total) and int(rows.loc[keep, "posts"].sum()) >= BY_TIME_SHARE * total
+    if (f.segments or f.regions) and kwargs.get("day"):
+        # One day of a segment: its accounts' posts of the day (a short index range each) or the day's
+        # posts (each looked up), whichever reads fewer rows.
+        rows = cube(db)
+        day_posts = int(rows.loc[rows["day"] == kwargs["day"], "posts"].sum())
+        kwargs["by_account"] = q.linked_account_count(db, f) < day_posts
     return posts_view(q.posts(db, f, **kwargs))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from analysis import listening, store
 from analysis.filters import Filters
+from analysis.store import listening as q
 
 ROLES_ALL = (None, ("customer", "public"), ("brand",), ("customer",))
 
@@ -171,3 +172,59 @@ def test_order_key_follows_text_order():
             key = listening._order_key(s)
             ref = np.array([[(a > b) - (a < b) for b in values] for a in values])
             assert (np.sign(key[:, None] - key[None, :]) == ref).all(), values
+
+
+# -- one day of a segment ------------------------------------------------------------------------------
+
+def expected_day_posts(raw, f: Filters, day: str, order: str, limit: int, roles) -> list[str]:
+    d = raw[raw["day"] == day]
+    for col, values in (("segment", f.segments), ("region", f.regions), ("platform", f.platforms),
+                        ("role", roles)):
+        if values:
+            d = d[d["role"].isin(list(values))] if col == "role" else d[d[col].isin(list(values))]
+    if order == "likes":
+        d = d.sort_values(["likes", "created_at", "post_id"], ascending=[False, False, True])
+    else:
+        d = d.sort_values(["sentiment", "likes", "post_id"], ascending=[True, False, True], na_position="last")
+    return d["post_id"].head(limit).tolist()
+
+
+def test_one_day_of_a_segment_equals_pandas_either_way(engine_demo_db):
+    with store.connection(engine_demo_db) as db:
+        raw = raw_posts(db)
+        linked = raw[raw["segment"].notna()]
+        day = linked["day"].value_counts().index[0]  # the busiest day of linked customers
+        for segment in [*store.distinct_values(db, "customers", "segment"), "Nobody"]:
+            f = Filters(segments=(segment,))
+            for order in ("likes", "negative"):
+                for roles in (("customer", "public"), None):
+                    want = expected_day_posts(raw, f, day, order, 40, roles)
+                    for by_account in (False, True):
+                        got = q.posts(db, f, day=day, order=order, limit=40, roles=roles, by_account=by_account)
+                        assert got["post_id"].tolist() == want, (segment, order, roles, by_account)
+                    assert listening.posts(db, f, day=day, order=order, limit=40,
+                                           roles=roles)["post_id"].tolist() == want
+
+
+def test_the_accounts_lead_when_fewer_than_the_days_posts(tricky, monkeypatch):
+    """One account in segment Value against the day's posts: the accounts lead; the answer is the same."""
+    seen = []
+    real = q.posts
+
+    def spy(db, f, **kw):
+        seen.append(kw.get("by_account"))
+        return real(db, f, **kw)
+
+    monkeypatch.setattr(q, "posts", spy)
+    f = Filters(segments=("Value",), regions=("Europe",))
+    rows = listening.posts(tricky, f, day="2025-03-03", order="likes", limit=10)
+    assert rows["post_id"].tolist() == ["a2"]  # ann's post that day; zed and bob are not in Value
+    rows = listening.posts(tricky, Filters(segments=("Premium",)), day="2025-02-20", order="likes", limit=10)
+    assert rows["post_id"].tolist() == ["b4"]
+    assert seen == [True, False]  # 1 account < 5 posts on 3 March; 1 account = 1 post on 20 February: not fewer
+
+
+def test_day_filters_drop_only_the_dates():
+    f = Filters(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 2, 1), segments=("A",), regions=("B",),
+                platforms=("x",))
+    assert listening.day_filters(f) == Filters(segments=("A",), regions=("B",), platforms=("x",))
