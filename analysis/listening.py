@@ -497,34 +497,103 @@ def text_cube(db: sqlite_utils.Database) -> dict:
                      lambda: aggregates.memo_parts(db, "listening.text_cube.v2", ("rows", "texts"), compute))
 
 
+def _order_key(values: pd.Series) -> np.ndarray:
+    """int64 keys in the order of the text ``values`` (no missing values): timestamps written
+    'YYYY-MM-DD HH:MM:SS' are read as such (for these, fixed-width digits, text order is time order),
+    anything else is ranked as text (slower: seconds for millions of rows)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.chunked_array([pa.array(values.to_numpy(dtype=object), type=pa.string())]) \
+            if values.dtype == object else pa.chunked_array(pa.array(values))
+        shape = pc.match_substring_regex(arr, r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+        if arr.null_count == 0 and pc.all(shape).as_py() is not False:
+            ts = pc.strptime(arr, format="%Y-%m-%d %H:%M:%S", unit="s")  # raises on a day or hour out of range
+            return ts.cast(pa.int64()).to_numpy().astype(np.int64)
+    except Exception:  # noqa: BLE001 - pyarrow raises several kinds for text that is not a time
+        pass
+    return pd.factorize(values, sort=True)[0].astype(np.int64)
+
+
+def text_index(db: sqlite_utils.Database) -> dict:
+    """``text_cube``'s rows as numbers, kept in this process per rows version: each text column's sorted
+    values and codes (-1: missing), the posts and text of each row, an order key of its latest time and
+    each text's rank in text order. Selecting and summing rows under a filter then reads no text."""
+    def build() -> dict:
+        cube = text_cube(db)
+        rows = cube["rows"]
+        out: dict = {"n": rows["n"].to_numpy(dtype=np.int64), "text_id": rows["text_id"].to_numpy(dtype=np.int64),
+                     "last": _order_key(rows["last"])}
+        for col in ("day", "platform", "role", "segment", "region"):
+            codes, uniques = pd.factorize(rows[col], sort=True)
+            out[col] = (codes.astype(np.int64), np.asarray(uniques, dtype=object))
+        texts = cube["texts"]["text"].to_numpy(dtype=object)
+        rank = np.empty(len(texts), dtype=np.int64)
+        rank[np.argsort(texts, kind="stable")] = np.arange(len(texts))
+        out["text_rank"] = rank
+        out["texts"] = texts
+        return out
+
+    return memo.kept(db, "listening.text_index", build)
+
+
+def _coded_in(column: tuple[np.ndarray, np.ndarray], values) -> np.ndarray:
+    codes, uniques = column
+    wanted = [i for i, v in enumerate(uniques) if v in set(values)]
+    return np.isin(codes, wanted)
+
+
+def _day_at_least(column: tuple[np.ndarray, np.ndarray], day: str) -> np.ndarray:
+    """Rows whose ISO day is ``day`` or later (a missing day never is)."""
+    codes, uniques = column
+    return codes >= np.searchsorted(uniques, day, side="left") if len(uniques) else np.zeros(len(codes), bool)
+
+
 def text_counts(db: sqlite_utils.Database, view: Filters, recent_start: dt.date, base_start: dt.date,
                 cap: int, roles=None) -> tuple[pd.DataFrame, int]:
     """Original posts grouped by exact text under ``view`` (dates, platforms, segments, regions) by
     authors of ``roles``: (text, n_all, n_recent from ``recent_start``, n_base from ``base_start`` up to
     ``recent_start``), the most repeated first, then the newest, then by text; at most ``cap`` texts.
-    Also returns the original posts of the whole view (what the counts would cover without the cap)."""
-    cube = text_cube(db)
-    rows = cube["rows"]
-    keep = view.frame_mask(rows, date="day")
+    Also returns the original posts of the whole view (what the counts would cover without the cap).
+    Selections and sums over ``text_index`` (numbers only), so a filter change reads no text."""
+    ix = text_index(db)
+    day = ix["day"]
+    keep = np.ones(len(ix["n"]), dtype=bool)
+    # The rules of ``Filters.frame_mask`` on the coded columns: ISO day text compared with ISO dates.
+    if view.date_from:
+        keep &= _day_at_least(day, view.date_from.isoformat())
+    if view.date_to:
+        keep &= day[0] >= 0
+        keep &= ~_day_at_least(day, (view.date_to + dt.timedelta(days=1)).isoformat())
+    if view.platforms:
+        keep &= _coded_in(ix["platform"], view.platforms)
+    if view.segments:
+        keep &= _coded_in(ix["segment"], view.segments)
+    if view.regions:
+        keep &= _coded_in(ix["region"], view.regions)
     if roles:
-        keep &= rows["role"].isin(list(roles)).to_numpy()
-    sel = rows[keep]
-    day = sel["day"].astype(str)
-    n = sel["n"].to_numpy(dtype=np.int64)
-    recent = (day >= recent_start.isoformat()).to_numpy()
-    base = ((day >= base_start.isoformat()) & (day < recent_start.isoformat())).to_numpy()
-    g = pd.DataFrame({"text_id": sel["text_id"].to_numpy(), "n_all": n, "n_recent": n * recent,
-                      "n_base": n * base, "last": sel["last"].astype(str).to_numpy()})
-    out = g.groupby("text_id", sort=False).agg(n_all=("n_all", "sum"), n_recent=("n_recent", "sum"),
-                                               n_base=("n_base", "sum"), last=("last", "max"))
-    texts = cube["texts"]["text"].to_numpy(dtype=object)
-    out["text"] = texts[out.index.to_numpy()]
-    out["text_id"] = out.index.to_numpy()
-    out = out.sort_values(["n_all", "last", "text"], ascending=[False, False, True], kind="stable")
-    total = int(out["n_all"].sum())
-    out = out.head(int(cap)).reset_index(drop=True)
-    return out[["text", "text_id", "n_all", "n_recent", "n_base"]].astype(
-        {"n_all": "int64", "n_recent": "int64", "n_base": "int64"}), total
+        keep &= _coded_in(ix["role"], roles)
+    sel = np.flatnonzero(keep)
+    tid = ix["text_id"][sel]
+    n = ix["n"][sel]
+    recent = _day_at_least(day, recent_start.isoformat())[sel]
+    base = _day_at_least(day, base_start.isoformat())[sel] & ~recent
+    size = len(ix["texts"])
+
+    def per_text(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(tid, weights=weights, minlength=size).round().astype(np.int64)
+
+    n_all, n_recent, n_base = per_text(n), per_text(n * recent), per_text(n * base)
+    last = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, tid, ix["last"][sel])
+    ids = np.flatnonzero(np.bincount(tid, minlength=size) > 0)
+    ids = ids[np.lexsort((ix["text_rank"][ids], -last[ids], -n_all[ids]))]
+    total = int(n_all.sum())
+    ids = ids[:max(int(cap), 0)]
+    out = pd.DataFrame({"text": ix["texts"][ids], "text_id": ids.astype(np.int64), "n_all": n_all[ids],
+                        "n_recent": n_recent[ids], "n_base": n_base[ids]})
+    return out, total
 
 
 def terms(db: sqlite_utils.Database, f: Filters, p: Periods, scan: bool = True, cap: int = TEXT_CAP,
@@ -568,6 +637,12 @@ def prefer_scan(view_posts: int, all_posts: int) -> bool:
     """Whether reading the whole table beats the time index: a scan costs ~0.2 µs a post,
     an index lookup ~3 µs, so the index wins only below about a tenth of the posts."""
     return all_posts > 0 and view_posts > 0.1 * all_posts
+
+
+def day_filters(f: Filters) -> Filters:
+    """The filters for the posts of one day of the view: its date range left out (the day lies in it), so
+    moving the range does not read a day's posts again."""
+    return Filters(segments=f.segments, regions=f.regions, platforms=f.platforms)
 
 
 def window_filters(f: Filters, p: Periods) -> Filters:
@@ -614,6 +689,12 @@ def posts(db: sqlite_utils.Database, f: Filters, **kwargs) -> pd.DataFrame:
             keep &= rows["role"].isin(list(kwargs["roles"])).to_numpy()
         total = int(rows["posts"].sum())
         kwargs["by_time"] = bool(total) and int(rows.loc[keep, "posts"].sum()) >= BY_TIME_SHARE * total
+    if (f.segments or f.regions) and kwargs.get("day"):
+        # One day of a segment: its accounts' posts of the day (a short index range each) or the day's
+        # posts (each looked up), whichever reads fewer rows.
+        rows = cube(db)
+        day_posts = int(rows.loc[rows["day"] == kwargs["day"], "posts"].sum())
+        kwargs["by_account"] = q.linked_account_count(db, f) < day_posts
     return posts_view(q.posts(db, f, **kwargs))
 
 

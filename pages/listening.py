@@ -244,8 +244,9 @@ day = c[1].selectbox("Spike day (strongest first)", spike_days, index=0 if spike
 ui.chart(figures.spikes(sp, cap, selected=day), key="ls_spikes")
 if day:
     neg = bool(flagged.loc[flagged["day"] == pd.Timestamp(day), "negative_spike"].any())
-    rows = ui.cached(listening.posts, f, day=day, reshares=reshares, order="negative" if neg else "likes",
-                      limit=300, roles=roles)
+    # The day's posts do not depend on the date range around it: moving the range keeps them cached.
+    rows = ui.cached(listening.posts, listening.day_filters(f), day=day, reshares=reshares,
+                     order="negative" if neg else "likes", limit=300, roles=roles)
     n_day = int(sp.loc[sp["day"] == pd.Timestamp(day), "posts"].sum())
     st.caption(f"The posts of {dt.date.fromisoformat(day):%A %d %B %Y} ({n_day:,}), "
                + ("most negative first" if neg else "most liked first") + f"; showing {len(rows):,}.")

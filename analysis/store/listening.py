@@ -21,7 +21,7 @@ POST_COLUMNS = f"""p.post_id, p.created_at, p.platform, p.author_handle, li.cust
 
 
 def source(f: Filters, customer: bool = False, scan: bool = False, roles=None,
-           by_time: bool = False) -> tuple[str, str, list]:
+           by_time: bool = False, by_account: bool = False) -> tuple[str, str, list]:
     """FROM clause, WHERE clause and parameters for posts under ``f`` (alias ``p``; with
     ``customer``, the linked account as ``li``, so ``li.customer_id`` can be selected).
 
@@ -41,6 +41,11 @@ def source(f: Filters, customer: bool = False, scan: bool = False, roles=None,
     rather than starting from the segment's accounts and sorting all their posts: for the newest few
     hundred posts of a segment that writes a fair share of the posts (0.19 s against 0.7 s at 2.7M
     posts). The caller decides, knowing the share (a small segment would be a long walk).
+
+    ``by_account``: with a segment or region, start from its customers' accounts and read each one's posts
+    through the author index (``idx_posts_author``: platform, handle, time): for a single day, one short
+    range per account instead of every post of the day (a spike day of 100,000 posts read for a segment
+    of 20,000 accounts: 0.75 s down to 0.25 s). The caller decides, knowing both counts.
     """
     clauses, params = f.date_clauses("substr(p.created_at, 1, 19)" if scan else "p.created_at")
     if f.platforms:
@@ -54,6 +59,10 @@ def source(f: Filters, customer: bool = False, scan: bool = False, roles=None,
     where = " AND ".join(clauses) or "1=1"
     if f.segments or f.regions:
         cw, cp = f.customers_where("lc")
+        if by_account:  # SQLite keeps the join order of CROSS JOINs
+            return ("customers lc CROSS JOIN identities li ON li.customer_id = lc.customer_id "
+                    "CROSS JOIN posts p ON p.platform = li.platform AND p.author_handle = li.handle"), \
+                f"{where} AND {cw}", params + cp
         join = "CROSS JOIN" if by_time else "JOIN"  # SQLite keeps the left table outer in a CROSS JOIN
         return (f"posts p {join} identities li ON li.platform = p.platform AND li.handle = p.author_handle "
                 f"{join} customers lc ON lc.customer_id = li.customer_id"), f"{where} AND {cw}", params + cp
@@ -155,13 +164,14 @@ LABEL_SQL = {"positive": "p.sentiment >= 0.05", "negative": "p.sentiment <= -0.0
 
 def _post_filter(f: Filters, search: str | None, label: str | None, reshares: bool, day: str | None,
                  texts: Sequence[str] | None, customer: bool, roles=None,
-                 by_time: bool = False) -> tuple[str, str, list, bool]:
+                 by_time: bool = False, by_account: bool = False) -> tuple[str, str, list, bool]:
     # A text search or the rare "corrected" label matches few rows: following the time index
     # backwards then visits most of the table row by row (over 1 s at 1,000,000 posts), while
     # a scan with a top-N sort takes ~0.1 s. A single day is narrow: the index is best there.
     scan = bool(search or label == "corrected") and not day
     src, where, params = source(f, customer=customer, scan=scan, roles=roles,
-                                by_time=by_time and not scan and not day and texts is None)
+                                by_time=by_time and not scan and not day and texts is None,
+                                by_account=by_account and bool(day))
     clauses, extra = [where], list(params)
     if search:
         clauses.append("p.text LIKE ? ESCAPE '\\'")
@@ -182,19 +192,27 @@ def _post_filter(f: Filters, search: str | None, label: str | None, reshares: bo
 
 def posts(db: sqlite_utils.Database, f: Filters, *, search: str | None = None, label: str | None = None,
           reshares: bool = True, day: str | None = None, texts: Sequence[str] | None = None,
-          order: str = "recent", limit: int = 500, roles=None, by_time: bool = False) -> pd.DataFrame:
+          order: str = "recent", limit: int = 500, roles=None, by_time: bool = False,
+          by_account: bool = False) -> pd.DataFrame:
     """Posts under the filters with the linked customer when there is one: newest first,
     ``order="likes"`` most liked first, ``"negative"`` lowest score first. ``search``: words
     the text contains; ``label``: positive, neutral, negative or corrected; ``day``: ISO day;
     ``texts``: only posts with one of these exact texts (at most 500); ``roles``: authors' roles;
-    ``by_time``: see ``source`` (newest first only)."""
+    ``by_time``: see ``source`` (newest first only); ``by_account``: see ``source`` (with ``day`` only)."""
     src, where, params, scan = _post_filter(f, search, label, reshares, day, texts, customer=True, roles=roles,
-                                            by_time=by_time and order == "recent")
+                                            by_time=by_time and order == "recent", by_account=by_account)
     when = "substr(p.created_at, 1, 19)" if scan else "p.created_at"
     orders = {"recent": f"{when} DESC, p.post_id", "likes": "p.likes DESC, p.created_at DESC, p.post_id",
               "negative": "p.sentiment ASC, p.likes DESC, p.post_id"}
     return query_df(db, f"SELECT {POST_COLUMNS} FROM {src} WHERE {where} ORDER BY {orders[order]} LIMIT ?",
                     params + [int(limit)])
+
+
+def linked_account_count(db: sqlite_utils.Database, f: Filters) -> int:
+    """Accounts linked to the customers of the segments and regions of ``f``."""
+    cw, cp = f.customers_where("lc")
+    return int(scalar(db, "SELECT COUNT(*) FROM customers lc JOIN identities li ON li.customer_id = lc.customer_id "
+                          f"WHERE {cw}", cp) or 0)
 
 
 def post_count(db: sqlite_utils.Database, f: Filters, *, search: str | None = None, label: str | None = None,
