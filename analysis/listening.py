@@ -596,13 +596,13 @@ def text_counts(db: sqlite_utils.Database, view: Filters, recent_start: dt.date,
     return out, total
 
 
-def terms(db: sqlite_utils.Database, f: Filters, p: Periods, scan: bool = True, cap: int = TEXT_CAP,
+def terms(db: sqlite_utils.Database, f: Filters, p: Periods, cap: int = TEXT_CAP,
           examples: int = 3, top_n: int = 25, roles=None) -> Terms:
     """Top terms of the compared periods (baseline and recent together) and the terms that
     rose in the recent period over the baseline, in posts by authors of ``roles`` (None: all).
 
     Counted from ``text_cube`` (kept per rows version): no query proportional to the posts runs
-    on a filter change. ``scan`` is accepted for callers of the SQL version and has no effect.
+    on a filter change.
     """
     # Counted over the two compared periods only (the baseline's first day to the view's last).
     # Choosing "every earlier day" as baseline counts the whole range.
@@ -633,12 +633,6 @@ def terms(db: sqlite_utils.Database, f: Filters, p: Periods, scan: bool = True, 
                  distinct_texts=len(rows), covered_share=covered, periods=p)
 
 
-def prefer_scan(view_posts: int, all_posts: int) -> bool:
-    """Whether reading the whole table beats the time index: a scan costs ~0.2 µs a post,
-    an index lookup ~3 µs, so the index wins only below about a tenth of the posts."""
-    return all_posts > 0 and view_posts > 0.1 * all_posts
-
-
 def day_filters(f: Filters) -> Filters:
     """The filters for the posts of one day of the view: its date range left out (the day lies in it), so
     moving the range does not read a day's posts again."""
@@ -649,12 +643,6 @@ def window_filters(f: Filters, p: Periods) -> Filters:
     """The filters with the dates of the two compared periods (what ``terms`` counts)."""
     return Filters(date_from=p.base_start, date_to=p.end, segments=f.segments, regions=f.regions,
                    platforms=f.platforms)
-
-
-def terms_scan(rows: pd.DataFrame, f: Filters, p: Periods, roles=None) -> bool:
-    """``prefer_scan`` for the posts ``terms`` reads, from the daily rows (dates not narrowed)."""
-    return prefer_scan(int(narrow(rows, window_filters(f, p), roles=roles)["posts"].sum()),
-                       int(rows["posts"].sum()))
 
 
 # -- corrections ---------------------------------------------------------------------------------

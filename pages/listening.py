@@ -145,7 +145,7 @@ baseline_days = c[1].selectbox("Compared with", [30, 90, 180, 0], index=1,
                                format_func=lambda d: "Every earlier day in the range" if d == 0
                                else f"The {d} days before", key="ls_baseline", **URL)
 periods = listening.periods(lo, hi, recent_days or 14, baseline_days or None)
-terms = ui.cached(listening.terms, f, periods, listening.terms_scan(rows_all, f, periods, roles), roles=roles)
+terms = ui.cached(listening.terms, f, periods, roles=roles)
 st.caption(
     f"{periods.describe()} Terms are counted over these two periods, in original posts by {by} only "
     f"({terms.n_all:,} posts; reshares repeat someone else's words), once per post, after dropping stop words, "

@@ -188,10 +188,6 @@ def test_terms_cap_reports_coverage(db):
     # The two most repeated texts: "Lovely kettle #tea" (10) and "Where is my refund? #fail" (6).
     assert t.distinct_texts == 2 and t.n_all == 16
     assert math.isclose(t.covered_share, 16 / 18)
-    # Index and scan plans give the same counts.
-    a = listening.terms(db, Filters(), p, scan=False).table.set_index("term")["n_all"]
-    b = listening.terms(db, Filters(), p, scan=True).table.set_index("term")["n_all"]
-    assert a.equals(b)
 
 
 def test_terms_are_counted_over_the_two_periods_only(db):
@@ -203,14 +199,6 @@ def test_terms_are_counted_over_the_two_periods_only(db):
     assert (t.n_all, t.n_recent, t.n_base) == (11, 8, 3)
     assert listening.window_filters(Filters(platforms=("x",)), p) == Filters(
         date_from="2025-03-08", date_to="2025-03-14", platforms=("x",))
-    rows = listening.daily(db, Filters())
-    assert listening.terms_scan(rows, Filters(), p)  # 12 of 19 posts: a scan
-
-
-def test_prefer_scan():
-    assert listening.prefer_scan(500_000, 1_000_000)
-    assert not listening.prefer_scan(50_000, 1_000_000)
-    assert not listening.prefer_scan(0, 0)
 
 
 # -- spikes -------------------------------------------------------------------------------------------
