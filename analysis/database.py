@@ -17,7 +17,6 @@ read_only_reason = store.read_only_reason  # why the database cannot be written 
 
 saved_mapping = mappings.get  # a saved column mapping by name (None if there is none)
 save_mapping = mappings.save
-mapping_listing = mappings.listing  # every saved mapping, for the table on the page
 
 channels_added_by_import = import_vocab.channels_added_by_import  # still at publicness 0.5, unplaced
 brand_accounts = import_vocab.brand_accounts
