@@ -98,6 +98,14 @@ def press_import(pg, expect: str | None = None, timeout_ms: int = 240_000) -> st
     return ended.first.inner_text().strip().splitlines()[-1]
 
 
+def open_import(pg, server, mode: str) -> None:
+    """Open the Data page and choose how to import (a built-in format, or a mapping), as a person does."""
+    open_page(pg, f"{server.url}/data")
+    wait_ready(pg)
+    pg.get_by_text(mode, exact=True).click()
+    wait_ready(pg)
+
+
 def metric(pg, label: str) -> str:
     box = pg.locator("[data-testid='stMetric']").filter(
         has=pg.locator("[data-testid='stMetricLabel']", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
@@ -136,10 +144,7 @@ def test_a_real_tweet_dump_is_imported_in_the_browser_and_the_pages_count_it(eng
     """On SQLite and on PostgreSQL."""
     tweets = pd.read_csv(TWCS, dtype=str, keep_default_na=False)
     before = counts(target)
-    open_page(user, f"{data_server.url}/data")
-    wait_ready(user)
-    user.get_by_text("A whole export (built-in format)", exact=True).click()
-    wait_ready(user)
+    open_import(user, data_server, "A whole export (built-in format)")
     choose(user, "Format", "tweets: a customer-service tweet dump (Customer Support on Twitter, Twitter API)")
     upload(user, TWCS)
     ended = press_import(user)
@@ -204,10 +209,7 @@ def test_a_bad_date_deep_in_a_real_file_is_named_by_file_row_and_column_and_noth
     else:
         tweets.to_excel(bad, index=False)
     before = counts(target)
-    open_page(user, f"{data_server.url}/data")
-    wait_ready(user)
-    user.get_by_text("A whole export (built-in format)", exact=True).click()
-    wait_ready(user)
+    open_import(user, data_server, "A whole export (built-in format)")
     upload(user, bad)
     ended = press_import(user)
     shoot(user, f"data-import-bad-{kind}-{engine}")
@@ -225,10 +227,7 @@ def test_a_real_zendesk_json_export_is_imported_and_its_new_channel_placed(data_
     with connect(demo_db_copy) as con:
         known = {c for (c,) in con.execute("SELECT channel FROM channels")}
     before = counts(demo_db_copy)
-    open_page(user, f"{data_server.url}/data")
-    wait_ready(user)
-    user.get_by_text("A whole export (built-in format)", exact=True).click()
-    wait_ready(user)
+    open_import(user, data_server, "A whole export (built-in format)")
     choose(user, "Format", "tickets: a help-desk ticket export (Zendesk, Freshdesk, ...)")
     upload(user, zendesk)
     ended = press_import(user)
@@ -271,10 +270,7 @@ def test_a_real_file_is_imported_through_a_mapping_chosen_on_the_page_and_saved(
     saves that as a mapping, imports, and finds the mapping offered again."""
     tweets = pd.read_csv(TWCS, dtype=str, keep_default_na=False)
     before = counts(demo_db_copy)
-    open_page(user, f"{data_server.url}/data")
-    wait_ready(user)
-    user.get_by_text("One table from my own column names (mapping)", exact=True).click()
-    wait_ready(user)
+    open_import(user, data_server, "One table from my own column names (mapping)")
     choose(user, "Into table", "posts")
     upload(user, TWCS)
     choose(user, "post_id (required) [text]", "tweet_id")
@@ -322,10 +318,7 @@ def test_a_real_file_is_imported_through_a_mapping_chosen_on_the_page_and_saved(
     assert "Customer Support on Twitter posts" in saved
 
     # Next time the mapping is offered for the posts table.
-    open_page(user, f"{data_server.url}/data")
-    wait_ready(user)
-    user.get_by_text("One table from my own column names (mapping)", exact=True).click()
-    wait_ready(user)
+    open_import(user, data_server, "One table from my own column names (mapping)")
     choose(user, "Into table", "posts")
     choose(user, "Start from a saved mapping", "Customer Support on Twitter posts")
     no_error_box(user, "data page with the saved mapping chosen")
@@ -337,10 +330,7 @@ def test_a_twitter_api_json_array_is_refused_until_the_brand_is_named_then_impor
     timeline = DATA / "twitter_api" / "user_timeline.json"
     records = json.loads(timeline.read_text(encoding="utf-8"))
     before = counts(demo_db_copy)
-    open_page(user, f"{data_server.url}/data")
-    wait_ready(user)
-    user.get_by_text("A whole export (built-in format)", exact=True).click()
-    wait_ready(user)
+    open_import(user, data_server, "A whole export (built-in format)")
     upload(user, timeline)
     assert press_import(user) == "Import refused: nothing was written"
     no_traceback(user, "data page after the refused timeline")
