@@ -540,7 +540,8 @@ def text_index(db: sqlite_utils.Database) -> dict:
 
 def _coded_in(column: tuple[np.ndarray, np.ndarray], values) -> np.ndarray:
     codes, uniques = column
-    wanted = [i for i, v in enumerate(uniques) if v in set(values)]
+    values = set(values)
+    wanted = [i for i, v in enumerate(uniques) if v in values]
     return np.isin(codes, wanted)
 
 

@@ -301,7 +301,7 @@ if st.button("Save brand accounts", key="brand_save", disabled=bool(read_only)):
 st.subheader("Loaded now")
 with ui.connection() as conn:
     counts = database.table_counts(conn)
-    ui.text_table(ui.rows_per_table(counts), key="data_rows_per_table")
+    ui.text_table(database.rows_per_table(counts), key="data_rows_per_table")
     peek = st.selectbox("Show the first rows of", list(counts), key="peek_table", format_func=ingest.table_words)
     # The rows as stored: a whole number there may be a year or a code, not a count.
     ui.text_table(database.first_rows(conn, peek), counts=False)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analysis import overview
+from analysis import database, overview
 from ui import registry, role_picker, sentiment_tools
 
 ui.page_intro(
@@ -86,7 +86,7 @@ c[3].metric("Authors linked", f"{h.author_link_rate:.0%}" if h.link["authors"] e
 for w in h.warnings:
     st.warning(w)
 with st.expander("Rows per table and missing values", expanded=False):
-    ui.text_table(ui.rows_per_table(h.counts), key="ov_rows_per_table")
+    ui.text_table(database.rows_per_table(h.counts), key="ov_rows_per_table")
     # Counting missing values scans every table: on demand only.
     if st.toggle("Count missing values", key="ov_missing", bind="query-params"):
         missing = ui.cached(overview.missing_values)

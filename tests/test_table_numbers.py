@@ -50,7 +50,7 @@ def test_count_columns_get_separators_and_the_rest_is_left_alone():
 
 
 def test_rows_per_table_names_tables_in_words():
-    table = ui.rows_per_table({"customers": 600, "brand_accounts": 1, "survey_responses": 10800})
+    table = database.rows_per_table({"customers": 600, "brand_accounts": 1, "survey_responses": 10800})
     assert table["Table"].tolist() == ["customers", "brand accounts", "survey responses"]
     assert table["Rows"].tolist() == [600, 1, 10800]
 

@@ -181,13 +181,6 @@ def count_formats(df: pd.DataFrame, column_config: dict | None = None) -> dict:
     return config
 
 
-def rows_per_table(counts: dict[str, int]) -> pd.DataFrame:
-    """The rows each table holds, the tables named as the Data page names them ("brand accounts")."""
-    from analysis.ingest import table_words
-
-    return pd.DataFrame({"Table": [table_words(t) for t in counts], "Rows": list(counts.values())})
-
-
 def text_table(df: pd.DataFrame, export_name: str | None = None, key: str | None = None, counts: bool = True,
                **kwargs):
     """Every table on a page: user text goes to st.dataframe (rendered as text, never as Markdown or HTML);
@@ -262,4 +255,4 @@ def no_data_notice() -> bool:
 
 __all__ = ["db", "connection", "filters", "cached", "chart", "text_table", "caption", "customer_url", "presentation",
            "page_intro", "page_end", "refused", "escape_md", "no_data_notice", "charts", "clear_cache",
-           "count_formats", "is_count", "rows_per_table"]
+           "count_formats", "is_count"]
